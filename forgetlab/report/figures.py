@@ -1,0 +1,99 @@
+"""Paper figures from the tidy metrics table and the per-step training logs."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are files; never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+__all__ = ["plot_forgetting", "plot_training", "save_figure"]
+
+
+def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
+    for path in outputs:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fig.savefig(path, bbox_inches="tight", dpi=150)
+    plt.close(fig)
+
+
+def _accuracy(table: pd.DataFrame, task: str) -> pd.DataFrame:
+    rows = table[(table["metric"] == "accuracy") & (table["task"] == task)]
+    return rows.set_index(["model", "lineage"])[["value", "ci_low", "ci_high"]]
+
+
+def plot_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
+    """Left: accuracy per lineage and task. Right: new-task vs prior-task accuracy, one point per checkpoint."""
+    accuracy = table[table["metric"] == "accuracy"]
+    fig, (bars, scatter) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if accuracy.empty:
+        for ax in (bars, scatter):
+            ax.text(0.5, 0.5, "no accuracy metrics yet", ha="center", va="center", transform=ax.transAxes)
+        save_figure(fig, outputs)
+        return
+    _accuracy_bars(bars, accuracy)
+    tasks = set(accuracy["task"])
+    if new_task in tasks and prior_task in tasks:
+        joined = _accuracy(table, prior_task).merge(
+            _accuracy(table, new_task), left_index=True, right_index=True, suffixes=("_prior", "_new")
+        )
+        for (model, lineage), row in joined.iterrows():
+            scatter.errorbar(
+                row["value_prior"], row["value_new"],
+                xerr=[[row["value_prior"] - row["ci_low_prior"]], [row["ci_high_prior"] - row["value_prior"]]],
+                yerr=[[row["value_new"] - row["ci_low_new"]], [row["ci_high_new"] - row["value_new"]]],
+                fmt="o", capsize=3, label=f"{model}: {lineage}",
+            )  # fmt: skip
+        scatter.set(xlabel=f"prior task ({prior_task}) accuracy", ylabel=f"new task ({new_task}) accuracy")
+        scatter.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), title="Learning vs forgetting")
+        scatter.legend(fontsize=7, loc="best")
+    else:
+        scatter.text(0.5, 0.5, "set figures.new_task and figures.prior_task", ha="center", transform=scatter.transAxes)
+    save_figure(fig, outputs)
+
+
+def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
+    """Grouped bars: one group per checkpoint, one bar per task, 95% bootstrap CI as error bars."""
+    several_models = accuracy["model"].nunique() > 1
+    accuracy = accuracy.assign(
+        checkpoint=[f"{m}: {l}" if several_models else l for m, l in zip(accuracy["model"], accuracy["lineage"])]
+    )
+    checkpoints = list(dict.fromkeys(accuracy["checkpoint"]))
+    tasks = list(dict.fromkeys(accuracy["task"]))
+    width = 0.8 / len(tasks)
+    for k, task in enumerate(tasks):
+        rows = accuracy[accuracy["task"] == task].set_index("checkpoint").reindex(checkpoints)
+        x = np.arange(len(checkpoints)) + (k - (len(tasks) - 1) / 2) * width
+        errors = [rows["value"] - rows["ci_low"], rows["ci_high"] - rows["value"]]
+        ax.bar(x, rows["value"], width, yerr=errors, capsize=3, label=task)
+    ax.set_xticks(np.arange(len(checkpoints)), checkpoints, rotation=20, ha="right")
+    ax.set(ylabel="accuracy", ylim=(0, 1), title="Accuracy per checkpoint (95% bootstrap CI)")
+    ax.legend(title="task")
+
+
+TRAINING_METRICS = ["loss", "reward", "rewards/correct/mean", "kl", "completions/mean_length"]
+
+
+def plot_training(logs: dict[str, list[dict]], outputs: list) -> None:
+    """One panel per logged metric, one line per stage (label -> step rows)."""
+    rows = [
+        {"stage": label, "step": row["step"], "metric": metric, "value": row[metric]}
+        for label, steps in logs.items()
+        for row in steps
+        for metric in TRAINING_METRICS
+        if metric in row and "train_runtime" not in row
+    ]
+    frame = pd.DataFrame(rows, columns=["stage", "step", "metric", "value"])
+    metrics = [m for m in TRAINING_METRICS if m in set(frame["metric"])] or ["loss"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        sns.lineplot(data=frame[frame["metric"] == metric], x="step", y="value", hue="stage", ax=ax, marker="o")
+        ax.set(title=metric, ylabel="")
+        if ax.get_legend() is not None and ax is not axes[0][-1]:
+            ax.get_legend().remove()
+    save_figure(fig, outputs)

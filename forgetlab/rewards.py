@@ -1,0 +1,73 @@
+"""Reward functions in TRL's keyword contract: ``f(prompts, completions, **dataset_columns) -> list[float]``.
+
+They are picklable callable objects (not closures) because TRL and accelerate may copy them to workers.
+"""
+
+from __future__ import annotations
+
+from .tasks import Task
+
+__all__ = ["completion_text", "CorrectnessReward", "FormatReward", "task_rewards"]
+
+# Column names TRL adds itself; everything else is a task record field.
+_TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
+
+
+def completion_text(completion) -> str:
+    """Plain text of a completion, whether it is a string or a chat turn list."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(turn.get("content", "") for turn in completion if turn.get("role", "assistant") == "assistant")
+
+
+def _records(columns: dict, n: int) -> list[dict]:
+    fields = {key: value for key, value in columns.items() if key not in _TRL_KEYS}
+    return [{key: value[i] for key, value in fields.items()} for i in range(n)]
+
+
+class _TaskReward:
+    name = "task"
+
+    def __init__(self, task: Task):
+        self.task = task
+        self.__name__ = self.name  # TRL logs rewards under rewards/<__name__>/mean
+
+    def __call__(self, prompts, completions, **columns) -> list[float]:
+        records = _records(columns, len(completions))
+        return [self.value(record, completion_text(c)) for record, c in zip(records, completions)]
+
+    def value(self, record: dict, completion: str) -> float:
+        raise NotImplementedError
+
+
+class CorrectnessReward(_TaskReward):
+    """1.0 when the task's scorer accepts the answer, else 0.0."""
+
+    name = "correct"
+
+    def value(self, record: dict, completion: str) -> float:
+        return self.task.score(record, completion).correct
+
+
+class FormatReward(_TaskReward):
+    """1.0 for one well-formed ``<answer>`` block (optionally after one ``<think>`` block), else 0.0."""
+
+    name = "format"
+
+    def value(self, record: dict, completion: str) -> float:
+        return self.task.score(record, completion).formatted
+
+
+REWARD_KINDS = {cls.name: cls for cls in (CorrectnessReward, FormatReward)}
+
+
+def task_rewards(task: Task, weights: dict[str, float]) -> tuple[list[_TaskReward], list[float]]:
+    """Reward functions and their weights for TRL's ``reward_funcs`` / ``reward_weights``; zero weights dropped."""
+    unknown = sorted(set(weights) - set(REWARD_KINDS))
+    if unknown:
+        raise ValueError(f"unknown reward(s) {unknown}; known: {sorted(REWARD_KINDS)}")
+    chosen = [(REWARD_KINDS[name](task), float(w)) for name, w in weights.items() if w]
+    if not chosen:
+        raise ValueError("at least one reward needs a non-zero weight")
+    funcs, values = zip(*chosen)
+    return list(funcs), list(values)

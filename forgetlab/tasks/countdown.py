@@ -1,0 +1,100 @@
+"""Countdown: combine N given numbers, each exactly once, with + - * (optionally /) to hit a target."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from ..arith import ExpressionError, Limits, evaluate, literals, parse
+from ..parsing import extract_tag, has_answer_format
+from .base import ANSWER_INSTRUCTION, Score, Task
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _render(node) -> tuple[str, int]:
+    """Infix text with only the parentheses precedence needs; returns (text, precedence)."""
+    if isinstance(node, int):
+        return str(node), 3
+    op, left, right = node
+    left_text, left_prec = _render(left)
+    right_text, right_prec = _render(right)
+    prec = _PRECEDENCE[op]
+    if left_prec < prec:
+        left_text = f"({left_text})"
+    # a - (b + c) and a / (b * c) need parentheses on the right at equal precedence.
+    if right_prec < prec or (right_prec == prec and op in "-/"):
+        right_text = f"({right_text})"
+    return f"{left_text} {op} {right_text}", prec
+
+
+@dataclass
+class CountdownTask(Task):
+    kind = "countdown"
+    numbers: int = 3
+    min_number: int = 1
+    max_number: int = 10
+    operators: str = "+-*"
+    min_target: int = 1
+    max_target: int = 100
+
+    def __post_init__(self):
+        if self.numbers < 2:
+            raise ValueError(f"task {self.name!r}: numbers must be at least 2, not {self.numbers}")
+        if not set(self.operators) <= set("+-*/") or not self.operators:
+            raise ValueError(f"task {self.name!r}: operators must be drawn from '+-*/', not {self.operators!r}")
+        self.limits = Limits(allow_division="/" in self.operators, allow_unary_minus=False)
+
+    required_fields = ("numbers", "target")
+
+    def key(self, record: dict) -> str:
+        return f"{sorted(record['numbers'])}={record['target']}"
+
+    def _random_tree(self, rng: random.Random, values: list[int]):
+        if len(values) == 1:
+            return values[0]
+        split = rng.randint(1, len(values) - 1)
+        return (rng.choice(self.operators), self._random_tree(rng, values[:split]), self._random_tree(rng, values[split:]))
+
+    def _generate(self, rng: random.Random):
+        while True:
+            values = [rng.randint(self.min_number, self.max_number) for _ in range(self.numbers)]
+            solution, _ = _render(self._random_tree(rng, values))
+            try:
+                target = evaluate(parse(solution, self.limits), self.limits)
+            except ExpressionError:  # division by zero
+                continue
+            if target.denominator != 1 or not self.min_target <= target <= self.max_target:
+                continue
+            shown = sorted(values) if rng.random() < 0.5 else rng.sample(values, len(values))
+            yield {
+                "prompt": self.render_prompt(shown, int(target)),
+                "answer": solution,
+                "numbers": shown,
+                "target": int(target),
+            }
+
+    def render_prompt(self, numbers: list[int], target: int) -> str:
+        ops = " ".join(self.operators)
+        listed = ", ".join(map(str, numbers))
+        return (
+            f"Using the numbers {listed}, write an expression that equals {target}. "
+            f"Use each number exactly once and only the operators {ops}. {ANSWER_INSTRUCTION}"
+        )
+
+    def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
+        """True when ``expression`` uses exactly ``numbers`` and evaluates to ``target``."""
+        lhs = expression.split("=", 1)[0]
+        try:
+            node = parse(lhs, self.limits)
+            if Counter(literals(node)) != Counter(numbers):
+                return False
+            return evaluate(node, self.limits) == target
+        except (ExpressionError, RecursionError):
+            return False
+
+    def score(self, record: dict, completion: str) -> Score:
+        answer = extract_tag(completion)
+        correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
+        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))

@@ -1,0 +1,30 @@
+"""GRPO with the task's rewards (TRL GRPOTrainer). ``batch_size`` prompts x ``num_generations`` per step."""
+
+from __future__ import annotations
+
+from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
+
+from ..rewards import task_rewards
+from .common import StageConfig, chat_prompt, trainer_defaults
+
+
+def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> GRPOTrainer:
+    # Task fields (numbers, target, answer, ...) stay as columns: TRL passes them to the reward functions.
+    dataset = Dataset.from_list([{**r, "prompt": chat_prompt(r["prompt"])} for r in records])
+    reward_funcs, reward_weights = task_rewards(task, stage.rewards)
+    args = GRPOConfig(
+        **trainer_defaults(stage, output_dir),
+        per_device_train_batch_size=stage.batch_size * stage.num_generations,
+        num_generations=stage.num_generations,
+        max_completion_length=stage.max_completion_length,
+        temperature=stage.temperature,
+        beta=stage.beta,
+        epsilon=stage.epsilon,
+        loss_type=stage.loss_type,
+        scale_rewards=stage.scale_rewards,
+        reward_weights=reward_weights,
+    )
+    return GRPOTrainer(
+        model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset, processing_class=tokenizer
+    )

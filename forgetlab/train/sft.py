@@ -1,0 +1,24 @@
+"""Supervised fine-tuning on the task's reference completions (TRL SFTTrainer, prompt-completion data)."""
+
+from __future__ import annotations
+
+from datasets import Dataset
+from trl import SFTConfig, SFTTrainer
+
+from .common import StageConfig, chat_prompt, trainer_defaults
+
+
+def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> SFTTrainer:
+    dataset = Dataset.from_list(
+        [
+            {"prompt": chat_prompt(r["prompt"]), "completion": [{"role": "assistant", "content": task.reference(r)}]}
+            for r in records
+        ]
+    )
+    args = SFTConfig(
+        **trainer_defaults(stage, output_dir),
+        per_device_train_batch_size=stage.batch_size,
+        max_length=stage.max_length,
+        completion_only_loss=True,
+    )
+    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)

@@ -1,0 +1,75 @@
+import os
+import re
+
+from snakemake.utils import validate
+
+from forgetlab.config import check_config, lineage_paths, lineage_stage, stage_tasks
+
+
+validate(config, schema="../config/schema.yaml")
+check_config(config)
+
+MODELS = list(config["models"])
+STAGES = list(config["stages"])
+TASKS = list(config["tasks"])
+LINEAGES = lineage_paths(config)
+EVAL_TASKS = config["evaluate"]["tasks"]
+
+
+def _choice(names):
+    return "|".join(map(re.escape, names))
+
+
+wildcard_constraints:
+    model=_choice(MODELS),
+    task=_choice(TASKS),
+    stage=_choice(STAGES),
+    split="train|test",
+    parent=f"base(?:/(?:{_choice(STAGES)}))*",
+    lineage=f"base(?:/(?:{_choice(STAGES)}))*",
+
+
+def _existing(entries):
+    """In figures-only mode keep the entries whose file exists, so nothing upstream is scheduled."""
+    if not config["figures_only"]:
+        return entries
+    return [entry for entry in entries if os.path.exists(entry["path"])]
+
+
+def eval_entries():
+    """One dict per (model, lineage, task) metrics file: the table's identifying columns plus its path."""
+    return _existing(
+        [
+            {"model": m, "lineage": l, "stage": lineage_stage(l), "task": t, "path": f"results/{m}/{l}/eval/{t}.json"}
+            for m in MODELS
+            for l in LINEAGES
+            for t in EVAL_TASKS
+        ]
+    )
+
+
+def train_log_entries():
+    return _existing(
+        [
+            {"model": m, "lineage": l, "path": f"results/{m}/{l}/train_log.jsonl"}
+            for m in MODELS
+            for l in LINEAGES
+            if l != "base"
+        ]
+    )
+
+
+def paths(entries):
+    return [entry["path"] for entry in entries]
+
+
+def figure_targets():
+    return expand("results/figures/{figure}.{ext}", figure=["forgetting", "training"], ext=["png", "pdf"])
+
+
+def stage_spec(wildcards):
+    return config["stages"][wildcards.stage]
+
+
+def stage_train_data(wildcards):
+    return f"results/data/{stage_spec(wildcards)['task']}/train.jsonl"

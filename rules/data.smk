@@ -1,0 +1,10 @@
+rule data_generate:
+    output:
+        "results/data/{task}/{split}.jsonl",
+    params:
+        spec=lambda wildcards: config["tasks"][wildcards.task],
+    log:
+        "logs/data_generate/{task}/{split}.log",
+    localrule: True
+    script:
+        "../workflow_scripts/generate_data.py"

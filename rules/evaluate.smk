@@ -1,0 +1,18 @@
+rule evaluate_generation:
+    input:
+        model="results/{model}/{lineage}/model",
+        data="results/data/{task}/test.jsonl",
+    output:
+        metrics="results/{model}/{lineage}/eval/{task}.json",
+        samples="results/{model}/{lineage}/eval/{task}.samples.jsonl",
+    params:
+        task=lambda wildcards: config["tasks"][wildcards.task],
+        max_new_tokens=config["evaluate"]["max_new_tokens"],
+        batch_size=config["evaluate"]["batch_size"],
+    log:
+        "logs/evaluate_generation/{model}/{lineage}/{task}.log",
+    benchmark:
+        "results/benchmarks/evaluate_generation/{model}/{lineage}/{task}.tsv"
+    threads: 1
+    script:
+        "../workflow_scripts/evaluate_generation.py"

@@ -1,0 +1,31 @@
+rule model_base:
+    output:
+        directory("results/{model}/base/model"),
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+    log:
+        "logs/model_base/{model}.log",
+    benchmark:
+        "results/benchmarks/model_base/{model}.tsv"
+    threads: 1
+    script:
+        "../workflow_scripts/materialise_model.py"
+
+
+rule model_train:
+    input:
+        parent="results/{model}/{parent}/model",
+        data=stage_train_data,
+    output:
+        model=directory("results/{model}/{parent}/{stage}/model"),
+        train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
+    params:
+        stage=stage_spec,
+        task=lambda wildcards: config["tasks"][stage_spec(wildcards)["task"]],
+    log:
+        "logs/model_train/{model}/{parent}/{stage}.log",
+    benchmark:
+        "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
+    threads: 1
+    script:
+        "../workflow_scripts/train_stage.py"

@@ -1,0 +1,29 @@
+rule report_table:
+    input:
+        paths(eval_entries()),
+    output:
+        "results/tables/metrics.csv",
+    params:
+        entries=eval_entries(),
+    log:
+        "logs/report_table/metrics.log",
+    localrule: True
+    script:
+        "../workflow_scripts/gather_metrics.py"
+
+
+rule report_figures:
+    input:
+        metrics="results/tables/metrics.csv",
+        train_logs=paths(train_log_entries()),
+    output:
+        forgetting=multiext("results/figures/forgetting", ".png", ".pdf"),
+        training=multiext("results/figures/training", ".png", ".pdf"),
+    params:
+        figures=config["figures"],
+        train_log_entries=train_log_entries(),
+    log:
+        "logs/report_figures/figures.log",
+    localrule: True
+    script:
+        "../workflow_scripts/plot_figures.py"

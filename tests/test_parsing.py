@@ -1,0 +1,57 @@
+from fractions import Fraction
+
+import pytest
+
+from forgetlab.parsing import extract_tag, has_answer_format, last_number
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<answer>3 + 4</answer>", "3 + 4"),
+        ("<think>try</think>\n<answer> 12 </answer>", "12"),
+        ("<answer>1</answer> then <answer>2</answer>", "2"),  # the last block counts
+        ("<answer>unclosed", None),
+        ("no tags at all", None),
+        ("</answer><answer>", None),
+    ],
+)
+def test_extract_tag(text, expected):
+    assert extract_tag(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("<answer>1 + 2</answer>", True),
+        ("<think>a</think><answer>1</answer>", True),
+        ("  <think>\nx\n</think>\n<answer>1</answer>\n", True),
+        ("<answer>1</answer><answer>2</answer>", False),
+        ("<answer>1", False),
+        ("<think>x<answer>1</answer>", False),
+        ("<answer>1</answer><think>x</think>", False),
+        ("plain text", False),
+    ],
+)
+def test_has_answer_format(text, ok):
+    assert has_answer_format(text) is ok
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("7 + 5 = 12", 12),
+        ("The answer is 1,800.", 1800),
+        ("it is -3", -3),
+        ("2.50 dollars", Fraction(5, 2)),
+        ("none here", None),
+    ],
+)
+def test_last_number(text, value):
+    assert last_number(text) == value
+
+
+def test_tag_extraction_is_linear_on_hostile_text():
+    text = "<answer>" * 20_000 + "x" * 100_000
+    assert extract_tag(text) is None
+    assert has_answer_format(text) is False

@@ -1,0 +1,41 @@
+import pickle
+
+import pytest
+
+from forgetlab.rewards import CorrectnessReward, FormatReward, completion_text, task_rewards
+from forgetlab.tasks import make_task
+
+TASK = make_task("countdown", {"kind": "countdown"})
+COLUMNS = {"numbers": [[3, 5, 2], [3, 5, 2], [1, 2, 3]], "target": [16, 16, 6], "answer": ["", "", ""]}
+
+
+def _chat(text):
+    return [{"role": "assistant", "content": text}]
+
+
+def test_rewards_follow_trls_keyword_contract_with_chat_completions():
+    completions = [_chat("<answer>(3 + 5) * 2</answer>"), _chat("(3 + 5) * 2"), _chat("<answer>1 + 2</answer>")]
+    kwargs = dict(prompts=[None] * 3, completions=completions, completion_ids=[[0]] * 3, **COLUMNS)
+    assert CorrectnessReward(TASK)(**kwargs) == [1.0, 0.0, 0.0]
+    assert FormatReward(TASK)(**kwargs) == [1.0, 0.0, 1.0]
+
+
+def test_plain_string_completions():
+    assert completion_text("abc") == "abc"
+    assert completion_text(_chat("x") + [{"role": "user", "content": "ignored"}]) == "x"
+
+
+def test_weights_select_and_name_rewards():
+    funcs, weights = task_rewards(TASK, {"correct": 1.0, "format": 0.1})
+    assert [f.__name__ for f in funcs] == ["correct", "format"] and weights == [1.0, 0.1]
+    funcs, weights = task_rewards(TASK, {"correct": 1.0, "format": 0})
+    assert [f.__name__ for f in funcs] == ["correct"]
+    with pytest.raises(ValueError, match="unknown reward"):
+        task_rewards(TASK, {"novelty": 1.0})
+    with pytest.raises(ValueError, match="non-zero"):
+        task_rewards(TASK, {"correct": 0})
+
+
+def test_rewards_are_picklable():
+    reward = pickle.loads(pickle.dumps(CorrectnessReward(TASK)))
+    assert reward(prompts=[None], completions=["<answer>2 * 3 * 1</answer>"], numbers=[[1, 2, 3]], target=[6]) == [1.0]

@@ -1,0 +1,121 @@
+"""The real Snakefile on the tiny test config: targets, no-op rerun, selective rerun, config errors."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from .conftest import ROOT, TEST_CONFIG
+
+pytestmark = pytest.mark.workflow
+
+MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"]
+LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
+
+
+def snakemake(workdir, *args, config=TEST_CONFIG):
+    command = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(config), "--cores", "2", *args,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def _expected_targets(workdir):
+    paths = ["results/tables/metrics.csv"]
+    paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training") for ext in ("png", "pdf")]
+    for lineage in LINEAGES:
+        root = f"results/tiny/{lineage}"
+        paths += [f"{root}/model/{name}" for name in MODEL_FILES]
+        paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
+        if lineage != "base":
+            paths.append(f"{root}/train_log.jsonl")
+    return [workdir / path for path in paths]
+
+
+def _mtimes(workdir):
+    return {path: path.stat().st_mtime_ns for path in (workdir / "results").rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    result = snakemake(workdir, "all")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_every_target_of_all_exists(workdir):
+    missing = [str(path) for path in _expected_targets(workdir) if not path.exists()]
+    assert not missing
+    import pandas as pd
+
+    table = pd.read_csv(workdir / "results/tables/metrics.csv")
+    accuracy = table[table.metric == "accuracy"]
+    assert len(accuracy) == len(LINEAGES) * 2
+    assert accuracy["value"].between(0, 1).all()
+    log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
+    assert '"reward"' in log[0]
+
+
+def test_second_run_has_nothing_to_do(workdir):
+    before = _mtimes(workdir)
+    result = snakemake(workdir, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+    assert _mtimes(workdir) == before
+
+
+def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, tmp_path):
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["stages"]["sft-countdown"]["lr"] = 2.0e-4
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    before = _mtimes(workdir)
+    result = snakemake(workdir, "all", config=changed)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = _mtimes(workdir)
+    rerun = {path.relative_to(workdir).as_posix() for path in after if after[path] != before.get(path)}
+    downstream = ("results/tiny/base/sft-countdown/", "results/tables/", "results/figures/")
+    assert any(p.startswith("results/tiny/base/sft-countdown/model/") for p in rerun)
+    assert any(p.startswith("results/tiny/base/sft-countdown/grpo-countdown/model/") for p in rerun)
+    assert all(p.startswith(downstream) or p.startswith("results/benchmarks/") for p in rerun), sorted(rerun)
+    untouched = [p for p in rerun if p.startswith(("results/tiny/base/model", "results/tiny/base/grpo-countdown", "results/data"))]
+    assert not untouched
+
+
+def test_figures_target_replots_from_existing_metrics(workdir):
+    shutil.rmtree(workdir / "results/figures")
+    result = snakemake(workdir, "figures")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (workdir / "results/figures/forgetting.png").exists()
+    assert "report_figures" in result.stderr and "model_train" not in result.stderr
+
+
+def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
+    (tmp_path / "results/tiny/base/eval").mkdir(parents=True)
+    (tmp_path / "results/tiny/base/eval/countdown.json").write_text('{"task": "countdown", "n": 4, "accuracy": 0.25}')
+    result = snakemake(tmp_path, "figures", "--config", "figures_only=true")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "results/figures/forgetting.pdf").exists()
+    assert not (tmp_path / "results/tiny/base/model").exists()
+
+
+def test_bad_config_fails_before_any_job_naming_the_field(tmp_path):
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["stages"]["grpo-countdown"]["num_generation"] = 4
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "all", config=bad)
+    assert result.returncode != 0
+    assert "num_generation" in result.stderr
+    assert not (tmp_path / "results").exists()
+
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["lineages"].append(["sft-countdown", "rl-countdown"])
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "all", config=bad)
+    assert result.returncode != 0
+    assert "lineages[3][1]: stage 'rl-countdown' is not defined" in result.stderr

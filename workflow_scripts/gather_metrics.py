@@ -1,0 +1,13 @@
+"""Adapter: every metrics JSON into results/tables/metrics.csv (rules/report.smk: report_table)."""
+
+import sys
+
+from forgetlab.io import atomic_path, read_json
+from forgetlab.report import metrics_table
+
+sys.stderr = open(snakemake.log[0], "w")
+
+entries = snakemake.params.entries
+table = metrics_table(entries, [read_json(entry["path"]) for entry in entries])
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, index=False)

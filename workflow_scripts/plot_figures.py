@@ -1,0 +1,17 @@
+"""Adapter: the paper figures from the metrics table and training logs (rules/report.smk: report_figures)."""
+
+import sys
+
+import pandas as pd
+
+from forgetlab.io import read_jsonl
+from forgetlab.report import plot_forgetting, plot_training
+
+sys.stderr = open(snakemake.log[0], "w")
+
+figures = snakemake.params.figures
+plot_forgetting(
+    pd.read_csv(snakemake.input.metrics), figures.get("new_task"), figures.get("prior_task"), snakemake.output.forgetting
+)
+logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in snakemake.params.train_log_entries}
+plot_training(logs, snakemake.output.training)
