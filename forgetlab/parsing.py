@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["extract_tag", "has_answer_format", "last_number", "parse_number"]
+__all__ = ["extract_tag", "has_answer_format", "last_expression", "last_number", "parse_number"]
 
+# A run of arithmetic characters; "6 + 8 = 14" yields "6 + 8 " and " 14".
+_EXPRESSION_RUN = re.compile(r"[0-9][0-9+\-*/()×÷ .]*[0-9)]|\([0-9+\-*/()×÷ .]*[0-9)]")
 _NUMBER = re.compile(r"-?[0-9][0-9,]*(?:\.[0-9]+)?")
 
 
@@ -52,4 +54,13 @@ def last_number(text: str) -> Fraction | None:
         value = parse_number(token.rstrip(","))
         if value is not None:
             return value
+    return None
+
+
+def last_expression(text: str) -> str | None:
+    """The last run of arithmetic characters holding an operator ('natural' answers without tags)."""
+    candidates = [run.strip() for run in _EXPRESSION_RUN.findall(text[-4000:])]
+    for candidate in reversed(candidates):
+        if any(op in candidate[1:] for op in "+-*/×÷"):
+            return candidate
     return None

@@ -26,6 +26,6 @@ rule model_train:
         "logs/model_train/{model}/{parent}/{stage}.log",
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
-    threads: 1
+    threads: 2
     script:
         "../workflow_scripts/train_stage.py"

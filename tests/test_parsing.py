@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from forgetlab.parsing import extract_tag, has_answer_format, last_number
+from forgetlab.parsing import extract_tag, has_answer_format, last_expression, last_number
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,17 @@ def test_tag_extraction_is_linear_on_hostile_text():
     text = "<answer>" * 20_000 + "x" * 100_000
     assert extract_tag(text) is None
     assert has_answer_format(text) is False
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("6 + 8 = 14", "6 + 8"),
+        ("so (3 + 5) * 2 = 16.", "(3 + 5) * 2"),
+        ("first 1 + 2, finally 4 * 5", "4 * 5"),
+        ("the answer is 7", None),
+        ("", None),
+    ],
+)
+def test_last_expression(text, expected):
+    assert last_expression(text) == expected

@@ -67,6 +67,21 @@ def test_countdown_scorer(completion, correct, formatted):
     assert (score.correct, score.formatted) == (correct, formatted)
 
 
+@pytest.mark.parametrize(
+    "completion, correct, formatted",
+    [
+        ("3 + 5 = 8, then 8 * 2 = 16, so (3 + 5) * 2 = 16", 1, 0),
+        ("(3 + 5) * 2", 1, 0),
+        ("<answer>3 * 5 + 2</answer> but really (3 + 5) * 2", 0, 1),  # a tagged answer is final
+        ("I think it is 16", 0, 0),
+    ],
+)
+def test_countdown_natural_reading_when_tags_are_optional(completion, correct, formatted):
+    task = make_task("countdown", {"kind": "countdown", "require_tags": False})
+    score = task.score(COUNTDOWN, completion)
+    assert (score.correct, score.formatted) == (correct, formatted)
+
+
 def test_countdown_division_only_when_allowed():
     record = {"numbers": [8, 4, 3], "target": 6}
     assert make_task("c", {"kind": "countdown"}).score(record, "<answer>8 / 4 * 3</answer>").correct == 0

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..arith import ExpressionError, Limits, evaluate, literals, parse
-from ..parsing import extract_tag, has_answer_format
+from ..parsing import extract_tag, has_answer_format, last_expression
 from .base import ANSWER_INSTRUCTION, Score, Task
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -38,6 +38,9 @@ class CountdownTask(Task):
     operators: str = "+-*"
     min_target: int = 1
     max_target: int = 100
+    # False also reads an untagged completion's last expression (the 'natural' reading); tags still
+    # decide the format score.
+    require_tags: bool = True
 
     def __post_init__(self):
         if self.numbers < 2:
@@ -79,8 +82,8 @@ class CountdownTask(Task):
         ops = " ".join(self.operators)
         listed = ", ".join(map(str, numbers))
         return (
-            f"Using the numbers {listed}, write an expression that equals {target}. "
-            f"Use each number exactly once and only the operators {ops}. {ANSWER_INSTRUCTION}"
+            f"Numbers: {listed}. Target: {target}. Write one expression that uses each number exactly once "
+            f"with the operators {ops} and equals the target. {ANSWER_INSTRUCTION}"
         )
 
     def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
@@ -96,5 +99,7 @@ class CountdownTask(Task):
 
     def score(self, record: dict, completion: str) -> Score:
         answer = extract_tag(completion)
+        if answer is None and not self.require_tags:
+            answer = last_expression(completion)
         correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
         return Score(correct=float(correct), formatted=float(has_answer_format(completion)))

@@ -15,7 +15,10 @@ def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, outp
     reward_funcs, reward_weights = task_rewards(task, stage.rewards)
     args = GRPOConfig(
         **trainer_defaults(stage, output_dir),
-        per_device_train_batch_size=stage.batch_size * stage.num_generations,
+        # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
+        # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
+        per_device_train_batch_size=stage.num_generations,
+        gradient_accumulation_steps=stage.batch_size,
         num_generations=stage.num_generations,
         max_completion_length=stage.max_completion_length,
         temperature=stage.temperature,
