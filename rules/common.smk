@@ -1,3 +1,4 @@
+import json
 import os
 import re
 
@@ -67,8 +68,18 @@ def figure_targets():
     return expand("results/figures/{figure}.{ext}", figure=["forgetting", "training"], ext=["png", "pdf"])
 
 
+def canonical(value):
+    """Key-sorted copy of a config entry: Snakemake compares params by repr, and reordering keys in a
+    config file must not make targets stale."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
 def stage_spec(wildcards):
-    return config["stages"][wildcards.stage]
+    return canonical(config["stages"][wildcards.stage])
+
+
+def task_spec(name):
+    return canonical(config["tasks"][name])
 
 
 def stage_train_data(wildcards):

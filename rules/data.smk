@@ -2,7 +2,7 @@ rule data_generate:
     output:
         "results/data/{task}/{split}.jsonl",
     params:
-        spec=lambda wildcards: config["tasks"][wildcards.task],
+        spec=lambda wildcards: task_spec(wildcards.task),
     log:
         "logs/data_generate/{task}/{split}.log",
     localrule: True

@@ -6,7 +6,7 @@ rule evaluate_generation:
         metrics="results/{model}/{lineage}/eval/{task}.json",
         samples="results/{model}/{lineage}/eval/{task}.samples.jsonl",
     params:
-        task=lambda wildcards: config["tasks"][wildcards.task],
+        task=lambda wildcards: task_spec(wildcards.task),
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         batch_size=config["evaluate"]["batch_size"],
     log:

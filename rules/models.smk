@@ -2,7 +2,7 @@ rule model_base:
     output:
         directory("results/{model}/base/model"),
     params:
-        spec=lambda wildcards: config["models"][wildcards.model],
+        spec=lambda wildcards: canonical(config["models"][wildcards.model]),
     log:
         "logs/model_base/{model}.log",
     benchmark:
@@ -21,7 +21,7 @@ rule model_train:
         train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
     params:
         stage=stage_spec,
-        task=lambda wildcards: config["tasks"][stage_spec(wildcards)["task"]],
+        task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
     log:
         "logs/model_train/{model}/{parent}/{stage}.log",
     benchmark:

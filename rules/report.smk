@@ -20,7 +20,7 @@ rule report_figures:
         forgetting=multiext("results/figures/forgetting", ".png", ".pdf"),
         training=multiext("results/figures/training", ".png", ".pdf"),
     params:
-        figures=config["figures"],
+        figures=canonical(config["figures"]),
         train_log_entries=train_log_entries(),
     log:
         "logs/report_figures/figures.log",

@@ -68,11 +68,20 @@ def test_second_run_has_nothing_to_do(workdir):
     assert _mtimes(workdir) == before
 
 
+def test_figures_target_replots_from_existing_metrics(workdir):
+    shutil.rmtree(workdir / "results/figures")
+    result = snakemake(workdir, "figures")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (workdir / "results/figures/forgetting.png").exists()
+    assert "report_figures" in result.stderr and "model_train" not in result.stderr
+
+
 def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, tmp_path):
+    # Leaves the workdir trained with the changed config: keep this the last test using ``workdir``.
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["stages"]["sft-countdown"]["lr"] = 2.0e-4
     changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(config))
+    changed.write_text(yaml.safe_dump(config, sort_keys=True))  # reordered keys alone must not rerun anything
     before = _mtimes(workdir)
     result = snakemake(workdir, "all", config=changed)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -86,18 +95,10 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, tmp_
     assert not untouched
 
 
-def test_figures_target_replots_from_existing_metrics(workdir):
-    shutil.rmtree(workdir / "results/figures")
-    result = snakemake(workdir, "figures")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (workdir / "results/figures/forgetting.png").exists()
-    assert "report_figures" in result.stderr and "model_train" not in result.stderr
-
-
 def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
     (tmp_path / "results/tiny/base/eval").mkdir(parents=True)
     (tmp_path / "results/tiny/base/eval/countdown.json").write_text('{"task": "countdown", "n": 4, "accuracy": 0.25}')
-    result = snakemake(tmp_path, "figures", "--config", "figures_only=true")
+    result = snakemake(tmp_path, "figures", "--config", "figures_only=True")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "results/figures/forgetting.pdf").exists()
     assert not (tmp_path / "results/tiny/base/model").exists()
