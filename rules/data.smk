@@ -6,5 +6,7 @@ rule data_generate:
     log:
         "logs/data_generate/{task}/{split}.log",
     localrule: True
+    conda:
+        "../envs/report.yaml"
     script:
         "../workflow_scripts/generate_data.py"

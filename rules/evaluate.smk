@@ -14,5 +14,7 @@ rule evaluate_generation:
     benchmark:
         "results/benchmarks/evaluate_generation/{model}/{lineage}/{task}.tsv"
     threads: 1
+    conda:
+        "../envs/training.yaml"
     script:
         "../workflow_scripts/evaluate_generation.py"

@@ -8,6 +8,8 @@ rule model_base:
     benchmark:
         "results/benchmarks/model_base/{model}.tsv"
     threads: 1
+    conda:
+        "../envs/training.yaml"
     script:
         "../workflow_scripts/materialise_model.py"
 
@@ -27,5 +29,7 @@ rule model_train:
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
     threads: 2
+    conda:
+        "../envs/training.yaml"
     script:
         "../workflow_scripts/train_stage.py"

@@ -8,6 +8,8 @@ rule report_table:
     log:
         "logs/report_table/metrics.log",
     localrule: True
+    conda:
+        "../envs/report.yaml"
     script:
         "../workflow_scripts/gather_metrics.py"
 
@@ -25,5 +27,7 @@ rule report_figures:
     log:
         "logs/report_figures/figures.log",
     localrule: True
+    conda:
+        "../envs/report.yaml"
     script:
         "../workflow_scripts/plot_figures.py"
