@@ -80,7 +80,7 @@ TRAINING_METRICS = ["loss", "reward", "rewards/correct/mean", "kl", "completions
 
 
 def plot_training(logs: dict[str, list[dict]], outputs: list) -> None:
-    """One panel per logged metric, one line per stage (label -> step rows)."""
+    """One panel per logged metric, one line per stage (label -> step rows), one colour per stage throughout."""
     rows = [
         {"stage": label, "step": row["step"], "metric": metric, "value": row[metric]}
         for label, steps in logs.items()
@@ -90,10 +90,13 @@ def plot_training(logs: dict[str, list[dict]], outputs: list) -> None:
     ]
     frame = pd.DataFrame(rows, columns=["stage", "step", "metric", "value"])
     metrics = [m for m in TRAINING_METRICS if m in set(frame["metric"])] or ["loss"]
+    palette = dict(zip(logs, sns.color_palette(n_colors=max(len(logs), 1))))
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.5), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        sns.lineplot(data=frame[frame["metric"] == metric], x="step", y="value", hue="stage", ax=ax, marker="o")
+        data = frame[frame["metric"] == metric]
+        sns.lineplot(data=data, x="step", y="value", hue="stage", palette=palette, ax=ax, marker="o", legend=False)
         ax.set(title=metric, ylabel="")
-        if ax.get_legend() is not None and ax is not axes[0][-1]:
-            ax.get_legend().remove()
+    handles = [plt.Line2D([], [], color=color, marker="o", label=label) for label, color in palette.items()]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.12))
     save_figure(fig, outputs)
