@@ -9,6 +9,8 @@ import sys
 
 __all__ = ["main"]
 
+from .prompts import FORMATS
+
 DEFAULT_CONFIG = "config/config.yaml"
 
 
@@ -36,6 +38,8 @@ def cmd_data(args) -> None:
     from .io import write_jsonl
 
     spec = _task_spec(args.task, args.config)
+    if args.format:
+        spec = {**spec, "format": args.format}
     if args.source:
         records = load_source_records(args.task, spec, args.source, args.split, args.n, args.seed)
     else:
@@ -50,6 +54,7 @@ def cmd_score(args) -> None:
     from .tasks import make_task
 
     task = make_task(args.task, _task_spec(args.task, args.config))
+    task = task.for_format(args.format or task.format)
     rows = read_jsonl(args.input)
     metrics, scored = score_rows(task, rows, source=args.input)
     if args.out:
@@ -71,7 +76,7 @@ def cmd_eval(args) -> None:
     records = read_jsonl(args.data) if args.data else build_split(args.task, spec, "test", args.n)
     metrics, samples = evaluate_records(
         load_model(args.model), load_tokenizer(args.model), make_task(args.task, spec), records[: args.n],
-        max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, style=args.format, chat=not args.plain,
     )  # fmt: skip
     write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
     write_json(metrics, args.out)
@@ -138,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--max-new-tokens", type=int, default=64)
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    evaluate.add_argument("--plain", action="store_true", help="plain completion prompt instead of the chat template")
     evaluate.add_argument("--out", required=True)
     evaluate.set_defaults(run=cmd_eval)
 
@@ -159,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sub in (data, score, evaluate):
         sub.add_argument("--config", help=f"take task options from this config (default: {DEFAULT_CONFIG} if present)")
+        sub.add_argument("--format", choices=FORMATS, help="prompt format (default: the task's)")
     return parser
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from .io import read_jsonl
 from .tasks import make_task
+from .tasks.files import FileTask
 
 __all__ = ["build_split", "load_source_records", "DEFAULT_SIZES"]
 
@@ -25,16 +27,20 @@ def build_split(task_name: str, spec: dict, split: str, n: int | None = None, se
 def load_source_records(
     task_name: str, spec: dict, path: str, split: str, n: int | None = None, seed: int | None = None
 ) -> list[dict]:
-    """Records from a user's JSONL file, checked against the task's fields; ``n`` picks a seeded subset."""
+    """Records from a user's file: a dataset task (gsm8k, mmlu, jsonl) reads it in its own schema; a generated
+    task reads its record fields (plus ``question`` or ``prompt``). ``n`` picks a seeded subset."""
     task = make_task(task_name, spec)
+    seed = seed if seed is not None else spec.get("seed", 0)
+    if isinstance(task, FileTask):
+        return replace(task, source=path).build(split, n, seed)
     rows = read_jsonl(path)
     if not rows:
         raise ValueError(f"{path}: no records")
     for number, row in enumerate(rows, 1):
-        task.check_record(row, f"{path}:{number}", extra=("prompt",))
+        task.check_record(row, f"{path}:{number}")
+        row.setdefault("question", row.get("prompt"))
+        if row["question"] is None:
+            row["question"] = task.question(row)  # generated tasks can describe a record from its fields
     if n is not None and n < len(rows):
-        rows = random.Random(seed if seed is not None else spec.get("seed", 0)).sample(rows, n)
-    for index, row in enumerate(rows):
-        row.setdefault("id", f"{task_name}-{split}-{index:05d}")
-        row["task"] = task_name
-    return rows
+        rows = random.Random(seed).sample(rows, n)
+    return task.finish(rows, split)

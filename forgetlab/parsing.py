@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["extract_tag", "has_answer_format", "last_expression", "last_number", "parse_number"]
+__all__ = [
+    "extract_tag",
+    "final_number",
+    "has_answer_format",
+    "choice_letter",
+    "last_expression",
+    "last_number",
+    "parse_number",
+]
 
 # A run of arithmetic characters; "6 + 8 = 14" yields "6 + 8 " and " 14".
 _EXPRESSION_RUN = re.compile(r"[0-9][0-9+\-*/()×÷ .]*[0-9)]|\([0-9+\-*/()×÷ .]*[0-9)]")
@@ -24,16 +32,29 @@ def extract_tag(text: str, tag: str = "answer") -> str | None:
     return text[start + len(opening) : close].strip()
 
 
+_WELL_FORMED = (["<answer>", "</answer>"], ["<think>", "</think>", "<answer>", "</answer>"])
+
+
+def _tag_sequence(text: str, limit: int = 64) -> list[str] | None:
+    """The answer/think tags of ``text`` in order, found with C-speed str.find; None past ``limit`` hits."""
+    found, hits = [], 0
+    for name in ("answer>", "think>"):
+        pos = text.find(name)
+        while pos >= 0:
+            hits += 1
+            if hits > limit:
+                return None
+            if text.startswith("</", pos - 2):
+                found.append((pos - 2, "</" + name))
+            elif text.startswith("<", pos - 1):
+                found.append((pos - 1, "<" + name))
+            pos = text.find(name, pos + 1)
+    return [tag for _, tag in sorted(found)]
+
+
 def has_answer_format(text: str) -> bool:
     """Exactly one well-formed ``<answer>`` block, optionally preceded by one closed ``<think>`` block."""
-    if text.count("<answer>") != 1 or text.count("</answer>") != 1:
-        return False
-    if text.find("<answer>") > text.find("</answer>"):
-        return False
-    thinks, closes = text.count("<think>"), text.count("</think>")
-    if thinks != closes or thinks > 1:
-        return False
-    return thinks == 0 or text.find("<think>") < text.find("</think>") < text.find("<answer>")
+    return _tag_sequence(text) in _WELL_FORMED
 
 
 def parse_number(token: str) -> Fraction | None:
@@ -63,4 +84,53 @@ def last_expression(text: str) -> str | None:
     for candidate in reversed(candidates):
         if any(op in candidate[1:] for op in "+-*/×÷"):
             return candidate
+    return None
+
+
+_BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
+_ANSWER_IS = re.compile(r"answer is\s*:?\s*([^\n]{0,60})", re.IGNORECASE)
+
+
+def final_number(text: str) -> Fraction | None:
+    """The final numeric answer of a worked solution, most explicit marker first.
+
+    ``<answer>18</answer>``, ``\\boxed{18}``, ``#### 18``, "the answer is $1,800.00", else the last number.
+    """
+    tagged = extract_tag(text)
+    if tagged is not None:
+        return last_number(tagged)
+    boxed = _BOXED.findall(text[-4000:])
+    if boxed:
+        return last_number(boxed[-1])
+    hashes = text.rfind("####")
+    if hashes >= 0:
+        match = _NUMBER.search(text, hashes, hashes + 80)
+        return parse_number(match.group(0)) if match else None
+    stated = _ANSWER_IS.findall(text[-4000:])
+    if stated:
+        match = _NUMBER.search(stated[-1])
+        if match:
+            return parse_number(match.group(0))
+    return last_number(text)
+
+
+_LETTER_PATTERNS = [
+    re.compile(r"(?:answer|option|choice) is\s*:?\s*\(?\**([A-Ja-j])\b", re.IGNORECASE),
+    re.compile(r"answer\s*:\s*\(?\**([A-J])\b", re.IGNORECASE),
+    re.compile(r"^\s*\(?\**([A-J])\**\)?(?:[.:)]|\s|$)"),
+    re.compile(r"\(([A-J])\)"),
+    re.compile(r"\*\*([A-J])\*\*"),
+]
+
+
+def choice_letter(text: str, letters: str = "ABCD") -> str | None:
+    """The option letter a completion chooses: tagged, 'The answer is (B)', 'B.', '**B**', '(B)'."""
+    tagged = extract_tag(text)
+    if tagged is not None:
+        text = tagged
+    text = text[:4000]
+    for pattern in _LETTER_PATTERNS:
+        found = [letter for letter in pattern.findall(text) if letter in letters]
+        if found:
+            return found[-1] if pattern is not _LETTER_PATTERNS[2] else found[0]
     return None

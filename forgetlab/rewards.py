@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .tasks import Task
 
-__all__ = ["completion_text", "CorrectnessReward", "FormatReward", "task_rewards"]
+__all__ = ["completion_text", "CorrectnessReward", "FormatReward", "LengthReward", "task_rewards"]
 
 # Column names TRL adds itself; everything else is a task record field.
 _TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
@@ -58,15 +58,33 @@ class FormatReward(_TaskReward):
         return self.task.score(record, completion).formatted
 
 
-REWARD_KINDS = {cls.name: cls for cls in (CorrectnessReward, FormatReward)}
+class LengthReward:
+    """1 - (completion tokens / max_length), in [0, 1]: a positive weight favours short answers, a negative
+    weight long ones."""
+
+    __name__ = "length"
+
+    def __init__(self, max_length: int):
+        self.max_length = max_length
+
+    def __call__(self, prompts, completions, completion_ids=None, **columns) -> list[float]:
+        if completion_ids is None:  # no token ids: characters / 4 approximates tokens
+            sizes = [len(completion_text(c)) / 4 for c in completions]
+        else:
+            sizes = [len(ids) for ids in completion_ids]
+        return [max(0.0, 1.0 - size / self.max_length) for size in sizes]
 
 
-def task_rewards(task: Task, weights: dict[str, float]) -> tuple[list[_TaskReward], list[float]]:
+REWARD_KINDS = {"correct": CorrectnessReward, "format": FormatReward, "length": LengthReward}
+
+
+def task_rewards(task: Task, weights: dict[str, float], max_length: int = 256) -> tuple[list, list[float]]:
     """Reward functions and their weights for TRL's ``reward_funcs`` / ``reward_weights``; zero weights dropped."""
     unknown = sorted(set(weights) - set(REWARD_KINDS))
     if unknown:
         raise ValueError(f"unknown reward(s) {unknown}; known: {sorted(REWARD_KINDS)}")
-    chosen = [(REWARD_KINDS[name](task), float(w)) for name, w in weights.items() if w]
+    build = {"correct": lambda: CorrectnessReward(task), "format": lambda: FormatReward(task), "length": lambda: LengthReward(max_length)}
+    chosen = [(build[name](), float(w)) for name, w in weights.items() if w]
     if not chosen:
         raise ValueError("at least one reward needs a non-zero weight")
     funcs, values = zip(*chosen)

@@ -9,6 +9,8 @@ rule evaluate_generation:
         task=lambda wildcards: task_spec(wildcards.task),
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         batch_size=config["evaluate"]["batch_size"],
+        style=config["evaluate"].get("format"),
+        chat=config["evaluate"]["chat"],
     log:
         "logs/evaluate_generation/{model}/{lineage}/{task}.log",
     benchmark:

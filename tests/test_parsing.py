@@ -30,6 +30,8 @@ def test_extract_tag(text, expected):
         ("<answer>1", False),
         ("<think>x<answer>1</answer>", False),
         ("<answer>1</answer><think>x</think>", False),
+        ("</think><think><answer>1</answer>", False),
+        ("the answer> is <answer>1</answer>", True),
         ("plain text", False),
     ],
 )
@@ -51,10 +53,20 @@ def test_last_number(text, value):
     assert last_number(text) == value
 
 
-def test_tag_extraction_is_linear_on_hostile_text():
-    text = "<answer>" * 20_000 + "x" * 100_000
-    assert extract_tag(text) is None
-    assert has_answer_format(text) is False
+HOSTILE_TAGS = {
+    "open tags": ("<answer>" * 20_000 + "x" * 100_000, None, False),
+    "angle brackets": ("<" * 100_000, None, False),
+    "angle brackets then an answer": ("<" * 50_000 + "<answer>1</answer>", "1", True),
+    "close tags": ("</answer>" * 10_000, None, False),
+    "bare tag names": ("answer>" * 20_000, None, False),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_TAGS)
+def test_tag_parsing_on_hostile_text(name):
+    text, tagged, formatted = HOSTILE_TAGS[name]
+    assert extract_tag(text) == tagged
+    assert has_answer_format(text) is formatted
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ metrics, samples = evaluate_records(
     read_jsonl(snakemake.input.data),
     max_new_tokens=snakemake.params.max_new_tokens,
     batch_size=snakemake.params.batch_size,
+    style=snakemake.params.style,
+    chat=snakemake.params.chat,
 )
 write_jsonl(samples, snakemake.output.samples)
 write_json(metrics, snakemake.output.metrics)

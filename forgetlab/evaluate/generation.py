@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..prompts import plain_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 
@@ -9,18 +10,27 @@ __all__ = ["generate", "evaluate_records", "score_rows", "summarise"]
 
 
 def generate(
-    model, tokenizer, prompts: list[str], max_new_tokens: int = 64, batch_size: int = 16, temperature: float = 0.0
+    model,
+    tokenizer,
+    prompts: list[str],
+    max_new_tokens: int = 64,
+    batch_size: int = 16,
+    temperature: float = 0.0,
+    chat: bool = True,
 ) -> list[str]:
-    """One completion per chat prompt, in input order.
+    """One completion per prompt, in input order; ``chat`` applies the model's chat template.
 
     Prompts are sorted by length so each batch pads little; the tokenizer must pad on the left.
     """
     import torch
 
-    texts = [
-        tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-        for p in prompts
-    ]
+    if chat:
+        texts = [
+            tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+            for p in prompts
+        ]
+    else:
+        texts = [plain_prompt(p) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     completions: list[str] = [""] * len(texts)
     # Plain sampling: no top-k/top-p truncation from the model's generation_config.
@@ -28,7 +38,7 @@ def generate(
     model.eval()
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        encoded = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False)
+        encoded = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=not chat)
         encoded = encoded.to(model.device)
         with torch.inference_mode():
             output = model.generate(
@@ -44,17 +54,29 @@ def generate(
 
 
 def evaluate_records(
-    model, tokenizer, task: Task, records: list[dict], max_new_tokens: int = 64, batch_size: int = 16
+    model,
+    tokenizer,
+    task: Task,
+    records: list[dict],
+    max_new_tokens: int = 64,
+    batch_size: int = 16,
+    style: str | None = None,
+    chat: bool = True,
 ) -> tuple[dict, list[dict]]:
-    """Greedy accuracy of ``model`` on ``records``: (metrics, one sample row per record)."""
+    """Greedy accuracy of ``model`` on ``records`` in prompt format ``style`` (default: the task's):
+    (metrics, one sample row per record with the prompt actually shown)."""
     if not records:
         raise ValueError(f"no evaluation records for task {task.name!r}")
-    completions = generate(model, tokenizer, [r["prompt"] for r in records], max_new_tokens, batch_size)
+    style = style or task.format
+    prompts = [render_prompt(task, record, style) for record in records]
+    completions = generate(model, tokenizer, prompts, max_new_tokens, batch_size, chat=chat)
+    scorer = task.for_format(style)
     samples = []
-    for record, completion in zip(records, completions):
-        score = task.score(record, completion)
-        samples.append({**record, "completion": completion, "correct": score.correct, "formatted": score.formatted})
-    return summarise(task.name, samples), samples
+    for record, prompt, completion in zip(records, prompts, completions):
+        score = scorer.score(record, completion)
+        samples.append({**record, "prompt": prompt, "completion": completion, "correct": score.correct, "formatted": score.formatted})
+    metrics = summarise(task.name, samples, task.group_field)
+    return {**metrics, "format": style, "chat": chat}, samples
 
 
 def score_rows(task: Task, rows: list[dict], source: str = "input") -> tuple[dict, list[dict]]:
@@ -72,8 +94,8 @@ def score_rows(task: Task, rows: list[dict], source: str = "input") -> tuple[dic
     return summarise(task.name, scored), scored
 
 
-def summarise(task_name: str, samples: list[dict]) -> dict:
-    """Accuracy and format rate (with bootstrap CIs) of scored sample rows."""
+def summarise(task_name: str, samples: list[dict], group_field: str | None = None) -> dict:
+    """Accuracy and format rate (with bootstrap CIs) of scored sample rows; per group when asked."""
     correct = [s["correct"] for s in samples]
     formatted = [s["formatted"] for s in samples]
     metrics = {"task": task_name, "n": len(samples)}
@@ -81,4 +103,9 @@ def summarise(task_name: str, samples: list[dict]) -> dict:
         low, high = bootstrap_ci(values)
         metrics[name] = sum(values) / len(values)
         metrics[f"{name}_ci"] = [low, high]
+    if group_field:
+        groups: dict[str, list[float]] = {}
+        for sample in samples:
+            groups.setdefault(str(sample.get(group_field, "")), []).append(sample["correct"])
+        metrics[f"by_{group_field}"] = {g: {"n": len(v), "accuracy": sum(v) / len(v)} for g, v in sorted(groups.items())}
     return metrics

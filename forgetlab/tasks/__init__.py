@@ -8,13 +8,17 @@ import difflib
 from .arithmetic import ArithmeticTask
 from .base import Score, Task
 from .countdown import CountdownTask
+from .generalpoints import GeneralPointsTask
+from .gsm8k import GSM8KTask
+from .jsonl import JsonlTask
+from .mmlu import MMLUTask
 
 __all__ = ["DATA_KEYS", "TASK_KINDS", "Score", "Task", "make_task"]
 
 # Keys of a task's config entry that say how much data to build, not how the task behaves.
 DATA_KEYS = {"n_train", "n_test", "seed"}
 
-TASK_KINDS: dict[str, type[Task]] = {cls.kind: cls for cls in (CountdownTask, ArithmeticTask)}
+TASK_KINDS: dict[str, type[Task]] = {cls.kind: cls for cls in (CountdownTask, ArithmeticTask, GeneralPointsTask, GSM8KTask, MMLUTask, JsonlTask)}
 
 
 def make_task(name: str, spec: dict) -> Task:

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from ..parsing import extract_tag, has_answer_format, last_number
-from .base import ANSWER_INSTRUCTION, Score, Task
+from .base import Score, Task
 
 
 @dataclass
@@ -29,12 +29,16 @@ class ArithmeticTask(Task):
             if op == "-" and b > a:
                 a, b = b, a
             value = a + b if op == "+" else a - b if op == "-" else a * b
-            yield {
-                "prompt": f"What is {a} {op} {b}? {ANSWER_INSTRUCTION}",
-                "answer": str(value),
-                "operands": [a, b],
-                "operator": op,
-            }
+            yield {"question": f"What is {a} {op} {b}?", "answer": str(value), "operands": [a, b], "operator": op}
+
+    def reasoning(self, record: dict) -> str:
+        a, b = record["operands"]
+        return f"{a} {record['operator']} {b} = {record['answer']}"
+
+    natural_answer = reasoning
+
+    def example(self) -> dict:
+        return {"question": "What is 12 + 7?", "answer": "19", "operands": [12, 7], "operator": "+"}
 
     def score(self, record: dict, completion: str) -> Score:
         # The tagged answer when there is one; otherwise the last number the model wrote.

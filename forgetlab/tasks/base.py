@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-__all__ = ["Task", "Score", "split_rng", "ANSWER_INSTRUCTION"]
+from ..prompts import reference_completion, render_prompt
 
-ANSWER_INSTRUCTION = "Write only the final answer between <answer> and </answer>."
+__all__ = ["Task", "Score", "split_rng"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,11 @@ class Task:
     name: str
     # How many test items are reserved (and kept out of train) whatever test n is asked for.
     test_pool_size: int = 200
+    # The prompt format of the records' ``prompt`` field; stages and evaluations may choose another.
+    format: str = "answer"
     kind: ClassVar[str] = "task"
+    # A record field that evaluation breaks accuracy down by (MMLU: subject).
+    group_field: ClassVar[str | None] = None
 
     def build(self, split: str, n: int, seed: int = 0) -> list[dict]:
         """``n`` distinct records of ``split``; train never repeats a test item (same seed)."""
@@ -44,9 +48,14 @@ class Task:
             test_pool = self._unique(self._generate(split_rng(seed, "test", self.name)), self.test_pool_size)
             excluded = {self.key(record) for record in test_pool}
         records = self._unique(self._generate(split_rng(seed, split, self.name)), n, excluded)
+        return self.finish(records, split)
+
+    def finish(self, records: list[dict], split: str) -> list[dict]:
+        """Give records their id, task name and ``prompt`` in the task's format."""
         for index, record in enumerate(records):
-            record["id"] = f"{self.name}-{split}-{index:05d}"
+            record.setdefault("id", f"{self.name}-{split}-{index:05d}")
             record["task"] = self.name
+            record["prompt"] = render_prompt(self, record, self.format)
         return records
 
     def _unique(self, stream, n: int, excluded: set[str] = frozenset()) -> list[dict]:
@@ -72,15 +81,37 @@ class Task:
                 raise ValueError(f"{where}: record has no {name!r} field (task {self.name!r} needs {list(self.required_fields)})")
 
     def key(self, record: dict) -> str:
-        return record["prompt"]
+        return record["question"]
 
     def _generate(self, rng: random.Random) -> Iterator[dict]:
-        """An endless stream of candidate records (with ``prompt`` and ``answer``)."""
+        """An endless stream of candidate records (with ``question`` and ``answer``)."""
         raise NotImplementedError
 
-    def reference(self, record: dict) -> str:
-        """The completion SFT trains on."""
-        return f"<answer>{record['answer']}</answer>"
+    # -- how a record is shown and answered (used by prompt formats) --
+    def question(self, record: dict) -> str:
+        return record["question"]
+
+    def answer_text(self, record: dict) -> str:
+        return str(record["answer"])
+
+    def reasoning(self, record: dict) -> str:
+        """Worked reasoning for think-format references; tasks with real solutions override it."""
+        return f"The answer is {self.answer_text(record)}."
+
+    def natural_answer(self, record: dict) -> str:
+        return f"The answer is {self.answer_text(record)}."
+
+    def example(self) -> dict:
+        """A fixed solved record shown in one-shot prompts."""
+        raise NotImplementedError
+
+    def reference(self, record: dict, style: str | None = None) -> str:
+        """The completion SFT trains on, in ``style`` (default: the task's format)."""
+        return reference_completion(self, record, style or self.format)
+
+    def for_format(self, style: str) -> "Task":
+        """The task as scored under ``style`` (tasks that insist on tags relax that for 'natural')."""
+        return self
 
     def score(self, record: dict, completion: str) -> Score:
         raise NotImplementedError

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..arith import ExpressionError, Limits, evaluate, literals, parse
 from ..parsing import extract_tag, has_answer_format, last_expression
-from .base import ANSWER_INSTRUCTION, Score, Task
+from .base import Score, Task
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
@@ -71,23 +71,34 @@ class CountdownTask(Task):
             if target.denominator != 1 or not self.min_target <= target <= self.max_target:
                 continue
             shown = sorted(values) if rng.random() < 0.5 else rng.sample(values, len(values))
-            yield {
-                "prompt": self.render_prompt(shown, int(target)),
-                "answer": solution,
-                "numbers": shown,
-                "target": int(target),
-            }
+            yield {"question": self.describe(shown, int(target)), "answer": solution, "numbers": shown, "target": int(target)}
 
-    def render_prompt(self, numbers: list[int], target: int) -> str:
+    def describe(self, numbers: list[int], target: int) -> str:
         ops = " ".join(self.operators)
         listed = ", ".join(map(str, numbers))
         return (
             f"Numbers: {listed}. Target: {target}. Write one expression that uses each number exactly once "
-            f"with the operators {ops} and equals the target. {ANSWER_INSTRUCTION}"
+            f"with the operators {ops} and equals the target."
         )
+
+    def question(self, record: dict) -> str:
+        return record.get("question") or self.describe(record["numbers"], record["target"])
+
+    def reasoning(self, record: dict) -> str:
+        return f"{record['answer']} = {record['target']}"
+
+    natural_answer = reasoning
+
+    def example(self) -> dict:
+        return {"numbers": [2, 3, 4], "target": 14, "answer": "2 + 3 * 4"}
+
+    def for_format(self, style: str) -> "CountdownTask":
+        return replace(self, require_tags=False) if style == "natural" else self
 
     def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
         """True when ``expression`` uses exactly ``numbers`` and evaluates to ``target``."""
+        if len(expression) > self.limits.max_chars:
+            return False
         lhs = expression.split("=", 1)[0]
         try:
             node = parse(lhs, self.limits)

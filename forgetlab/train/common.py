@@ -12,9 +12,10 @@ from transformers import TrainerCallback
 
 from ..io import atomic_dir, atomic_path
 from ..models import load_model, load_tokenizer
+from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
 
-__all__ = ["StageConfig", "JsonlLogCallback", "trainer_defaults", "train_stage", "chat_prompt"]
+__all__ = ["StageConfig", "JsonlLogCallback", "trainer_defaults", "train_stage", "training_prompts", "as_prompt", "as_completion"]
 
 METHODS = ("sft", "grpo")
 
@@ -33,6 +34,10 @@ class StageConfig:
     lr_scheduler: str = "constant"
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
+    # prompts: the format (default: the task's), chat template or plain completion, one-shot curriculum
+    format: str | None = None
+    chat: bool = True
+    mix_oneshot: float = 0.0
     # SFT
     max_length: int = 256
     # GRPO
@@ -53,6 +58,8 @@ class StageConfig:
         if self.method == "grpo" and self.num_generations < 2:
             raise ValueError("GRPO needs num_generations >= 2 (advantages are relative to the group)")
         self.lr = float(self.lr)  # YAML reads 1e-5 as a string
+        if not 0.0 <= self.mix_oneshot <= 1.0:
+            raise ValueError(f"mix_oneshot must lie in [0, 1], not {self.mix_oneshot}")
 
     @classmethod
     def from_dict(cls, spec: dict) -> "StageConfig":
@@ -63,8 +70,29 @@ class StageConfig:
         return cls(**spec)
 
 
-def chat_prompt(text: str) -> list[dict]:
-    return [{"role": "user", "content": text}]
+def training_prompts(stage: StageConfig, task: Task, records: list[dict]) -> list[tuple[dict, str, str]]:
+    """(record, prompt text, format) in training order.
+
+    With ``mix_oneshot`` the records are cycled to the number of prompts the stage consumes and each gets
+    the one-shot format with a probability that decays linearly over training; the order must then be kept.
+    """
+    style = stage.format or task.format
+    if stage.mix_oneshot:
+        count = stage.steps * stage.batch_size
+        records = [records[i % len(records)] for i in range(count)]
+        styles = curriculum_formats(count, style, stage.mix_oneshot, stage.seed)
+    else:
+        styles = [style] * len(records)
+    return [(record, render_prompt(task, record, s), s) for record, s in zip(records, styles)]
+
+
+def as_prompt(text: str, chat: bool):
+    """A dataset prompt: a chat turn list (TRL applies the chat template) or a plain completion string."""
+    return [{"role": "user", "content": text}] if chat else plain_prompt(text)
+
+
+def as_completion(text: str, chat: bool):
+    return [{"role": "assistant", "content": text}] if chat else f" {text}"
 
 
 class JsonlLogCallback(TrainerCallback):

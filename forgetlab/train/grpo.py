@@ -6,13 +6,16 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from ..rewards import task_rewards
-from .common import StageConfig, chat_prompt, trainer_defaults
+from .common import StageConfig, as_prompt, trainer_defaults, training_prompts
 
 
 def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> GRPOTrainer:
     # Task fields (numbers, target, answer, ...) stay as columns: TRL passes them to the reward functions.
-    dataset = Dataset.from_list([{**r, "prompt": chat_prompt(r["prompt"])} for r in records])
-    reward_funcs, reward_weights = task_rewards(task, stage.rewards)
+    dataset = Dataset.from_list(
+        [{**record, "prompt": as_prompt(prompt, stage.chat)} for record, prompt, _ in training_prompts(stage, task, records)]
+    )
+    style = stage.format or task.format
+    reward_funcs, reward_weights = task_rewards(task.for_format(style), stage.rewards, stage.max_completion_length)
     args = GRPOConfig(
         **trainer_defaults(stage, output_dir),
         # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
@@ -27,6 +30,8 @@ def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, outp
         loss_type=stage.loss_type,
         scale_rewards=stage.scale_rewards,
         reward_weights=reward_weights,
+        # A one-shot -> zero-shot curriculum is laid out in training order; shuffling would undo it.
+        shuffle_dataset=not stage.mix_oneshot,
     )
     return GRPOTrainer(
         model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset, processing_class=tokenizer

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .common import StageConfig, chat_prompt, trainer_defaults
+from .common import StageConfig, as_completion, as_prompt, trainer_defaults, training_prompts
 
 
 def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> SFTTrainer:
+    # The reference is written in the record's training format (a one-shot prompt is answered in think format).
     dataset = Dataset.from_list(
         [
-            {"prompt": chat_prompt(r["prompt"]), "completion": [{"role": "assistant", "content": task.reference(r)}]}
-            for r in records
+            {
+                "prompt": as_prompt(prompt, stage.chat),
+                "completion": as_completion(task.reference(record, "think" if style == "oneshot" else style), stage.chat),
+            }
+            for record, prompt, style in training_prompts(stage, task, records)
         ]
     )
     args = SFTConfig(

@@ -1,0 +1,114 @@
+"""GeneralPoints: four playing cards, reach 24 using each card's value once with + - * /.
+
+In-distribution J, Q and K count as 10; out-of-distribution (``ood: true``) they count as 11, 12 and 13 and
+every hand holds at least one face card. Only solvable hands are generated; answers are checked exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from itertools import combinations
+
+from ..arith import ExpressionError, Limits, evaluate, literals, parse
+from ..parsing import extract_tag, has_answer_format, last_expression
+from .base import Score, Task
+
+RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
+FACES = {"J", "Q", "K"}
+
+
+def solve(values: list[int], target: int) -> str | None:
+    """An expression over ``values`` (each once, + - * /) equal to ``target``, or None. Exact arithmetic."""
+    def search(items: list[tuple[Fraction, str]]) -> str | None:
+        if len(items) == 1:
+            return items[0][1] if items[0][0] == target else None
+        for i, j in combinations(range(len(items)), 2):
+            (a, ta), (b, tb) = items[i], items[j]
+            rest = [items[k] for k in range(len(items)) if k not in (i, j)]
+            options = [(a + b, f"({ta} + {tb})"), (a * b, f"({ta} * {tb})"), (a - b, f"({ta} - {tb})"), (b - a, f"({tb} - {ta})")]
+            if b:
+                options.append((a / b, f"({ta} / {tb})"))
+            if a:
+                options.append((b / a, f"({tb} / {ta})"))
+            for value, text in options:
+                found = search(rest + [(value, text)])
+                if found:
+                    return found
+        return None
+
+    found = search([(Fraction(v), str(v)) for v in values])
+    return found[1:-1] if found and found.startswith("(") else found
+
+
+@dataclass
+class GeneralPointsTask(Task):
+    kind = "generalpoints"
+    ood: bool = False
+    target: int = 24
+    cards: int = 4
+    require_tags: bool = True
+
+    def __post_init__(self):
+        self.limits = Limits(allow_division=True, allow_unary_minus=False)
+
+    def card_value(self, rank: str) -> int:
+        if rank == "A":
+            return 1
+        if rank in FACES:
+            return {"J": 11, "Q": 12, "K": 13}[rank] if self.ood else 10
+        return int(rank)
+
+    def key(self, record: dict) -> str:
+        return ",".join(sorted(record["cards"]))
+
+    def _generate(self, rng: random.Random):
+        while True:
+            hand = [rng.choice(RANKS) for _ in range(self.cards)]
+            if self.ood and not FACES & set(hand):
+                continue
+            values = [self.card_value(rank) for rank in hand]
+            solution = solve(values, self.target)
+            if solution is None:
+                continue
+            yield {"question": self.describe(hand), "answer": solution, "cards": hand, "numbers": values, "target": self.target}
+
+    def describe(self, hand: list[str]) -> str:
+        faces = "J, Q and K count as 11, 12 and 13" if self.ood else "J, Q and K count as 10"
+        return (
+            f"Cards: {', '.join(hand)}. A counts as 1 and {faces}. Write one equation that uses each card's "
+            f"value exactly once with + - * / and parentheses and equals {self.target}."
+        )
+
+    def question(self, record: dict) -> str:
+        return record.get("question") or self.describe(record["cards"])
+
+    required_fields = ("numbers", "target")
+
+    def reasoning(self, record: dict) -> str:
+        return f"{record['answer']} = {record['target']}"
+
+    natural_answer = reasoning
+
+    def example(self) -> dict:
+        hand = ["Q", "2", "3", "4"] if self.ood else ["K", "2", "3", "4"]
+        values = [self.card_value(rank) for rank in hand]
+        return {"cards": hand, "numbers": values, "target": self.target, "answer": solve(values, self.target)}
+
+    def for_format(self, style: str) -> "GeneralPointsTask":
+        return replace(self, require_tags=False) if style == "natural" else self
+
+    def score(self, record: dict, completion: str) -> Score:
+        answer = extract_tag(completion)
+        if answer is None and not self.require_tags:
+            answer = last_expression(completion)
+        correct = False
+        if answer is not None and len(answer) <= self.limits.max_chars:
+            try:
+                node = parse(answer.split("=", 1)[0], self.limits)
+                correct = Counter(literals(node)) == Counter(record["numbers"]) and evaluate(node, self.limits) == record["target"]
+            except (ExpressionError, RecursionError):
+                correct = False
+        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))

@@ -1,0 +1,53 @@
+"""The user's own items: a JSONL (or JSON/CSV) file of ``prompt`` (or ``question``) and ``answer``, scored by a
+chosen scorer: ``exact`` text, ``number`` (final numeric value), ``choice`` (option letter), ``expression``
+(the value of the answered arithmetic expression)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..arith import safe_evaluate
+from ..parsing import choice_letter, extract_tag, final_number, has_answer_format, parse_number
+from .base import Score
+from .files import FileTask
+
+SCORERS = ("exact", "number", "choice", "expression")
+
+
+@dataclass
+class JsonlTask(FileTask):
+    kind = "jsonl"
+    scorer: str = "exact"
+    columns = ("answer",)
+
+    def __post_init__(self):
+        if self.scorer not in SCORERS:
+            raise ValueError(f"task {self.name!r}: scorer must be one of {list(SCORERS)}, not {self.scorer!r}")
+
+    def load_hub(self, split: str) -> list[dict]:
+        raise ValueError(f"task {self.name!r} (jsonl) needs a 'source' file or folder")
+
+    def convert(self, row: dict, where: str) -> dict:
+        question = row.get("question", row.get("prompt"))
+        if question is None:
+            raise ValueError(f"{where}: row has neither 'question' nor 'prompt'")
+        return {**row, "question": str(question), "answer": str(row["answer"])}
+
+    def example(self) -> dict:
+        return {"question": "What is 2 + 2?", "answer": "4"}
+
+    def score(self, record: dict, completion: str) -> Score:
+        expected = record["answer"].strip()
+        tagged = extract_tag(completion)
+        text = tagged if tagged is not None else completion
+        if self.scorer == "exact":
+            correct = text.strip().lower() == expected.lower()
+        elif self.scorer == "number":
+            correct = final_number(completion) == parse_number(expected)
+        elif self.scorer == "choice":
+            correct = choice_letter(completion, "ABCDEFGHIJ") == expected.upper()
+        else:
+            value = safe_evaluate(text.split("=", 1)[0])
+            correct = value is not None and value == Fraction(expected)
+        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
