@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from ..arith import ExpressionError, Limits, evaluate, literals, parse
-from ..parsing import extract_tag, has_answer_format, last_expression
-from .base import Score, Task
+from ..arith import ExpressionError, Limits, evaluate, parse
+from .puzzle import ExpressionPuzzle
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
@@ -30,7 +28,7 @@ def _render(node) -> tuple[str, int]:
 
 
 @dataclass
-class CountdownTask(Task):
+class CountdownTask(ExpressionPuzzle):
     kind = "countdown"
     numbers: int = 3
     min_number: int = 1
@@ -38,9 +36,6 @@ class CountdownTask(Task):
     operators: str = "+-*"
     min_target: int = 1
     max_target: int = 100
-    # False also reads an untagged completion's last expression (the 'natural' reading); tags still
-    # decide the format score.
-    require_tags: bool = True
 
     def __post_init__(self):
         if self.numbers < 2:
@@ -48,8 +43,6 @@ class CountdownTask(Task):
         if not set(self.operators) <= set("+-*/") or not self.operators:
             raise ValueError(f"task {self.name!r}: operators must be drawn from '+-*/', not {self.operators!r}")
         self.limits = Limits(allow_division="/" in self.operators, allow_unary_minus=False)
-
-    required_fields = ("numbers", "target")
 
     def key(self, record: dict) -> str:
         return f"{sorted(record['numbers'])}={record['target']}"
@@ -84,33 +77,6 @@ class CountdownTask(Task):
     def question(self, record: dict) -> str:
         return record.get("question") or self.describe(record["numbers"], record["target"])
 
-    def reasoning(self, record: dict) -> str:
-        return f"{record['answer']} = {record['target']}"
-
-    natural_answer = reasoning
-
     def example(self) -> dict:
         return {"numbers": [2, 3, 4], "target": 14, "answer": "2 + 3 * 4"}
 
-    def for_format(self, style: str) -> "CountdownTask":
-        return replace(self, require_tags=False) if style == "natural" else self
-
-    def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
-        """True when ``expression`` uses exactly ``numbers`` and evaluates to ``target``."""
-        if len(expression) > self.limits.max_chars:
-            return False
-        lhs = expression.split("=", 1)[0]
-        try:
-            node = parse(lhs, self.limits)
-            if Counter(literals(node)) != Counter(numbers):
-                return False
-            return evaluate(node, self.limits) == target
-        except (ExpressionError, RecursionError):
-            return False
-
-    def score(self, record: dict, completion: str) -> Score:
-        answer = extract_tag(completion)
-        if answer is None and not self.require_tags:
-            answer = last_expression(completion)
-        correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))

@@ -7,14 +7,12 @@ every hand holds at least one face card. Only solvable hands are generated; answ
 from __future__ import annotations
 
 import random
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 
-from ..arith import ExpressionError, Limits, evaluate, literals, parse
-from ..parsing import extract_tag, has_answer_format, last_expression
-from .base import Score, Task
+from ..arith import Limits
+from .puzzle import ExpressionPuzzle
 
 RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
 FACES = {"J", "Q", "K"}
@@ -44,12 +42,11 @@ def solve(values: list[int], target: int) -> str | None:
 
 
 @dataclass
-class GeneralPointsTask(Task):
+class GeneralPointsTask(ExpressionPuzzle):
     kind = "generalpoints"
     ood: bool = False
     target: int = 24
     cards: int = 4
-    require_tags: bool = True
 
     def __post_init__(self):
         self.limits = Limits(allow_division=True, allow_unary_minus=False)
@@ -85,30 +82,7 @@ class GeneralPointsTask(Task):
     def question(self, record: dict) -> str:
         return record.get("question") or self.describe(record["cards"])
 
-    required_fields = ("numbers", "target")
-
-    def reasoning(self, record: dict) -> str:
-        return f"{record['answer']} = {record['target']}"
-
-    natural_answer = reasoning
-
     def example(self) -> dict:
         hand = ["Q", "2", "3", "4"] if self.ood else ["K", "2", "3", "4"]
         values = [self.card_value(rank) for rank in hand]
         return {"cards": hand, "numbers": values, "target": self.target, "answer": solve(values, self.target)}
-
-    def for_format(self, style: str) -> "GeneralPointsTask":
-        return replace(self, require_tags=False) if style == "natural" else self
-
-    def score(self, record: dict, completion: str) -> Score:
-        answer = extract_tag(completion)
-        if answer is None and not self.require_tags:
-            answer = last_expression(completion)
-        correct = False
-        if answer is not None and len(answer) <= self.limits.max_chars:
-            try:
-                node = parse(answer.split("=", 1)[0], self.limits)
-                correct = Counter(literals(node)) == Counter(record["numbers"]) and evaluate(node, self.limits) == record["target"]
-            except (ExpressionError, RecursionError):
-                correct = False
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))

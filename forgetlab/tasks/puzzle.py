@@ -1,0 +1,47 @@
+"""Shared by the arithmetic puzzles (countdown, GeneralPoints): write one expression that uses exactly the
+given numbers and equals the target. Checked by the bounded exact evaluator, never by running code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from ..arith import ExpressionError, Limits, evaluate, literals, parse
+from ..parsing import extract_tag, has_answer_format, last_expression
+from .base import Score, Task
+
+
+@dataclass
+class ExpressionPuzzle(Task):
+    # False also reads an untagged completion's last expression (the 'natural' reading); tags still
+    # decide the format score.
+    require_tags: bool = True
+
+    required_fields = ("numbers", "target")
+    limits = Limits()
+
+    def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
+        """True when ``expression`` uses exactly ``numbers`` and evaluates to ``target``."""
+        if len(expression) > self.limits.max_chars:
+            return False
+        try:
+            node = parse(expression.split("=", 1)[0], self.limits)
+            return Counter(literals(node)) == Counter(numbers) and evaluate(node, self.limits) == target
+        except (ExpressionError, RecursionError):
+            return False
+
+    def score(self, record: dict, completion: str) -> Score:
+        answer = extract_tag(completion)
+        if answer is None and not self.require_tags:
+            answer = last_expression(completion)
+        correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
+        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+
+    def reasoning(self, record: dict) -> str:
+        return f"{record['answer']} = {record['target']}"
+
+    def natural_answer(self, record: dict) -> str:
+        return self.reasoning(record)
+
+    def for_format(self, style: str) -> "ExpressionPuzzle":
+        return replace(self, require_tags=False) if style == "natural" else self
