@@ -83,6 +83,29 @@ def cmd_eval(args) -> None:
     _emit(metrics)
 
 
+def cmd_kl(args) -> None:
+    import torch
+
+    from .data import build_split
+    from .evaluate import policy_kl
+    from .io import read_jsonl, write_json
+    from .models import load_model, load_tokenizer
+    from .tasks import make_task
+
+    torch.set_num_threads(args.threads)
+    spec = _task_spec(args.task, args.config)
+    records = read_jsonl(args.data) if args.data else build_split(args.task, spec, "test", args.n)
+    base, model = load_model(args.base), load_model(args.model)
+    sampler, other = (model, base) if args.reverse else (base, model)
+    metrics = policy_kl(
+        sampler, other, load_tokenizer(args.base), make_task(args.task, spec), records[: args.n],
+        max_new_tokens=args.max_new_tokens, seed=args.seed, style=args.format, chat=not args.plain,
+    )  # fmt: skip
+    metrics["direction"] = "reverse" if args.reverse else "forward"
+    write_json(metrics, args.out)
+    _emit(metrics)
+
+
 def cmd_train(args) -> None:
     import torch
     import yaml
@@ -147,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", required=True)
     evaluate.set_defaults(run=cmd_eval)
 
+    kl = commands.add_parser("kl", help="KL(base || model) on a task, over completions sampled from the base")
+    kl.add_argument("--base", required=True)
+    kl.add_argument("--model", required=True)
+    kl.add_argument("--task", required=True)
+    kl.add_argument("--data", help="prompts (JSONL task records); generated from the task when absent")
+    kl.add_argument("--n", type=int, default=32)
+    kl.add_argument("--max-new-tokens", type=int, default=64)
+    kl.add_argument("--seed", type=int, default=0)
+    kl.add_argument("--reverse", action="store_true", help="KL(model || base), sampling from the model")
+    kl.add_argument("--plain", action="store_true", help="plain completion prompt instead of the chat template")
+    kl.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    kl.add_argument("--out", required=True)
+    kl.set_defaults(run=cmd_kl)
+
     train = commands.add_parser("train", help="train one stage of a config from a model folder")
     train.add_argument("--config", required=True)
     train.add_argument("--stage", required=True)
@@ -163,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--out", required=True)
     base.set_defaults(run=cmd_base)
 
-    for sub in (data, score, evaluate):
+    for sub in (data, score, evaluate, kl):
         sub.add_argument("--config", help=f"take task options from this config (default: {DEFAULT_CONFIG} if present)")
         sub.add_argument("--format", choices=FORMATS, help="prompt format (default: the task's)")
     return parser

@@ -32,6 +32,8 @@ def check_config(config: dict) -> None:
             _require(stage, stages, f"lineages[{i}][{j}]", "stage")
     for i, task in enumerate(config["evaluate"]["tasks"]):
         _require(task, tasks, f"evaluate.tasks[{i}]", "task")
+    for i, task in enumerate(config["evaluate"].get("kl", {}).get("tasks", [])):
+        _require(task, tasks, f"evaluate.kl.tasks[{i}]", "task")
     for key in ("new_task", "prior_task"):
         if key in config.get("figures", {}):
             _require(config["figures"][key], tasks, f"figures.{key}", "task")

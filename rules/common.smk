@@ -15,6 +15,7 @@ STAGES = list(config["stages"])
 TASKS = list(config["tasks"])
 LINEAGES = lineage_paths(config)
 EVAL_TASKS = config["evaluate"]["tasks"]
+KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
 
 
 def _choice(names):
@@ -38,14 +39,12 @@ def _existing(entries):
 
 
 def eval_entries():
-    """One dict per (model, lineage, task) metrics file: the table's identifying columns plus its path."""
+    """One dict per metrics file (generation eval of every checkpoint, KL of every trained one): the
+    table's identifying columns plus its path."""
+    entries = [(m, l, t, f"results/{m}/{l}/eval/{t}.json") for m in MODELS for l in LINEAGES for t in EVAL_TASKS]
+    entries += [(m, l, t, f"results/{m}/{l}/kl/{t}.json") for m in MODELS for l in LINEAGES if l != "base" for t in KL_TASKS]
     return _existing(
-        [
-            {"model": m, "lineage": l, "stage": lineage_stage(l), "task": t, "path": f"results/{m}/{l}/eval/{t}.json"}
-            for m in MODELS
-            for l in LINEAGES
-            for t in EVAL_TASKS
-        ]
+        [{"model": m, "lineage": l, "stage": lineage_stage(l), "task": t, "path": path} for m, l, t, path in entries]
     )
 
 

@@ -20,3 +20,28 @@ rule evaluate_generation:
         "../envs/training.yaml"
     script:
         "../workflow_scripts/evaluate_generation.py"
+
+
+rule evaluate_kl:
+    input:
+        base="results/{model}/base/model",
+        model="results/{model}/{lineage}/model",
+        data="results/data/{task}/test.jsonl",
+    output:
+        "results/{model}/{lineage}/kl/{task}.json",
+    params:
+        task=lambda wildcards: task_spec(wildcards.task),
+        n=config["evaluate"]["kl"]["n"],
+        max_new_tokens=config["evaluate"]["kl"]["max_new_tokens"],
+        seed=config["evaluate"]["kl"]["seed"],
+        style=config["evaluate"].get("format"),
+        chat=config["evaluate"]["chat"],
+    log:
+        "logs/evaluate_kl/{model}/{lineage}/{task}.log",
+    benchmark:
+        "results/benchmarks/evaluate_kl/{model}/{lineage}/{task}.tsv"
+    threads: 1
+    conda:
+        "../envs/training.yaml"
+    script:
+        "../workflow_scripts/evaluate_kl.py"

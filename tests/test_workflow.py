@@ -32,6 +32,7 @@ def _expected_targets(workdir):
         paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
         if lineage != "base":
             paths.append(f"{root}/train_log.jsonl")
+            paths += [f"{root}/kl/{task}.json" for task in ("countdown", "arithmetic")]
     return [workdir / path for path in paths]
 
 
@@ -56,6 +57,8 @@ def test_every_target_of_all_exists(workdir):
     accuracy = table[table.metric == "accuracy"]
     assert len(accuracy) == len(LINEAGES) * 2
     assert accuracy["value"].between(0, 1).all()
+    assert len(table[table.metric == "ref_loglik"]) == len(LINEAGES) * 2
+    assert len(table[table.metric == "kl_mean"]) == (len(LINEAGES) - 1) * 2
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
 

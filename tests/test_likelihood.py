@@ -1,0 +1,99 @@
+"""Chunked KL and likelihoods against brute force on full logits; KL(pi, pi) = 0; the memory bound."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from forgetlab.evaluate.likelihood import completion_logprob, policy_kl, reference_loglik, sequence_kl
+from forgetlab.models import load_model, load_tokenizer
+from forgetlab.tasks import make_task
+
+from .conftest import run_forgetlab
+
+
+@pytest.fixture(scope="module")
+def models(tiny_model):
+    base = load_model(tiny_model)
+    other = load_model(tiny_model)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for parameter in other.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    return base, other
+
+
+def _brute_force(p, q, ids, start):
+    with torch.no_grad():
+        log_p = torch.log_softmax(p(ids[None]).logits[0].double(), -1)
+        log_q = torch.log_softmax(q(ids[None]).logits[0].double(), -1)
+    positions = torch.arange(start - 1, len(ids) - 1)
+    exact = float((log_p[positions].exp() * (log_p[positions] - log_q[positions])).sum())
+    picked = ids[positions + 1]
+    return exact, float((log_p[positions, picked] - log_q[positions, picked]).sum()), float(log_p[positions, picked].sum())
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_chunked_kl_matches_full_vocabulary_brute_force(models, chunk):
+    base, other = models
+    ids = torch.randint(0, 49152, (50,), generator=torch.Generator().manual_seed(0))
+    exact, log_ratio, log_prob = _brute_force(base, other, ids, start=30)
+    result = sequence_kl(base, other, ids, 30, chunk)
+    assert result.tokens == 20
+    assert result.exact == pytest.approx(exact, rel=1e-4) and result.exact > 0
+    assert result.log_ratio == pytest.approx(log_ratio, rel=1e-4, abs=1e-4)
+    assert completion_logprob(base, ids, 30, chunk) == pytest.approx(log_prob, rel=1e-5)
+
+
+def test_kl_of_a_policy_with_itself_is_zero(models, tiny_model):
+    base, _ = models
+    task = make_task("countdown", {"kind": "countdown"})
+    metrics = policy_kl(base, base, load_tokenizer(tiny_model), task, task.build("test", 4), max_new_tokens=8)
+    assert metrics["n"] == 4 and metrics["tokens"] > 0
+    assert abs(metrics["kl_mean"]) < 1e-6 and abs(metrics["log_ratio_mean"]) < 1e-6
+
+
+def test_policy_kl_and_reference_loglik_report_intervals(models, tiny_model):
+    base, other = models
+    tokenizer = load_tokenizer(tiny_model)
+    task = make_task("arithmetic", {"kind": "arithmetic"})
+    records = task.build("test", 6)
+    metrics = policy_kl(base, other, tokenizer, task, records, max_new_tokens=6, seed=3)
+    assert metrics["kl_mean"] > 0 and metrics["kl_mean_ci"][0] <= metrics["kl_mean"] <= metrics["kl_mean_ci"][1]
+    assert metrics == policy_kl(base, other, tokenizer, task, records, max_new_tokens=6, seed=3)  # seeded
+    loglik = reference_loglik(base, tokenizer, task, records)
+    assert loglik["n"] == 6 and loglik["ref_loglik"] < 0 and loglik["ref_loglik_per_token"] > loglik["ref_loglik"]
+
+
+MEMORY_PROBE = """
+import resource, sys, torch
+from forgetlab.evaluate.likelihood import sequence_kl
+from forgetlab.models import load_model
+torch.set_num_threads(1)
+model = load_model(sys.argv[1])
+ids = torch.randint(0, 49152, (600,))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = sequence_kl(model, model, ids, start=88)  # 512 completion tokens x 49,152-token vocabulary
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024, result.tokens)
+"""
+
+
+def test_kl_memory_stays_bounded_for_long_completions_and_a_49k_vocabulary(tiny_model):
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tiny_model)], capture_output=True, text=True, timeout=300)
+    grown, tokens = map(int, out.stdout.split())
+    assert tokens == 512
+    # Full logits for both models would be 2 x 512 x 49,152 x 4 B = 200 MB before softmax copies.
+    assert grown < 2 * 1024**3
+    assert grown < 250 * 1024**2  # measured ~120 MB; both full logit tensors alone take ~380 MB
+
+
+def test_kl_command_prints_kl_mean_and_n(tiny_model, tmp_path):
+    out = tmp_path / "kl.json"
+    result = run_forgetlab("kl", "--base", tiny_model, "--model", tiny_model, "--task", "countdown", "--n", "3", "--max-new-tokens", "5", "--out", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["n"] == 3 and abs(line["kl_mean"]) < 1e-6
+    assert json.loads(out.read_text())["direction"] == "forward"
