@@ -16,6 +16,7 @@ TASKS = list(config["tasks"])
 LINEAGES = lineage_paths(config)
 EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
+FIGURES = ["forgetting", "training", "kl_forgetting"]
 
 
 def _choice(names):
@@ -64,7 +65,7 @@ def paths(entries):
 
 
 def figure_targets():
-    return expand("results/figures/{figure}.{ext}", figure=["forgetting", "training"], ext=["png", "pdf"])
+    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"])
 
 
 def canonical(value):

@@ -21,6 +21,7 @@ rule report_figures:
     output:
         forgetting=multiext("results/figures/forgetting", ".png", ".pdf"),
         training=multiext("results/figures/training", ".png", ".pdf"),
+        kl_forgetting=multiext("results/figures/kl_forgetting", ".png", ".pdf"),
     params:
         figures=canonical(config["figures"]),
         train_log_entries=train_log_entries(),

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from forgetlab.report import TABLE_COLUMNS, metrics_table, plot_forgetting, plot_training
+from forgetlab.report import TABLE_COLUMNS, metrics_table, plot_forgetting, plot_kl_forgetting, plot_training, with_deltas
 
 
 def _entries():
@@ -38,3 +38,14 @@ def test_figures_are_written(tmp_path):
 
 def test_empty_table_still_draws():
     plot_forgetting(pd.DataFrame(columns=TABLE_COLUMNS), None, None, [])
+
+
+def test_deltas_against_the_base_and_the_kl_figure(tmp_path):
+    entries = _entries() + [{"model": "m", "lineage": "base/sft", "stage": "sft", "task": "new"}]
+    metrics = _metrics() + [{"task": "new", "n": 10, "kl_mean": 4.0, "kl_mean_ci": [3.0, 5.0]}]
+    table = with_deltas(metrics_table(entries, metrics))
+    deltas = table[table.metric == "delta_accuracy"].set_index("task")
+    assert deltas.loc["new", "value"] == 0.6 and round(deltas.loc["prior", "value"], 6) == -0.2
+    assert deltas.loc["prior", "ci_low"] < -0.2 < deltas.loc["prior", "ci_high"]
+    plot_kl_forgetting(table, "new", "prior", [tmp_path / "k.png"])
+    assert (tmp_path / "k.png").stat().st_size > 1000

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-__all__ = ["plot_forgetting", "plot_training", "save_figure"]
+__all__ = ["plot_forgetting", "plot_kl_forgetting", "plot_training", "save_figure"]
 
 
 def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
@@ -74,6 +74,31 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
     ax.set_xticks(np.arange(len(checkpoints)), checkpoints, rotation=20, ha="right")
     ax.set(ylabel="accuracy", ylim=(0, 1), title="Accuracy per checkpoint (95% bootstrap CI)")
     ax.legend(title="task")
+
+
+def plot_kl_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
+    """RL's Razor view: forward KL to the base on the new task against the change on the prior task
+    (accuracy and reference log-likelihood per token), one point per trained checkpoint."""
+    panels = [("delta_accuracy", "prior-task accuracy change"), ("delta_ref_loglik_per_token", "prior-task ref. log-lik./token change")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
+    kl = table[(table["metric"] == "kl_mean") & (table["task"] == new_task)].set_index(["model", "lineage"])
+    for ax, (metric, label) in zip(axes, panels):
+        change = table[(table["metric"] == metric) & (table["task"] == prior_task)].set_index(["model", "lineage"])
+        joined = kl.merge(change, left_index=True, right_index=True, suffixes=("_kl", "_change"))
+        if joined.empty:
+            ax.text(0.5, 0.5, "needs KL on the new task and the prior task's metrics", ha="center", transform=ax.transAxes)
+            continue
+        for (model, lineage), row in joined.iterrows():
+            ax.errorbar(
+                row["value_kl"], row["value_change"],
+                xerr=[[row["value_kl"] - row["ci_low_kl"]], [row["ci_high_kl"] - row["value_kl"]]],
+                yerr=[[row["value_change"] - row["ci_low_change"]], [row["ci_high_change"] - row["value_change"]]],
+                fmt="o", capsize=3, label=f"{model}: {lineage}",
+            )  # fmt: skip
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set(xlabel=f"forward KL to base on {new_task} (nats/sequence)", ylabel=label, title=f"{label} vs KL")
+        ax.legend(fontsize=7)
+    save_figure(fig, outputs)
 
 
 TRAINING_METRICS = ["loss", "reward", "rewards/correct/mean", "kl", "completions/mean_length"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["TABLE_COLUMNS", "metrics_table"]
+__all__ = ["TABLE_COLUMNS", "metrics_table", "with_deltas"]
+
+DELTA_METRICS = ("accuracy", "ref_loglik_per_token")
 
 TABLE_COLUMNS = ["model", "lineage", "stage", "step", "task", "metric", "value", "ci_low", "ci_high", "seed"]
 
@@ -36,3 +38,31 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -> pd.DataFrame:
+    """Add ``delta_<metric>`` rows: a checkpoint's value minus its base model's on the same task.
+
+    On a prior task a negative delta is forgetting; on the trained task a positive one is the gain. The
+    interval combines the two bootstrap intervals as independent normal errors (items are shared, so it is
+    conservative).
+    """
+    rows = []
+    for metric in metrics:
+        values = table[table["metric"] == metric]
+        base = values[values["lineage"] == "base"].set_index(["model", "task"])
+        for _, row in values[values["lineage"] != "base"].iterrows():
+            key = (row["model"], row["task"])
+            if key not in base.index:
+                continue
+            reference = base.loc[key]
+            delta = row["value"] - reference["value"]
+            half = 1.96 * ((_se(row) ** 2 + _se(reference) ** 2) ** 0.5)
+            rows.append({**row.to_dict(), "metric": f"delta_{metric}", "value": delta, "ci_low": delta - half, "ci_high": delta + half})
+    return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
+
+
+def _se(row) -> float:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return 0.0
+    return (row["ci_high"] - row["ci_low"]) / (2 * 1.96)
