@@ -16,6 +16,7 @@ TASKS = list(config["tasks"])
 LINEAGES = lineage_paths(config)
 EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
+HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
 FIGURES = ["forgetting", "training", "kl_forgetting"]
 
 
@@ -30,6 +31,7 @@ wildcard_constraints:
     split="train|test",
     parent=f"base(?:/(?:{_choice(STAGES)}))*",
     lineage=f"base(?:/(?:{_choice(STAGES)}))*",
+    benchmark=_choice(HARNESS_TASKS) or "(?!)",
 
 
 def _existing(entries):
@@ -44,6 +46,7 @@ def eval_entries():
     table's identifying columns plus its path."""
     entries = [(m, l, t, f"results/{m}/{l}/eval/{t}.json") for m in MODELS for l in LINEAGES for t in EVAL_TASKS]
     entries += [(m, l, t, f"results/{m}/{l}/kl/{t}.json") for m in MODELS for l in LINEAGES if l != "base" for t in KL_TASKS]
+    entries += [(m, l, b, f"results/{m}/{l}/harness/{b}.json") for m in MODELS for l in LINEAGES for b in HARNESS_TASKS]
     return _existing(
         [{"model": m, "lineage": l, "stage": lineage_stage(l), "task": t, "path": path} for m, l, t, path in entries]
     )

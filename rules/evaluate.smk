@@ -11,6 +11,8 @@ rule evaluate_generation:
         batch_size=config["evaluate"]["batch_size"],
         style=config["evaluate"].get("format"),
         chat=config["evaluate"]["chat"],
+        samples=config["evaluate"]["samples"],
+        temperature=config["evaluate"]["temperature"],
     log:
         "logs/evaluate_generation/{model}/{lineage}/{task}.log",
     benchmark:
@@ -45,3 +47,24 @@ rule evaluate_kl:
         "../envs/training.yaml"
     script:
         "../workflow_scripts/evaluate_kl.py"
+
+
+rule evaluate_harness:
+    input:
+        model="results/{model}/{lineage}/model",
+    output:
+        "results/{model}/{lineage}/harness/{benchmark}.json",
+    params:
+        limit=config["evaluate"]["harness"]["limit"],
+        num_fewshot=config["evaluate"]["harness"].get("num_fewshot"),
+        chat=config["evaluate"]["harness"]["chat"],
+        include_path=config["evaluate"]["harness"].get("include_path"),
+    log:
+        "logs/evaluate_harness/{model}/{lineage}/{benchmark}.log",
+    benchmark:
+        "results/benchmarks/evaluate_harness/{model}/{lineage}/{benchmark}.tsv"
+    threads: 1
+    conda:
+        "../envs/training.yaml"
+    script:
+        "../workflow_scripts/evaluate_harness.py"

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from .conftest import ROOT, TEST_CONFIG
+from .test_harness import local_tasks
 
 pytestmark = pytest.mark.workflow
 
@@ -15,7 +16,7 @@ MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_templ
 LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
 
 
-def snakemake(workdir, *args, config=TEST_CONFIG):
+def snakemake(workdir, *args, config):
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
         "--configfile", str(config), "--cores", "2", *args,
@@ -30,6 +31,7 @@ def _expected_targets(workdir):
         root = f"results/tiny/{lineage}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
         paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
+        paths.append(f"{root}/harness/tiny_mc.json")
         if lineage != "base":
             paths.append(f"{root}/train_log.jsonl")
             paths += [f"{root}/kl/{task}.json" for task in ("countdown", "arithmetic")]
@@ -41,9 +43,21 @@ def _mtimes(workdir):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def config(tmp_path_factory):
+    """The tiny test config plus one offline lm-eval benchmark (its task YAML needs absolute paths)."""
+    folder = tmp_path_factory.mktemp("config")
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    include = local_tasks(folder)
+    settings["evaluate"]["harness"] = {"tasks": ["tiny_mc"], "limit": 3, "include_path": str(include)}
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, config):
     workdir = tmp_path_factory.mktemp("workflow")
-    result = snakemake(workdir, "all")
+    result = snakemake(workdir, "all", config=config)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -59,32 +73,33 @@ def test_every_target_of_all_exists(workdir):
     assert accuracy["value"].between(0, 1).all()
     assert len(table[table.metric == "ref_loglik"]) == len(LINEAGES) * 2
     assert len(table[table.metric == "kl_mean"]) == (len(LINEAGES) - 1) * 2
+    assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(LINEAGES)
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
 
 
-def test_second_run_has_nothing_to_do(workdir):
+def test_second_run_has_nothing_to_do(workdir, config):
     before = _mtimes(workdir)
-    result = snakemake(workdir, "all")
+    result = snakemake(workdir, "all", config=config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
     assert _mtimes(workdir) == before
 
 
-def test_figures_target_replots_from_existing_metrics(workdir):
+def test_figures_target_replots_from_existing_metrics(workdir, config):
     shutil.rmtree(workdir / "results/figures")
-    result = snakemake(workdir, "figures")
+    result = snakemake(workdir, "figures", config=config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (workdir / "results/figures/forgetting.png").exists()
     assert "report_figures" in result.stderr and "model_train" not in result.stderr
 
 
-def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, tmp_path):
+def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, config, tmp_path):
     # Leaves the workdir trained with the changed config: keep this the last test using ``workdir``.
-    config = yaml.safe_load(TEST_CONFIG.read_text())
-    config["stages"]["sft-countdown"]["lr"] = 2.0e-4
+    settings = yaml.safe_load(config.read_text())
+    settings["stages"]["sft-countdown"]["lr"] = 2.0e-4
     changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(config, sort_keys=True))  # reordered keys alone must not rerun anything
+    changed.write_text(yaml.safe_dump(settings, sort_keys=True))  # reordered keys alone must not rerun anything
     before = _mtimes(workdir)
     result = snakemake(workdir, "all", config=changed)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -101,7 +116,7 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, tmp_
 def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
     (tmp_path / "results/tiny/base/eval").mkdir(parents=True)
     (tmp_path / "results/tiny/base/eval/countdown.json").write_text('{"task": "countdown", "n": 4, "accuracy": 0.25}')
-    result = snakemake(tmp_path, "figures", "--config", "figures_only=True")
+    result = snakemake(tmp_path, "figures", "--config", "figures_only=True", config=TEST_CONFIG)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "results/figures/forgetting.pdf").exists()
     assert not (tmp_path / "results/tiny/base/model").exists()

@@ -16,8 +16,9 @@ model, tokenizer = load_model(snakemake.input.model), load_tokenizer(snakemake.i
 task, records = make_task(snakemake.wildcards.task, snakemake.params.task), read_jsonl(snakemake.input.data)
 style, chat = snakemake.params.style, snakemake.params.chat
 metrics, samples = evaluate_records(
-    model, tokenizer, task, records, snakemake.params.max_new_tokens, snakemake.params.batch_size, style, chat
-)
+    model, tokenizer, task, records, snakemake.params.max_new_tokens, snakemake.params.batch_size, style, chat,
+    samples=snakemake.params.samples, temperature=snakemake.params.temperature,
+)  # fmt: skip
 # Reference log-likelihood moves long before accuracy does: cheap, and on the same loaded model.
 metrics.update(reference_loglik(model, tokenizer, task, records, style, chat) | {"n": metrics["n"]})
 write_jsonl(samples, snakemake.output.samples)

@@ -62,21 +62,43 @@ def evaluate_records(
     batch_size: int = 16,
     style: str | None = None,
     chat: bool = True,
+    samples: int = 1,
+    temperature: float = 0.0,
 ) -> tuple[dict, list[dict]]:
-    """Greedy accuracy of ``model`` on ``records`` in prompt format ``style`` (default: the task's):
-    (metrics, one sample row per record with the prompt actually shown)."""
+    """Accuracy of ``model`` on ``records`` in prompt format ``style`` (default: the task's).
+
+    Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
+    mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
+    Returns (metrics, one row per completion with the prompt actually shown).
+    """
     if not records:
         raise ValueError(f"no evaluation records for task {task.name!r}")
+    if samples > 1 and temperature <= 0:
+        raise ValueError("several samples per prompt need temperature > 0")
     style = style or task.format
     prompts = [render_prompt(task, record, style) for record in records]
-    completions = generate(model, tokenizer, prompts, max_new_tokens, batch_size, chat=chat)
+    completions = generate(
+        model, tokenizer, [p for p in prompts for _ in range(samples)], max_new_tokens, batch_size, temperature, chat
+    )
     scorer = task.for_format(style)
-    samples = []
-    for record, prompt, completion in zip(records, prompts, completions):
+    rows = []
+    for index, completion in enumerate(completions):
+        record, prompt = records[index // samples], prompts[index // samples]
         score = scorer.score(record, completion)
-        samples.append({**record, "prompt": prompt, "completion": completion, "correct": score.correct, "formatted": score.formatted})
-    metrics = summarise(task.name, samples, task.group_field)
-    return {**metrics, "format": style, "chat": chat}, samples
+        rows.append({**record, "prompt": prompt, "sample": index % samples, "completion": completion,
+                     "correct": score.correct, "formatted": score.formatted})  # fmt: skip
+    per_prompt = [rows[i : i + samples] for i in range(0, len(rows), samples)]
+    merged = [
+        {**group[0], "correct": sum(r["correct"] for r in group) / samples,
+         "formatted": sum(r["formatted"] for r in group) / samples}
+        for group in per_prompt
+    ]  # fmt: skip
+    metrics = summarise(task.name, merged, task.group_field)
+    if samples > 1:
+        passed = [float(any(r["correct"] for r in group)) for group in per_prompt]
+        low, high = bootstrap_ci(passed)
+        metrics.update({f"pass@{samples}": sum(passed) / len(passed), f"pass@{samples}_ci": [low, high]})
+    return {**metrics, "format": style, "chat": chat, "samples": samples, "temperature": temperature}, rows
 
 
 def score_rows(task: Task, rows: list[dict], source: str = "input") -> tuple[dict, list[dict]]:

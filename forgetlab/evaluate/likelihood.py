@@ -25,9 +25,20 @@ def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
     return tokenizer(plain_prompt(text))["input_ids"]
 
 
-def _final_hidden(model, ids: torch.Tensor) -> torch.Tensor:
-    """Last-layer hidden states [T, H] (after the final norm), without materialising T x vocab logits."""
-    return model.base_model(input_ids=ids.unsqueeze(0)).last_hidden_state[0]
+def _final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
+    """Last-layer hidden states [T_i, H] per sequence (after the final norm), in right-padded batches,
+    without materialising length x vocab logits."""
+    hidden = []
+    for start in range(0, len(sequences), batch_size):
+        batch = sequences[start : start + batch_size]
+        width = max(len(s) for s in batch)
+        ids = torch.zeros(len(batch), width, dtype=torch.long)
+        mask = torch.zeros(len(batch), width, dtype=torch.long)
+        for row, sequence in enumerate(batch):
+            ids[row, : len(sequence)], mask[row, : len(sequence)] = sequence, 1
+        states = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+        hidden += [states[row, : len(sequence)] for row, sequence in enumerate(batch)]
+    return hidden
 
 
 def _log_softmax_chunks(model, hidden: torch.Tensor, positions: torch.Tensor, chunk: int):
@@ -48,10 +59,13 @@ class SequenceKL:
 @torch.inference_mode()
 def sequence_kl(p_model, q_model, ids: torch.Tensor, start: int, chunk: int = 64) -> SequenceKL:
     """KL(p || q) along one sequence ``ids`` whose completion begins at index ``start`` (sampled from p)."""
+    return _sequence_kl(p_model, q_model, _final_hidden(p_model, [ids])[0], _final_hidden(q_model, [ids])[0], ids, start, chunk)
+
+
+def _sequence_kl(p_model, q_model, p_hidden, q_hidden, ids, start: int, chunk: int) -> SequenceKL:
     positions = torch.arange(start - 1, len(ids) - 1)  # the distribution at t-1 predicts token t
     if len(positions) == 0:
         return SequenceKL(0.0, 0.0, 0)
-    p_hidden, q_hidden = _final_hidden(p_model, ids), _final_hidden(q_model, ids)
     exact = log_ratio = 0.0
     chunks = zip(_log_softmax_chunks(p_model, p_hidden, positions, chunk), _log_softmax_chunks(q_model, q_hidden, positions, chunk))
     for (part, log_p), (_, log_q) in chunks:
@@ -64,8 +78,11 @@ def sequence_kl(p_model, q_model, ids: torch.Tensor, start: int, chunk: int = 64
 @torch.inference_mode()
 def completion_logprob(model, ids: torch.Tensor, start: int, chunk: int = 64) -> float:
     """log p(ids[start:] | ids[:start]) under ``model``."""
+    return _completion_logprob(model, _final_hidden(model, [ids])[0], ids, start, chunk)
+
+
+def _completion_logprob(model, hidden, ids: torch.Tensor, start: int, chunk: int) -> float:
     positions = torch.arange(start - 1, len(ids) - 1)
-    hidden = _final_hidden(model, ids)
     total = 0.0
     for part, log_p in _log_softmax_chunks(model, hidden, positions, chunk):
         total += float(log_p.gather(1, ids[part + 1].unsqueeze(1)).sum())
@@ -88,25 +105,26 @@ def policy_kl(
     chunk: int = 64,
     style: str | None = None,
     chat: bool = True,
+    batch_size: int = 8,
 ) -> dict:
     """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence, over completions sampled from
     ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples."""
     if not records:
         raise ValueError(f"no records for task {task.name!r}")
+    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat) for record in records]
     torch.manual_seed(seed)
-    exact, ratio, tokens = [], [], 0
-    for record in records:
-        prompt = torch.tensor(encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat))
-        with torch.inference_mode():
-            ids = sample_model.generate(
-                prompt.unsqueeze(0), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
-                max_new_tokens=max_new_tokens, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                pad_token_id=tokenizer.pad_token_id,
-            )[0]  # fmt: skip
-        kl = sequence_kl(sample_model, other_model, ids, len(prompt), chunk)
-        exact.append(kl.exact)
-        ratio.append(kl.log_ratio)
-        tokens += kl.tokens
+    sequences = []
+    for start in range(0, len(prompts), batch_size):
+        sequences += _sample(sample_model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
+    with torch.inference_mode():
+        p_hidden = _final_hidden(sample_model, sequences, batch_size)
+        q_hidden = _final_hidden(other_model, sequences, batch_size)
+        results = [
+            _sequence_kl(sample_model, other_model, p, q, ids, len(prompt), chunk)
+            for p, q, ids, prompt in zip(p_hidden, q_hidden, sequences, prompts)
+        ]
+    exact, ratio = [r.exact for r in results], [r.log_ratio for r in results]
+    tokens = sum(r.tokens for r in results)
     return {
         "task": task.name,
         "n": len(records),
@@ -117,15 +135,43 @@ def policy_kl(
     }
 
 
-def reference_loglik(model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64) -> dict:
+@torch.inference_mode()
+def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> list[torch.Tensor]:
+    """Prompt + one completion sampled at temperature 1, per prompt, ending at the first EOS (batched,
+    left-padded generation; padding and anything after EOS are cut off)."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros(len(prompts), width, dtype=torch.long)
+    for row, prompt in enumerate(prompts):
+        ids[row, width - len(prompt) :], mask[row, width - len(prompt) :] = torch.tensor(prompt), 1
+    output = model.generate(
+        input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=True,
+        temperature=1.0, top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    stops = {tokenizer.eos_token_id}
+    sequences = []
+    for row, prompt in enumerate(prompts):
+        completion = output[row, width:].tolist()
+        cut = next((i + 1 for i, token in enumerate(completion) if token in stops), len(completion))
+        sequences.append(torch.tensor(prompt + completion[:cut]))
+    return sequences
+
+
+@torch.inference_mode()
+def reference_loglik(
+    model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
+) -> dict:
     """Mean log-likelihood of each record's reference completion (per sequence and per token)."""
     style = style or task.format
-    per_sequence, per_token = [], []
-    for record in records:
-        prompt = encode_prompt(tokenizer, render_prompt(task, record, style), chat)
-        answer = tokenizer(task.reference(record, "think" if style == "oneshot" else style), add_special_tokens=False)["input_ids"]
-        ids = torch.tensor(prompt + answer)
-        value = completion_logprob(model, ids, len(prompt), chunk)
-        per_sequence.append(value)
-        per_token.append(value / max(len(answer), 1))
+    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style), chat) for record in records]
+    answers = [
+        tokenizer(task.reference(record, "think" if style == "oneshot" else style), add_special_tokens=False)["input_ids"]
+        for record in records
+    ]
+    sequences = [torch.tensor(prompt + answer) for prompt, answer in zip(prompts, answers)]
+    hidden = _final_hidden(model, sequences)
+    per_sequence = [
+        _completion_logprob(model, h, ids, len(prompt), chunk) for h, ids, prompt in zip(hidden, sequences, prompts)
+    ]
+    per_token = [value / max(len(answer), 1) for value, answer in zip(per_sequence, answers)]
     return {"n": len(records), **_summary(per_sequence, "ref_loglik"), **_summary(per_token, "ref_loglik_per_token")}

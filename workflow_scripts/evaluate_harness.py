@@ -1,0 +1,23 @@
+"""Adapter: one lm-eval benchmark on one checkpoint (rules/evaluate.smk: evaluate_harness)."""
+
+import sys
+
+import torch
+
+from forgetlab.evaluate.harness import run_lm_eval
+from forgetlab.io import write_json
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+torch.set_num_threads(snakemake.threads)
+
+benchmark = snakemake.wildcards.benchmark
+results = run_lm_eval(
+    snakemake.input.model,
+    [benchmark],
+    limit=snakemake.params.limit,
+    num_fewshot=snakemake.params.num_fewshot,
+    apply_chat_template=snakemake.params.chat,
+    include_path=snakemake.params.include_path,
+)
+# A group benchmark (mmlu) reports its subtasks too; the table keeps the group's own row.
+write_json({"task": benchmark, **results[benchmark]}, snakemake.output[0])
