@@ -161,17 +161,29 @@ def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> 
 def reference_loglik(
     model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
 ) -> dict:
-    """Mean log-likelihood of each record's reference completion (per sequence and per token)."""
+    """Mean log-likelihood of each record's reference answer given the prompt.
+
+    Only the answer content is scored: the reference completion up to its last occurrence of the answer
+    (tags, worked reasoning) is conditioning context, so a stage that merely teaches the tag format does not
+    look like a gain in knowledge.
+    """
     style = style or task.format
-    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style), chat) for record in records]
-    answers = [
-        tokenizer(task.reference(record, "think" if style == "oneshot" else style), add_special_tokens=False)["input_ids"]
-        for record in records
-    ]
-    sequences = [torch.tensor(prompt + answer) for prompt, answer in zip(prompts, answers)]
+    contexts, answers = [], []
+    for record in records:
+        reference = task.reference(record, "think" if style == "oneshot" else style)
+        answer = task.answer_text(record)
+        cut = reference.rfind(answer)
+        prefix = reference[:cut] if cut >= 0 else reference + " "
+        contexts.append(encode_prompt(tokenizer, render_prompt(task, record, style), chat) + _tokens(tokenizer, prefix))
+        answers.append(_tokens(tokenizer, answer))
+    sequences = [torch.tensor(context + answer) for context, answer in zip(contexts, answers)]
     hidden = _final_hidden(model, sequences)
     per_sequence = [
-        _completion_logprob(model, h, ids, len(prompt), chunk) for h, ids, prompt in zip(hidden, sequences, prompts)
+        _completion_logprob(model, h, ids, len(context), chunk) for h, ids, context in zip(hidden, sequences, contexts)
     ]
     per_token = [value / max(len(answer), 1) for value, answer in zip(per_sequence, answers)]
     return {"n": len(records), **_summary(per_sequence, "ref_loglik"), **_summary(per_token, "ref_loglik_per_token")}
+
+
+def _tokens(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
