@@ -6,7 +6,14 @@ from ..prompts import plain_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 
-__all__ = ["generate", "evaluate_records", "score_rows", "summarise"]
+__all__ = ["generate", "evaluate_records", "prompt_text", "score_rows", "summarise"]
+
+
+def prompt_text(tokenizer, text: str, chat: bool = True) -> str:
+    """What the model reads: the user turn in its chat template (ready for the reply), or a plain prompt."""
+    if chat:
+        return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+    return plain_prompt(text)
 
 
 def generate(
@@ -24,13 +31,7 @@ def generate(
     """
     import torch
 
-    if chat:
-        texts = [
-            tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-            for p in prompts
-        ]
-    else:
-        texts = [plain_prompt(p) for p in prompts]
+    texts = [prompt_text(tokenizer, p, chat) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     completions: list[str] = [""] * len(texts)
     # Plain sampling: no top-k/top-p truncation from the model's generation_config.

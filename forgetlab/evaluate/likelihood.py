@@ -11,18 +11,17 @@ from dataclasses import dataclass
 
 import torch
 
-from ..prompts import plain_prompt, render_prompt
+from ..prompts import render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
+from .generation import prompt_text
 
 __all__ = ["SequenceKL", "sequence_kl", "completion_logprob", "policy_kl", "reference_loglik", "encode_prompt"]
 
 
 def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
-    if chat:
-        rendered = tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
-        return tokenizer(rendered, add_special_tokens=False)["input_ids"]
-    return tokenizer(plain_prompt(text))["input_ids"]
+    """Token ids of the prompt exactly as ``generate`` feeds it (special tokens only for plain prompts)."""
+    return tokenizer(prompt_text(tokenizer, text, chat), add_special_tokens=not chat)["input_ids"]
 
 
 def _final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
