@@ -31,11 +31,12 @@ class ExpressionPuzzle(Task):
             return False
 
     def score(self, record: dict, completion: str) -> Score:
-        answer = extract_tag(completion)
-        if answer is None and not self.require_tags:
-            answer = last_expression(completion)
+        tagged = extract_tag(completion)
+        answer = tagged if tagged is not None or self.require_tags else last_expression(completion)
         correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+        # Without a closed answer block the format check cannot pass: skip its scan of the whole text.
+        formatted = tagged is not None and has_answer_format(completion)
+        return Score(correct=float(correct), formatted=float(formatted))
 
     def reasoning(self, record: dict) -> str:
         return f"{record['answer']} = {record['target']}"
