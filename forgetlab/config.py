@@ -6,7 +6,7 @@ that every name a stage, lineage, evaluation or figure refers to is defined.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "check_config", "lineage_paths", "lineage_stage", "stage_tasks"]
+__all__ = ["ConfigError", "check_config", "lineage_paths", "lineage_stage"]
 
 BASE = "base"
 
@@ -53,8 +53,3 @@ def lineage_paths(config: dict) -> list[str]:
 def lineage_stage(lineage: str) -> str:
     """The last stage of a lineage path ('base' for the base model)."""
     return lineage.rsplit("/", 1)[-1]
-
-
-def stage_tasks(config: dict) -> list[str]:
-    """Tasks whose training split some stage uses."""
-    return sorted({stage["task"] for stage in config["stages"].values()})

@@ -4,7 +4,7 @@ import re
 
 from snakemake.utils import validate
 
-from forgetlab.config import check_config, lineage_paths, lineage_stage, stage_tasks
+from forgetlab.config import check_config, lineage_paths, lineage_stage
 
 
 validate(config, schema="../config/schema.yaml")

@@ -62,10 +62,15 @@ class FileTask(Task):
                 if column not in rows[0]:
                     raise ValueError(f"{where}: column {column!r} is missing (task {self.name!r} needs {list(self.columns)})")
             records += [self.convert(row, f"{where}:{index + 1}") for index, row in enumerate(rows)]
+        records = [record for record in records if self.keep(record)]
         if n is not None and n < len(records):
             picked = sorted(random.Random(seed).sample(range(len(records)), n))
             records = [records[i] for i in picked]
         return self.finish(records, split)
+
+    def keep(self, record: dict) -> bool:
+        """Whether a converted record belongs to the task (MMLU keeps the configured subjects)."""
+        return True
 
     def load(self, split: str) -> list[tuple[str, list[dict]]]:
         """(where the rows came from, rows) per file of ``split``."""

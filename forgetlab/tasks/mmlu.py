@@ -33,16 +33,8 @@ class MMLUTask(FileTask):
         rows = read_rows(path, CSV_COLUMNS)
         return [{"question": r["question"], "choices": [r[x] for x in LETTERS], "answer": r["answer"], "subject": subject} for r in rows]
 
-    def build(self, split: str, n: int | None = None, seed: int = 0) -> list[dict]:
-        records = super().build(split, None, seed)
-        if self.subjects:
-            records = [r for r in records if r["subject"] in self.subjects]
-        if n is not None and n < len(records):
-            import random
-
-            picked = sorted(random.Random(seed).sample(range(len(records)), n))
-            records = [records[i] for i in picked]
-        return self.finish(records, split)
+    def keep(self, record: dict) -> bool:
+        return not self.subjects or record["subject"] in self.subjects
 
     def convert(self, row: dict, where: str) -> dict:
         choices = row.get("choices")
