@@ -62,20 +62,27 @@ def cmd_score(args) -> None:
     _emit(metrics)
 
 
+def _test_records(args, spec: dict) -> list[dict]:
+    """``--data`` records, or the task's generated test split; the first ``--n`` of them."""
+    from .data import build_split
+    from .io import read_jsonl
+
+    records = read_jsonl(args.data) if args.data else build_split(args.task, spec, "test", args.n)
+    return records[: args.n]
+
+
 def cmd_eval(args) -> None:
     import torch
 
-    from .data import build_split
     from .evaluate import evaluate_records
-    from .io import read_jsonl, write_json, write_jsonl
+    from .io import write_json, write_jsonl
     from .models import load_model, load_tokenizer
     from .tasks import make_task
 
     torch.set_num_threads(args.threads)
     spec = _task_spec(args.task, args.config)
-    records = read_jsonl(args.data) if args.data else build_split(args.task, spec, "test", args.n)
     metrics, samples = evaluate_records(
-        load_model(args.model), load_tokenizer(args.model), make_task(args.task, spec), records[: args.n],
+        load_model(args.model), load_tokenizer(args.model), make_task(args.task, spec), _test_records(args, spec),
         max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, style=args.format, chat=not args.plain,
     )  # fmt: skip
     write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
@@ -86,19 +93,17 @@ def cmd_eval(args) -> None:
 def cmd_kl(args) -> None:
     import torch
 
-    from .data import build_split
     from .evaluate import policy_kl
-    from .io import read_jsonl, write_json
+    from .io import write_json
     from .models import load_model, load_tokenizer
     from .tasks import make_task
 
     torch.set_num_threads(args.threads)
     spec = _task_spec(args.task, args.config)
-    records = read_jsonl(args.data) if args.data else build_split(args.task, spec, "test", args.n)
     base, model = load_model(args.base), load_model(args.model)
     sampler, other = (model, base) if args.reverse else (base, model)
     metrics = policy_kl(
-        sampler, other, load_tokenizer(args.base), make_task(args.task, spec), records[: args.n],
+        sampler, other, load_tokenizer(args.base), make_task(args.task, spec), _test_records(args, spec),
         max_new_tokens=args.max_new_tokens, seed=args.seed, style=args.format, chat=not args.plain,
     )  # fmt: skip
     metrics["direction"] = "reverse" if args.reverse else "forward"

@@ -45,7 +45,8 @@ def render_prompt(task, record: dict, style: str) -> str:
 
 
 def reference_completion(task, record: dict, style: str) -> str:
-    """What a perfect answer to ``record`` looks like in ``style`` (the SFT target)."""
+    """What a perfect answer to ``record`` looks like in ``style`` (the SFT target); a one-shot prompt is
+    answered in the think format its example shows."""
     _check(style)
     answer = task.answer_text(record)
     if style == "answer":

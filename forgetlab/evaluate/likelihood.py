@@ -169,7 +169,7 @@ def reference_loglik(
     style = style or task.format
     contexts, answers = [], []
     for record in records:
-        reference = task.reference(record, "think" if style == "oneshot" else style)
+        reference = task.reference(record, style)
         answer = task.answer_text(record)
         cut = reference.rfind(answer)
         prefix = reference[:cut] if cut >= 0 else reference + " "

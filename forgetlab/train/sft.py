@@ -9,12 +9,11 @@ from .common import StageConfig, as_completion, as_prompt, trainer_defaults, tra
 
 
 def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> SFTTrainer:
-    # The reference is written in the record's training format (a one-shot prompt is answered in think format).
     dataset = Dataset.from_list(
         [
             {
                 "prompt": as_prompt(prompt, stage.chat),
-                "completion": as_completion(task.reference(record, "think" if style == "oneshot" else style), stage.chat),
+                "completion": as_completion(task.reference(record, style), stage.chat),
             }
             for record, prompt, style in training_prompts(stage, task, records)
         ]
