@@ -2,6 +2,7 @@ import json
 import os
 import re
 
+import yaml
 from snakemake.utils import validate
 
 from forgetlab.config import check_config, lineage_paths, lineage_stage
@@ -18,6 +19,10 @@ EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
 FIGURES = ["forgetting", "training", "kl_forgetting"]
+# config/cluster.yaml next to the Snakefile, unless the config names another file
+with open(config.get("cluster_file") or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
+    CLUSTER = yaml.safe_load(handle) or {}
+validate(CLUSTER, schema="../config/cluster.schema.yaml")
 
 
 def _choice(names):
@@ -77,8 +82,17 @@ def canonical(value):
     return json.loads(json.dumps(value, sort_keys=True))
 
 
+def _science(spec):
+    """A config entry without its SLURM request: asking for more memory must not make a checkpoint stale."""
+    return canonical({key: value for key, value in spec.items() if key != "resources"})
+
+
 def stage_spec(wildcards):
-    return canonical(config["stages"][wildcards.stage])
+    return _science(config["stages"][wildcards.stage])
+
+
+def model_spec(wildcards):
+    return _science(config["models"][wildcards.model])
 
 
 def task_spec(name):
@@ -87,3 +101,35 @@ def task_spec(name):
 
 def stage_train_data(wildcards):
     return f"results/data/{stage_spec(wildcards)['task']}/train.jsonl"
+
+
+def _request(family, wildcards):
+    """The SLURM request of one job of a family (train, evaluate, prepare): the family's default, overridden
+    by the model's entry (a 7B run asks for more than a 0.5B one) and, for training, by the stage's."""
+    request = dict(config["resources"][family])
+    request.update(config["models"][wildcards.model].get("resources", {}).get(family, {}))
+    if family == "train":
+        request.update(config["stages"][wildcards.stage].get("resources", {}))
+    return request
+
+
+def job_resources(family):
+    """Resources in the SLURM plugin's names (gpu, gpu_model, mem_mb, runtime, ...), resolved per job. Memory and
+    runtime grow with each retry; GPU jobs go to the GPU partition of config/cluster.yaml. Local runs
+    ignore all of it."""
+    gpus = lambda wildcards: _request(family, wildcards)["gpu"]
+    resources = {
+        "gpu": gpus,
+        "mem_mb": lambda wildcards, attempt: _request(family, wildcards)["mem_mb"] * attempt,
+        "runtime": lambda wildcards, attempt: _request(family, wildcards)["runtime"] * attempt,
+        "cpus_per_task": lambda wildcards: _request(family, wildcards)["cpus_per_task"],
+        "slurm_partition": lambda wildcards: CLUSTER["gpu_partition" if gpus(wildcards) else "partition"],
+    }
+    if CLUSTER.get("gpu_model"):
+        resources["gpu_model"] = lambda wildcards: CLUSTER["gpu_model"] if gpus(wildcards) else ""
+    if CLUSTER.get("account"):
+        resources["slurm_account"] = CLUSTER["account"]
+    for key in ("constraint", "qos"):
+        if CLUSTER.get(key):
+            resources[key] = CLUSTER[key]
+    return resources

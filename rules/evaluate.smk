@@ -18,6 +18,8 @@ rule evaluate_generation:
     benchmark:
         "results/benchmarks/evaluate_generation/{model}/{lineage}/{task}.tsv"
     threads: 1
+    resources:
+        **job_resources("evaluate"),
     conda:
         "../envs/training.yaml"
     script:
@@ -43,6 +45,8 @@ rule evaluate_kl:
     benchmark:
         "results/benchmarks/evaluate_kl/{model}/{lineage}/{task}.tsv"
     threads: 1
+    resources:
+        **job_resources("evaluate"),
     conda:
         "../envs/training.yaml"
     script:
@@ -64,6 +68,8 @@ rule evaluate_harness:
     benchmark:
         "results/benchmarks/evaluate_harness/{model}/{lineage}/{benchmark}.tsv"
     threads: 1
+    resources:
+        **job_resources("evaluate"),
     conda:
         "../envs/training.yaml"
     script:

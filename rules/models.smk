@@ -2,12 +2,14 @@ rule model_base:
     output:
         directory("results/{model}/base/model"),
     params:
-        spec=lambda wildcards: canonical(config["models"][wildcards.model]),
+        spec=model_spec,
     log:
         "logs/model_base/{model}.log",
     benchmark:
         "results/benchmarks/model_base/{model}.tsv"
     threads: 1
+    resources:
+        **job_resources("prepare"),
     conda:
         "../envs/training.yaml"
     script:
@@ -29,6 +31,8 @@ rule model_train:
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
     threads: 2
+    resources:
+        **job_resources("train"),
     conda:
         "../envs/training.yaml"
     script:
