@@ -9,6 +9,7 @@ import sys
 
 __all__ = ["main"]
 
+from .config import BACKENDS
 from .prompts import FORMATS
 
 DEFAULT_CONFIG = "config/config.yaml"
@@ -74,16 +75,17 @@ def _test_records(args, spec: dict) -> list[dict]:
 def cmd_eval(args) -> None:
     import torch
 
-    from .evaluate import evaluate_records
+    from .evaluate import evaluate_records, open_engine
     from .io import write_json, write_jsonl
-    from .models import load_model, load_tokenizer
+    from .models import load_tokenizer
     from .tasks import make_task
 
     torch.set_num_threads(args.threads)
     spec = _task_spec(args.task, args.config)
+    tokenizer = load_tokenizer(args.model)
     metrics, samples = evaluate_records(
-        load_model(args.model), load_tokenizer(args.model), make_task(args.task, spec), _test_records(args, spec),
-        max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, style=args.format, chat=not args.plain,
+        open_engine(args.backend, args.model, tokenizer, args.batch_size), tokenizer, make_task(args.task, spec),
+        _test_records(args, spec), max_new_tokens=args.max_new_tokens, style=args.format, chat=not args.plain,
     )  # fmt: skip
     write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
     write_json(metrics, args.out)
@@ -127,7 +129,7 @@ def cmd_train(args) -> None:
     stage = StageConfig.from_dict(config["stages"][args.stage])
     task = make_task(stage.task, config["tasks"][stage.task])
     log = args.log or os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
-    train_stage(stage, task, read_jsonl(args.data), args.model, args.out, log)
+    train_stage(stage, task, read_jsonl(args.data), args.model, args.out, log, args.checkpoints)
     _emit({"stage": args.stage, "out": args.out, "train_log": log})
 
 
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n", type=int)
     evaluate.add_argument("--max-new-tokens", type=int, default=64)
     evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM when installed and a GPU is present")
     evaluate.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     evaluate.add_argument("--plain", action="store_true", help="plain completion prompt instead of the chat template")
     evaluate.add_argument("--out", required=True)
@@ -196,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", required=True, help="training records (JSONL)")
     train.add_argument("--out", required=True)
     train.add_argument("--log", help="step log (JSONL); default: train_log.jsonl beside --out")
+    train.add_argument("--checkpoints", help="folder for the stage's intermediate checkpoints (save_every)")
     train.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     train.set_defaults(run=cmd_train)
 

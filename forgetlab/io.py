@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["read_jsonl", "write_jsonl", "write_json", "read_json", "atomic_path", "atomic_dir"]
+__all__ = ["read_jsonl", "write_jsonl", "write_json", "read_json", "atomic_path", "atomic_dir", "link_tree"]
 
 
 def _default_mode(is_dir: bool) -> int:
@@ -79,3 +79,15 @@ def write_json(data, path: str | os.PathLike) -> None:
 def read_json(path: str | os.PathLike):
     with open(path) as handle:
         return json.load(handle)
+
+
+def link_tree(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Copy a folder as hard links (no extra disk; a plain copy across file systems), atomically."""
+    with atomic_dir(target) as tmp:
+        os.rmdir(tmp)
+        try:
+            shutil.copytree(source, tmp, copy_function=os.link)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(source, tmp)
+    return Path(target)

@@ -5,11 +5,15 @@ import re
 import yaml
 from snakemake.utils import validate
 
-from forgetlab.config import check_config, lineage_paths, lineage_stage
+from forgetlab.config import check_config, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage
 
 
 validate(config, schema="../config/schema.yaml")
 check_config(config)
+# Sweeps become stage variants and lineage chains; validating again checks every swept value.
+config.update(expand_sweeps(config))
+SEED_GROUPS = config.pop("seed_groups", {})
+validate(config, schema="../config/schema.yaml")
 
 MODELS = list(config["models"])
 STAGES = list(config["stages"])
@@ -18,7 +22,8 @@ LINEAGES = lineage_paths(config)
 EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
-FIGURES = ["forgetting", "training", "kl_forgetting"]
+EVAL_FORMATS = config["evaluate"]["formats"]
+FIGURES = ["forgetting", "training", "kl_forgetting", "curves"]
 # config/cluster.yaml next to the Snakefile, unless the config names another file
 with open(config.get("cluster_file") or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
     CLUSTER = yaml.safe_load(handle) or {}
@@ -36,6 +41,9 @@ wildcard_constraints:
     split="train|test",
     parent=f"base(?:/(?:{_choice(STAGES)}))*",
     lineage=f"base(?:/(?:{_choice(STAGES)}))*",
+    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?",
+    step="[0-9]+",
+    evaluation=f"(?:{_choice(EVAL_TASKS)})(?:\\.(?:{_choice(EVAL_FORMATS) or '(?!)'}))?",
     benchmark=_choice(HARNESS_TASKS) or "(?!)",
 
 
@@ -46,15 +54,40 @@ def _existing(entries):
     return [entry for entry in entries if os.path.exists(entry["path"])]
 
 
+def _evaluation_names(lineage):
+    """(folder, name, task, format) of every metrics file of one checkpoint."""
+    names = [("eval", task, task, None) for task in EVAL_TASKS]
+    names += [("eval", f"{task}.{style}", task, style) for task in EVAL_TASKS for style in EVAL_FORMATS]
+    if lineage != "base":
+        names += [("kl", task, task, None) for task in KL_TASKS]
+    return names + [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
+
+
+def checkpoints():
+    """(model, lineage, step, folder) of every checkpoint: the base, each stage's intermediate steps (when
+    it keeps them) and its final model."""
+    for model in MODELS:
+        for lineage in LINEAGES:
+            if lineage == "base":
+                yield model, lineage, 0, f"results/{model}/base"
+                continue
+            spec = resolved_stage(lineage_stage(lineage))
+            for step in checkpoint_steps(spec):
+                yield model, lineage, step, f"results/{model}/{lineage}/steps/{step}"
+            yield model, lineage, spec["steps"], f"results/{model}/{lineage}"
+
+
 def eval_entries():
-    """One dict per metrics file (generation eval of every checkpoint, KL of every trained one): the
+    """One dict per metrics file (generation evals, KL of trained checkpoints, lm-eval benchmarks): the
     table's identifying columns plus its path."""
-    entries = [(m, l, t, f"results/{m}/{l}/eval/{t}.json") for m in MODELS for l in LINEAGES for t in EVAL_TASKS]
-    entries += [(m, l, t, f"results/{m}/{l}/kl/{t}.json") for m in MODELS for l in LINEAGES if l != "base" for t in KL_TASKS]
-    entries += [(m, l, b, f"results/{m}/{l}/harness/{b}.json") for m in MODELS for l in LINEAGES for b in HARNESS_TASKS]
-    return _existing(
-        [{"model": m, "lineage": l, "stage": lineage_stage(l), "task": t, "path": path} for m, l, t, path in entries]
-    )
+    entries = [
+        {"model": model, "lineage": lineage, "stage": lineage_stage(lineage), "step": step, "task": task,
+         "format": style, "seed": resolved_stage(lineage_stage(lineage)).get("seed") if lineage != "base" else None,
+         "path": f"{folder}/{kind}/{name}.json"}
+        for model, lineage, step, folder in checkpoints()
+        for kind, name, task, style in _evaluation_names(lineage)
+    ]  # fmt: skip
+    return _existing(entries)
 
 
 def train_log_entries():
@@ -87,8 +120,16 @@ def _science(spec):
     return canonical({key: value for key, value in spec.items() if key != "resources"})
 
 
+def resolved_stage(name):
+    """A stage's config as its training job sees it (evaluate.every_steps fills a missing save_every)."""
+    spec = _science(config["stages"][name])
+    if "save_every" not in spec and config["evaluate"].get("every_steps"):
+        spec["save_every"] = config["evaluate"]["every_steps"]
+    return spec
+
+
 def stage_spec(wildcards):
-    return _science(config["stages"][wildcards.stage])
+    return resolved_stage(wildcards.stage)
 
 
 def model_spec(wildcards):
@@ -97,6 +138,16 @@ def model_spec(wildcards):
 
 def task_spec(name):
     return canonical(config["tasks"][name])
+
+
+def evaluation_task(wildcards):
+    name = wildcards.evaluation
+    return name if name in TASKS else name.rsplit(".", 1)[0]
+
+
+def evaluation_format(wildcards):
+    task = evaluation_task(wildcards)
+    return wildcards.evaluation[len(task) + 1 :] or None
 
 
 def stage_train_data(wildcards):

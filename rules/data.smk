@@ -7,6 +7,6 @@ rule data_generate:
         "logs/data_generate/{task}/{split}.log",
     localrule: True
     conda:
-        "../envs/report.yaml"
+        "../envs/analysis.yaml"
     script:
         "../workflow_scripts/generate_data.py"

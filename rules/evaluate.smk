@@ -1,27 +1,30 @@
 rule evaluate_generation:
+    # {evaluation} is a task name, or <task>.<format> for the further formats of evaluate.formats
     input:
-        model="results/{model}/{lineage}/model",
-        data="results/data/{task}/test.jsonl",
+        model="results/{model}/{checkpoint}/model",
+        data=lambda wildcards: f"results/data/{evaluation_task(wildcards)}/test.jsonl",
     output:
-        metrics="results/{model}/{lineage}/eval/{task}.json",
-        samples="results/{model}/{lineage}/eval/{task}.samples.jsonl",
+        metrics="results/{model}/{checkpoint}/eval/{evaluation}.json",
+        samples="results/{model}/{checkpoint}/eval/{evaluation}.samples.jsonl",
     params:
-        task=lambda wildcards: task_spec(wildcards.task),
+        task=lambda wildcards: task_spec(evaluation_task(wildcards)),
+        task_name=evaluation_task,
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         batch_size=config["evaluate"]["batch_size"],
-        style=config["evaluate"].get("format"),
+        style=lambda wildcards: evaluation_format(wildcards) or config["evaluate"].get("format"),
+        backend=config["evaluate"]["backend"],
         chat=config["evaluate"]["chat"],
         samples=config["evaluate"]["samples"],
         temperature=config["evaluate"]["temperature"],
     log:
-        "logs/evaluate_generation/{model}/{lineage}/{task}.log",
+        "logs/evaluate_generation/{model}/{checkpoint}/{evaluation}.log",
     benchmark:
-        "results/benchmarks/evaluate_generation/{model}/{lineage}/{task}.tsv"
+        "results/benchmarks/evaluate_generation/{model}/{checkpoint}/{evaluation}.tsv"
     threads: 1
     resources:
         **job_resources("evaluate"),
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/evaluate_generation.py"
 
@@ -29,10 +32,10 @@ rule evaluate_generation:
 rule evaluate_kl:
     input:
         base="results/{model}/base/model",
-        model="results/{model}/{lineage}/model",
+        model="results/{model}/{checkpoint}/model",
         data="results/data/{task}/test.jsonl",
     output:
-        "results/{model}/{lineage}/kl/{task}.json",
+        "results/{model}/{checkpoint}/kl/{task}.json",
     params:
         task=lambda wildcards: task_spec(wildcards.task),
         n=config["evaluate"]["kl"]["n"],
@@ -41,36 +44,36 @@ rule evaluate_kl:
         style=config["evaluate"].get("format"),
         chat=config["evaluate"]["chat"],
     log:
-        "logs/evaluate_kl/{model}/{lineage}/{task}.log",
+        "logs/evaluate_kl/{model}/{checkpoint}/{task}.log",
     benchmark:
-        "results/benchmarks/evaluate_kl/{model}/{lineage}/{task}.tsv"
+        "results/benchmarks/evaluate_kl/{model}/{checkpoint}/{task}.tsv"
     threads: 1
     resources:
         **job_resources("evaluate"),
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/evaluate_kl.py"
 
 
 rule evaluate_harness:
     input:
-        model="results/{model}/{lineage}/model",
+        model="results/{model}/{checkpoint}/model",
     output:
-        "results/{model}/{lineage}/harness/{benchmark}.json",
+        "results/{model}/{checkpoint}/harness/{benchmark}.json",
     params:
         limit=config["evaluate"]["harness"]["limit"],
         num_fewshot=config["evaluate"]["harness"].get("num_fewshot"),
         chat=config["evaluate"]["harness"]["chat"],
         include_path=config["evaluate"]["harness"].get("include_path"),
     log:
-        "logs/evaluate_harness/{model}/{lineage}/{benchmark}.log",
+        "logs/evaluate_harness/{model}/{checkpoint}/{benchmark}.log",
     benchmark:
-        "results/benchmarks/evaluate_harness/{model}/{lineage}/{benchmark}.tsv"
+        "results/benchmarks/evaluate_harness/{model}/{checkpoint}/{benchmark}.tsv"
     threads: 1
     resources:
         **job_resources("evaluate"),
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/evaluate_harness.py"

@@ -23,6 +23,7 @@ rule model_train:
     output:
         model=directory("results/{model}/{parent}/{stage}/model"),
         train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
+        checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
     params:
         stage=stage_spec,
         task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
@@ -37,3 +38,18 @@ rule model_train:
         "../envs/training.yaml"
     script:
         "../workflow_scripts/train_stage.py"
+
+
+rule model_step:
+    # An intermediate checkpoint as its own target: hard links into the stage's checkpoints folder.
+    input:
+        "results/{model}/{lineage}/checkpoints",
+    output:
+        directory("results/{model}/{lineage}/steps/{step}/model"),
+    log:
+        "logs/model_step/{model}/{lineage}/{step}.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow_scripts/link_checkpoint.py"

@@ -5,11 +5,12 @@ rule report_table:
         "results/tables/metrics.csv",
     params:
         entries=eval_entries(),
+        seed_groups=SEED_GROUPS,
     log:
         "logs/report_table/metrics.log",
     localrule: True
     conda:
-        "../envs/report.yaml"
+        "../envs/analysis.yaml"
     script:
         "../workflow_scripts/gather_metrics.py"
 
@@ -22,6 +23,7 @@ rule report_figures:
         forgetting=multiext("results/figures/forgetting", ".png", ".pdf"),
         training=multiext("results/figures/training", ".png", ".pdf"),
         kl_forgetting=multiext("results/figures/kl_forgetting", ".png", ".pdf"),
+        curves=multiext("results/figures/curves", ".png", ".pdf"),
     params:
         figures=canonical(config["figures"]),
         train_log_entries=train_log_entries(),
@@ -29,6 +31,6 @@ rule report_figures:
         "logs/report_figures/figures.log",
     localrule: True
     conda:
-        "../envs/report.yaml"
+        "../envs/analysis.yaml"
     script:
         "../workflow_scripts/plot_figures.py"

@@ -5,7 +5,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from forgetlab.config import ConfigError, check_config, lineage_paths
+from forgetlab.config import ConfigError, check_config, expand_sweeps, lineage_paths, seed_group
 
 from .conftest import ROOT, TEST_CONFIG
 
@@ -72,3 +72,34 @@ def test_rate_accepts_yaml_exponent_strings():
     config = _load(TEST_CONFIG)
     config["stages"]["sft-countdown"]["lr"] = "1e-5"  # how YAML reads 1e-5
     validate(copy.deepcopy(config), SCHEMA)
+
+
+def test_sweeps_expand_stages_and_pair_seeds_along_lineages():
+    config = _load(TEST_CONFIG)
+    config["stages"]["grpo-countdown"]["sweep"] = {"lr": [1e-5, "3e-5"]}
+    config["sweep"] = {"seed": [0, 1]}
+    validate(config, SCHEMA)
+    expanded = expand_sweeps(config)
+    validate({key: value for key, value in expanded.items() if key != "seed_groups"}, SCHEMA)
+    assert sorted(expanded["stages"]) == [
+        "grpo-countdown-lr1e-5-s0", "grpo-countdown-lr1e-5-s1", "grpo-countdown-lr3e-5-s0", "grpo-countdown-lr3e-5-s1",
+        "sft-countdown-s0", "sft-countdown-s1",
+    ]  # fmt: skip
+    assert expanded["stages"]["grpo-countdown-lr3e-5-s1"]["lr"] == "3e-5" and "sweep" not in expanded["stages"]["grpo-countdown-lr3e-5-s1"]
+    recovery = [l for l in expanded["lineages"] if len(l) == 2]
+    assert len(recovery) == 4 and all(l[0][-2:] == l[1][-2:] for l in recovery)  # seed s from seed s, not 2 x 2 x 2
+    assert len(expanded["lineages"]) == 2 + 4 + 4
+    groups = expanded["seed_groups"]
+    assert seed_group("base/sft-countdown-s1/grpo-countdown-lr1e-5-s1", groups) == "base/sft-countdown/grpo-countdown-lr1e-5"
+
+
+def test_a_config_without_sweeps_is_unchanged():
+    config = _load(TEST_CONFIG)
+    assert expand_sweeps(config) is config
+
+
+def test_sweeping_an_unknown_option_names_it():
+    config = _load(TEST_CONFIG)
+    config["sweep"] = {"learning_rate": [1e-5]}
+    with pytest.raises(WorkflowError, match="learning_rate"):
+        validate(config, SCHEMA)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from forgetlab.evaluate import evaluate_records
+from forgetlab.evaluate import HFEngine, evaluate_records, resolve_backend
 from forgetlab.models import load_model, load_tokenizer
 from forgetlab.tasks import make_task
 
@@ -12,12 +12,15 @@ RECORDS = TASK.build("test", 5, seed=0)
 
 @pytest.fixture(scope="module")
 def model(tiny_model):
-    return load_model(tiny_model), load_tokenizer(tiny_model)
+    """(engine, tokenizer) with the HF engine in batches of 4."""
+    tokenizer = load_tokenizer(tiny_model)
+    return HFEngine(load_model(tiny_model), tokenizer, batch_size=4), tokenizer
 
 
 def test_greedy_is_deterministic_and_keeps_input_order(model):
-    first, rows = evaluate_records(*model, TASK, RECORDS, max_new_tokens=4, batch_size=2)
-    second, _ = evaluate_records(*model, TASK, RECORDS, max_new_tokens=4, batch_size=3)
+    engine, tokenizer = model
+    first, rows = evaluate_records(HFEngine(engine.model, tokenizer, 2), tokenizer, TASK, RECORDS, max_new_tokens=4)
+    second, _ = evaluate_records(HFEngine(engine.model, tokenizer, 3), tokenizer, TASK, RECORDS, max_new_tokens=4)
     assert first == second  # batch composition does not change greedy results
     assert [row["id"] for row in rows] == [r["id"] for r in RECORDS]
     assert first["n"] == 5 and first["samples"] == 1 and 0 <= first["accuracy"] <= 1
@@ -36,3 +39,16 @@ def test_the_prompt_shown_follows_format_and_template(model, style, chat):
     metrics, rows = evaluate_records(*model, TASK, RECORDS[:2], max_new_tokens=2, style=style, chat=chat)
     assert metrics["format"] == style and metrics["chat"] is chat
     assert ("<answer>" in rows[0]["prompt"]) == (style != "natural")
+
+
+def test_auto_backend_picks_vllm_only_with_a_gpu_and_vllm_installed():
+    assert resolve_backend("auto", vllm_installed=True, gpu=True) == "vllm"
+    assert resolve_backend("auto", vllm_installed=True, gpu=False) == "hf"
+    assert resolve_backend("auto", vllm_installed=False, gpu=True) == "hf"
+    assert resolve_backend("hf", vllm_installed=True, gpu=True) == "hf"
+    with pytest.raises(RuntimeError, match="vLLM is not installed"):
+        resolve_backend("vllm", vllm_installed=False, gpu=True)
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        resolve_backend("vllm", vllm_installed=True, gpu=False)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("tgi")

@@ -1,6 +1,10 @@
 import pandas as pd
 
-from forgetlab.report import TABLE_COLUMNS, metrics_table, plot_forgetting, plot_kl_forgetting, plot_training, with_deltas
+from forgetlab.report import (
+    TABLE_COLUMNS, final_checkpoints, metrics_table, plot_curves, plot_forgetting, plot_kl_forgetting, plot_training,
+    with_deltas, with_seed_summary,
+)  # fmt: skip
+from forgetlab.report.figures import _along_lineage
 
 
 def _entries():
@@ -49,3 +53,41 @@ def test_deltas_against_the_base_and_the_kl_figure(tmp_path):
     assert deltas.loc["prior", "ci_low"] < -0.2 < deltas.loc["prior", "ci_high"]
     plot_kl_forgetting(table, "new", "prior", [tmp_path / "k.png"])
     assert (tmp_path / "k.png").stat().st_size > 1000
+
+
+def _curve_table():
+    """base, two kept steps and the final model of sft, then grpo on top, on two tasks; two seeds of sft."""
+    entries, metrics = [], []
+    for seed, lineage, step, value in [
+        (None, "base", 0, 0.1), (0, "base/sft-s0", 5, 0.3), (0, "base/sft-s0", 10, 0.5), (1, "base/sft-s1", 5, 0.2),
+        (1, "base/sft-s1", 10, 0.7), (0, "base/sft-s0/grpo-s0", 4, 0.6),
+    ]:  # fmt: skip
+        for task in ("id", "ood"):
+            entries.append({"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "step": step, "task": task, "seed": seed})
+            metrics.append({"accuracy": value, "accuracy_ci": [value - 0.1, value + 0.1]})
+    entries.append({**entries[-1], "format": "natural"})
+    metrics.append({"accuracy": 0.0})
+    return metrics_table(entries, metrics)
+
+
+def test_final_checkpoints_drop_steps_and_further_formats():
+    final = final_checkpoints(_curve_table())
+    assert sorted(set(zip(final.lineage, final.step))) == [("base", 0), ("base/sft-s0", 10), ("base/sft-s0/grpo-s0", 4), ("base/sft-s1", 10)]
+    assert final["format"].isna().all()
+
+
+def test_seed_summary_averages_over_seeds_with_an_interval():
+    table = with_seed_summary(_curve_table(), {"sft-s0": "sft", "sft-s1": "sft", "grpo-s0": "grpo"})
+    summary = table[(table.seed == "mean") & (table.task == "id") & (table.metric == "accuracy")]
+    assert summary.set_index("step")["value"].round(6).to_dict() == {5: 0.25, 10: 0.6}  # grpo has one seed: no row
+    assert set(summary.lineage) == {"base/sft"}
+    final = summary[summary.step == 10].iloc[0]
+    assert final.ci_low == 0.5 and final.ci_high == 0.7
+
+
+def test_curves_continue_each_stage_where_its_parent_ended(tmp_path):
+    table = _curve_table()
+    curve = _along_lineage(table[(table.task == "id") & table["format"].isna()], "base/sft-s0/grpo-s0")
+    assert curve["total_step"].tolist() == [0, 5, 10, 14]
+    plot_curves(table, [tmp_path / "c.png"])
+    assert (tmp_path / "c.png").stat().st_size > 1000

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.workflow
 
 MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"]
 LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
+# every checkpoint: the lineages' models plus the step-1 checkpoint the SFT stage keeps (save_every: 1)
+CHECKPOINTS = LINEAGES + ["base/sft-countdown/steps/1"]
 
 
 def snakemake(workdir, *args, config):
@@ -26,15 +28,16 @@ def snakemake(workdir, *args, config):
 
 def _expected_targets(workdir):
     paths = ["results/tables/metrics.csv"]
-    paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training") for ext in ("png", "pdf")]
-    for lineage in LINEAGES:
-        root = f"results/tiny/{lineage}"
+    paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training", "curves") for ext in ("png", "pdf")]
+    for checkpoint in CHECKPOINTS:
+        root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
-        paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
+        evaluations = [f"{task}{style}" for task in ("countdown", "arithmetic") for style in ("", ".natural")]
+        paths += [f"{root}/eval/{name}.{ext}" for name in evaluations for ext in ("json", "samples.jsonl")]
         paths.append(f"{root}/harness/tiny_mc.json")
-        if lineage != "base":
-            paths.append(f"{root}/train_log.jsonl")
+        if checkpoint != "base":
             paths += [f"{root}/kl/{task}.json" for task in ("countdown", "arithmetic")]
+    paths += [f"results/tiny/{lineage}/train_log.jsonl" for lineage in LINEAGES[1:]]
     return [workdir / path for path in paths]
 
 
@@ -49,6 +52,7 @@ def config(tmp_path_factory):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     include = local_tasks(folder)
     settings["evaluate"]["harness"] = {"tasks": ["tiny_mc"], "limit": 3, "include_path": str(include)}
+    settings["evaluate"]["formats"] = ["natural"]
     path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(settings))
     return path
@@ -69,11 +73,12 @@ def test_every_target_of_all_exists(workdir):
 
     table = pd.read_csv(workdir / "results/tables/metrics.csv")
     accuracy = table[table.metric == "accuracy"]
-    assert len(accuracy) == len(LINEAGES) * 2
+    assert len(accuracy) == len(CHECKPOINTS) * 2 * 2  # two tasks, each in its own format and in natural
     assert accuracy["value"].between(0, 1).all()
-    assert len(table[table.metric == "ref_loglik"]) == len(LINEAGES) * 2
-    assert len(table[table.metric == "kl_mean"]) == (len(LINEAGES) - 1) * 2
-    assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(LINEAGES)
+    assert sorted(set(accuracy[accuracy.lineage == "base/sft-countdown"]["step"])) == [1, 2]
+    assert len(table[table.metric == "ref_loglik"]) == len(CHECKPOINTS) * 2 * 2
+    assert len(table[table.metric == "kl_mean"]) == (len(CHECKPOINTS) - 1) * 2
+    assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS)
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
 

@@ -1,10 +1,11 @@
-"""Batched greedy (or sampled) generation with HF ``generate``, and task accuracy from it."""
+"""Task accuracy from batched greedy (or sampled) generation."""
 
 from __future__ import annotations
 
 from ..prompts import plain_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
+from .engines import HFEngine
 
 __all__ = ["generate", "evaluate_records", "prompt_text", "score_rows", "summarise"]
 
@@ -25,48 +26,24 @@ def generate(
     temperature: float = 0.0,
     chat: bool = True,
 ) -> list[str]:
-    """One completion per prompt, in input order; ``chat`` applies the model's chat template.
-
-    Prompts are sorted by length so each batch pads little; the tokenizer must pad on the left.
-    """
-    import torch
-
+    """One HF-generated completion per prompt, in input order; ``chat`` applies the model's chat template."""
     texts = [prompt_text(tokenizer, p, chat) for p in prompts]
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    completions: list[str] = [""] * len(texts)
-    # Plain sampling: no top-k/top-p truncation from the model's generation_config.
-    sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature > 0 else {"do_sample": False}
-    model.eval()
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        encoded = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=not chat)
-        encoded = encoded.to(model.device)
-        with torch.inference_mode():
-            output = model.generate(
-                **encoded,
-                max_new_tokens=max_new_tokens,
-                pad_token_id=tokenizer.pad_token_id,
-                **sampling,
-            )
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        for i, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
-            completions[i] = text
-    return completions
+    return HFEngine(model, tokenizer, batch_size)(texts, max_new_tokens, temperature, chat)
 
 
 def evaluate_records(
-    model,
+    engine,
     tokenizer,
     task: Task,
     records: list[dict],
     max_new_tokens: int = 64,
-    batch_size: int = 16,
     style: str | None = None,
     chat: bool = True,
     samples: int = 1,
     temperature: float = 0.0,
 ) -> tuple[dict, list[dict]]:
-    """Accuracy of ``model`` on ``records`` in prompt format ``style`` (default: the task's).
+    """Accuracy of the model behind ``engine`` (see ``engines``) on ``records`` in prompt format ``style``
+    (default: the task's).
 
     Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
     mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
@@ -78,9 +55,8 @@ def evaluate_records(
         raise ValueError("several samples per prompt need temperature > 0")
     style = style or task.format
     prompts = [render_prompt(task, record, style) for record in records]
-    completions = generate(
-        model, tokenizer, [p for p in prompts for _ in range(samples)], max_new_tokens, batch_size, temperature, chat
-    )
+    texts = [prompt_text(tokenizer, p, chat) for p in prompts for _ in range(samples)]
+    completions = engine(texts, max_new_tokens, temperature, chat)
     scorer = task.for_format(style)
     rows = []
     for index, completion in enumerate(completions):

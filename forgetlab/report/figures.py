@@ -12,7 +12,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-__all__ = ["plot_forgetting", "plot_kl_forgetting", "plot_training", "save_figure"]
+from .tables import final_checkpoints  # noqa: E402
+
+__all__ = ["plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training", "save_figure"]
 
 
 def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
@@ -29,6 +31,7 @@ def _accuracy(table: pd.DataFrame, task: str) -> pd.DataFrame:
 
 def plot_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
     """Left: accuracy per lineage and task. Right: new-task vs prior-task accuracy, one point per checkpoint."""
+    table = final_checkpoints(table)
     accuracy = table[table["metric"] == "accuracy"]
     fig, (bars, scatter) = plt.subplots(1, 2, figsize=(12, 4.5))
     if accuracy.empty:
@@ -79,6 +82,7 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
 def plot_kl_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
     """RL's Razor view: forward KL to the base on the new task against the change on the prior task
     (accuracy and reference log-likelihood per token), one point per trained checkpoint."""
+    table = final_checkpoints(table)
     panels = [("delta_accuracy", "prior-task accuracy change"), ("delta_ref_loglik_per_token", "prior-task ref. log-lik./token change")]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
     kl = table[(table["metric"] == "kl_mean") & (table["task"] == new_task)].set_index(["model", "lineage"])
@@ -98,6 +102,39 @@ def plot_kl_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: st
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set(xlabel=f"forward KL to base on {new_task} (nats/sequence)", ylabel=label, title=f"{label} vs KL")
         ax.legend(fontsize=7)
+    save_figure(fig, outputs)
+
+
+def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
+    """Rows of a lineage and its ancestors with ``total_step``: steps counted from the base, so an RL stage
+    continues where its SFT parent ended."""
+    parts, frames, offset = lineage.split("/"), [], 0
+    for depth in range(1, len(parts) + 1):
+        prefix = rows[rows["lineage"] == "/".join(parts[:depth])]
+        frames.append(prefix.assign(total_step=prefix["step"].fillna(0) + offset))
+        offset += prefix["step"].max() if not prefix.empty else 0
+    return pd.concat(frames).sort_values("total_step")
+
+
+def plot_curves(table: pd.DataFrame, outputs: list, metric: str = "accuracy") -> None:
+    """Evolution over training: one panel per task (in-distribution, OOD, prior), one line per lineage from
+    the base through every kept checkpoint of each stage, with the 95% bootstrap interval as a band."""
+    rows = table[(table["metric"] == metric) & (table["format"].isna() | (table["format"] == ""))]
+    tasks = list(dict.fromkeys(rows["task"])) or [metric]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
+    lineages = sorted(set(rows["lineage"]))
+    leaves = [l for l in lineages if l != "base" and not any(o.startswith(l + "/") for o in lineages)] or lineages
+    for ax, task in zip(axes[0], tasks):
+        for model in dict.fromkeys(rows["model"]):
+            for lineage in leaves:
+                curve = _along_lineage(rows[(rows["task"] == task) & (rows["model"] == model)], lineage)
+                label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
+                (line,) = ax.plot(curve["total_step"], curve["value"], marker="o", markersize=3, label=label)
+                ax.fill_between(curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15)
+        ax.set(title=task, xlabel="training steps from the base", ylabel=metric, ylim=(-0.02, 1.02) if metric == "accuracy" else None)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.15))
     save_figure(fig, outputs)
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["TABLE_COLUMNS", "metrics_table", "with_deltas"]
+from ..config import seed_group
+from ..stats import bootstrap_ci
+
+__all__ = ["TABLE_COLUMNS", "final_checkpoints", "metrics_table", "with_deltas", "with_seed_summary"]
 
 DELTA_METRICS = ("accuracy", "ref_loglik_per_token")
 
-TABLE_COLUMNS = ["model", "lineage", "stage", "step", "task", "metric", "value", "ci_low", "ci_high", "seed"]
+# format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated
+TABLE_COLUMNS = ["model", "lineage", "stage", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed"]
 
 
 def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
     """Long table from evaluation metrics.
 
-    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional step and seed); every
+    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional step, format, seed); every
     numeric metric ``m`` becomes a row, with ``m_ci`` as its interval when present.
     """
     rows = []
@@ -30,6 +34,7 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
                     "stage": entry["stage"],
                     "step": entry.get("step"),
                     "task": entry["task"],
+                    "format": entry.get("format"),
                     "metric": name,
                     "value": value,
                     "ci_low": low,
@@ -48,11 +53,12 @@ def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -
     conservative).
     """
     rows = []
+    table = table.assign(format=table["format"].fillna(""))
     for metric in metrics:
         values = table[table["metric"] == metric]
-        base = values[values["lineage"] == "base"].set_index(["model", "task"])
+        base = values[values["lineage"] == "base"].set_index(["model", "task", "format"])
         for _, row in values[values["lineage"] != "base"].iterrows():
-            key = (row["model"], row["task"])
+            key = (row["model"], row["task"], row["format"])
             if key not in base.index:
                 continue
             reference = base.loc[key]
@@ -66,3 +72,31 @@ def _se(row) -> float:
     if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
         return 0.0
     return (row["ci_high"] - row["ci_low"]) / (2 * 1.96)
+
+
+def final_checkpoints(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each lineage's final checkpoint in the default prompt format (no intermediate steps, no
+    further formats): one row per (model, lineage, task, metric, seed) as the summary figures expect."""
+    default = table["format"].isna() | (table["format"] == "")
+    last = table.groupby(["model", "lineage"])["step"].transform("max")
+    return table[default & ((table["step"] == last) | table["step"].isna())]
+
+
+def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.DataFrame:
+    """Add rows with seed ``mean``: for each lineage swept over several seeds (``seed_groups`` from
+    ``forgetlab.config.expand_sweeps``), the mean over seeds of every metric at every step, with a bootstrap
+    interval over the seeds, under the lineage name without seeds."""
+    seeded = table[table["seed"].notna()]
+    if seeded.empty or not seed_groups:
+        return table
+    seeded = seeded.assign(lineage=[seed_group(lineage, seed_groups) for lineage in seeded["lineage"]])
+    keys = ["model", "lineage", "step", "task", "format", "metric"]
+    rows = []
+    for _, group in seeded.groupby(keys, dropna=False, sort=False):
+        if group["seed"].nunique() < 2:
+            continue
+        low, high = bootstrap_ci(group["value"].tolist())
+        first = group.iloc[0]
+        rows.append({**first.to_dict(), "stage": first["lineage"].rsplit("/", 1)[-1], "value": group["value"].mean(),
+                     "ci_low": low, "ci_high": high, "seed": "mean"})  # fmt: skip
+    return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table

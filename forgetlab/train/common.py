@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from transformers import TrainerCallback
 
+from ..config import checkpoint_steps
 from ..io import atomic_dir, atomic_path
 from ..models import load_model, load_tokenizer
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
 
-__all__ = ["StageConfig", "JsonlLogCallback", "trainer_defaults", "train_stage", "training_prompts", "as_prompt", "as_completion"]
+__all__ = ["StageConfig", "JsonlLogCallback", "CheckpointCallback", "save_weights", "split_batch", "trainer_defaults", "train_stage", "training_prompts", "as_prompt", "as_completion"]
 
 METHODS = ("sft", "grpo")
 
@@ -34,6 +37,7 @@ class StageConfig:
     lr_scheduler: str = "constant"
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
+    save_every: int = 0  # keep the weights every K steps (for curves over training); 0 keeps none
     # prompts: the format (default: the task's), chat template or plain completion, one-shot curriculum
     format: str | None = None
     chat: bool = True
@@ -58,8 +62,15 @@ class StageConfig:
         if self.method == "grpo" and self.num_generations < 2:
             raise ValueError("GRPO needs num_generations >= 2 (advantages are relative to the group)")
         self.lr = float(self.lr)  # YAML reads 1e-5 as a string
+        if self.save_every < 0:
+            raise ValueError(f"save_every must be 0 (off) or a number of steps, not {self.save_every}")
         if not 0.0 <= self.mix_oneshot <= 1.0:
             raise ValueError(f"mix_oneshot must lie in [0, 1], not {self.mix_oneshot}")
+
+    @property
+    def checkpoint_steps(self) -> list[int]:
+        """Steps whose weights are kept besides the final model (the final step is the model itself)."""
+        return checkpoint_steps({"steps": self.steps, "save_every": self.save_every})
 
     @classmethod
     def from_dict(cls, spec: dict) -> "StageConfig":
@@ -108,8 +119,42 @@ class JsonlLogCallback(TrainerCallback):
         self.handle.flush()
 
 
+class CheckpointCallback(TrainerCallback):
+    """Saves the weights and tokenizer (no optimizer state: these are for evaluation) to ``folder/<step>``."""
+
+    def __init__(self, trainer, folder: Path, steps: list[int]):
+        self.trainer, self.folder, self.steps = trainer, Path(folder), set(steps)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step in self.steps:
+            save_weights(self.trainer, self.folder / str(state.global_step))
+
+
+def save_weights(trainer, folder: Path) -> None:
+    """Model + tokenizer as an HF folder. Every process must call it (DeepSpeed gathers sharded weights);
+    only the main one writes."""
+    model = trainer.model
+    use_cache, model.config.use_cache = model.config.use_cache, True
+    trainer.save_model(str(folder))
+    model.config.use_cache = use_cache
+    if trainer.is_world_process_zero():
+        Path(folder, "training_args.bin").unlink(missing_ok=True)  # a pickle: not part of a model folder
+
+
 def _is_nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
+
+
+def world_size() -> int:
+    """Processes training together (accelerate launch sets WORLD_SIZE); 1 without a launcher."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def split_batch(total: int, what: str) -> int:
+    """Per-process share of ``total`` items per optimizer step, so several GPUs keep the step's size."""
+    if total % world_size():
+        raise ValueError(f"{what} ({total}) must be divisible by the number of training processes ({world_size()})")
+    return total // world_size()
 
 
 def trainer_defaults(stage: StageConfig, output_dir: str) -> dict:
@@ -147,10 +192,12 @@ def train_stage(
     model_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     log_path: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike | None = None,
 ) -> Path:
-    """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says; write the model and the step log.
+    """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says; write the model and the step log,
+    and the intermediate checkpoints (``checkpoint_dir/<step>``, see ``stage.save_every``) when asked.
 
-    Both outputs appear under their final names only when training finished.
+    Every output appears under its final name only when training finished.
     """
     from .grpo import build_grpo_trainer
     from .sft import build_sft_trainer
@@ -160,13 +207,19 @@ def train_stage(
     build = {"sft": build_sft_trainer, "grpo": build_grpo_trainer}[stage.method]
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir)
-    with atomic_dir(out_dir) as tmp_model, atomic_path(log_path) as tmp_log, open(tmp_log, "w") as log:
+    # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
+    main = int(os.environ.get("RANK", "0")) == 0
+    with contextlib.ExitStack() as stack:
+        scratch = None if main else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        tmp_model = stack.enter_context(atomic_dir(out_dir)) if main else scratch / "model"
+        log = stack.enter_context(open(stack.enter_context(atomic_path(log_path)) if main else scratch / "log", "w"))
         trainer = build(stage, task, records, model, tokenizer, str(tmp_model / "_trainer"))
         trainer.add_callback(JsonlLogCallback(log))
+        if checkpoint_dir is not None:
+            tmp_steps = stack.enter_context(atomic_dir(checkpoint_dir)) if main else scratch / "steps"
+            trainer.add_callback(CheckpointCallback(trainer, tmp_steps, stage.checkpoint_steps))
         trainer.train()
-        trainer.model.config.use_cache = True
-        trainer.model.save_pretrained(tmp_model)
-        tokenizer.save_pretrained(tmp_model)
+        save_weights(trainer, tmp_model)
         _remove_tree(tmp_model / "_trainer")
     return Path(out_dir)
 

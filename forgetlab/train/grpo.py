@@ -6,7 +6,7 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from ..rewards import task_rewards
-from .common import StageConfig, as_prompt, trainer_defaults, training_prompts
+from .common import StageConfig, as_prompt, split_batch, trainer_defaults, training_prompts
 
 
 def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> GRPOTrainer:
@@ -21,7 +21,7 @@ def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, outp
         # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
         # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
         per_device_train_batch_size=stage.num_generations,
-        gradient_accumulation_steps=stage.batch_size,
+        gradient_accumulation_steps=split_batch(stage.batch_size, "batch_size (prompts per step)"),
         num_generations=stage.num_generations,
         max_completion_length=stage.max_completion_length,
         temperature=stage.temperature,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .common import StageConfig, as_completion, as_prompt, trainer_defaults, training_prompts
+from .common import StageConfig, as_completion, as_prompt, split_batch, trainer_defaults, training_prompts
 
 
 def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> SFTTrainer:
@@ -20,7 +20,7 @@ def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, outpu
     )
     args = SFTConfig(
         **trainer_defaults(stage, output_dir),
-        per_device_train_batch_size=stage.batch_size,
+        per_device_train_batch_size=split_batch(stage.batch_size, "batch_size"),
         max_length=stage.max_length,
         completion_only_loss=True,
     )

@@ -1,0 +1,104 @@
+"""Generation engines: HF ``generate`` (CPU or GPU) and vLLM (GPU). Both take prompt texts exactly as the
+model reads them and return one completion per text, in order."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from ..config import BACKENDS
+
+__all__ = ["BACKENDS", "HFEngine", "VLLMEngine", "open_engine", "resolve_backend"]
+
+
+def resolve_backend(name: str, vllm_installed: bool | None = None, gpu: bool | None = None) -> str:
+    """'hf' or 'vllm'; 'auto' picks vLLM when it is installed and a CUDA GPU is present."""
+    if name not in BACKENDS:
+        raise ValueError(f"generation backend must be one of {BACKENDS}, not {name!r}")
+    if vllm_installed is None:
+        vllm_installed = importlib.util.find_spec("vllm") is not None
+    if gpu is None:
+        import torch
+
+        gpu = torch.cuda.is_available()
+    if name == "vllm" and not (vllm_installed and gpu):
+        missing = "vLLM is not installed (pip install 'forgetlab[gpu]')" if not vllm_installed else "no CUDA GPU is visible"
+        raise RuntimeError(f"generation backend 'vllm' cannot run here: {missing}; use 'hf' or 'auto'")
+    if name == "auto":
+        return "vllm" if vllm_installed and gpu else "hf"
+    return name
+
+
+def _encode(tokenizer, texts: list[str], chat: bool):
+    # A rendered chat template already holds its special tokens; a plain prompt gets the tokenizer's own.
+    return tokenizer(texts, add_special_tokens=not chat)
+
+
+class HFEngine:
+    """Batched HF ``generate``: prompts sorted by length so each batch pads little (left padding)."""
+
+    def __init__(self, model, tokenizer, batch_size: int = 16):
+        self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
+
+    def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        completions: list[str] = [""] * len(texts)
+        # Plain sampling: no top-k/top-p truncation from the model's generation_config.
+        sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature > 0 else {"do_sample": False}
+        self.model.eval()
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            encoded = self.tokenizer(
+                [texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=not chat
+            ).to(self.model.device)
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **encoded, max_new_tokens=max_new_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
+                )
+            new_tokens = output[:, encoded["input_ids"].shape[1] :]
+            for i, text in zip(batch, self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
+                completions[i] = text
+        return completions
+
+    def close(self) -> None:
+        pass
+
+
+class VLLMEngine:
+    """vLLM on a GPU. Prompts go in as token ids encoded like the HF path, so both read the same tokens."""
+
+    def __init__(self, model_dir: str | os.PathLike, tokenizer, seed: int = 0, gpu_memory_utilization: float = 0.8):
+        from vllm import LLM
+
+        self.tokenizer = tokenizer
+        self.llm = LLM(model=str(model_dir), seed=seed, gpu_memory_utilization=gpu_memory_utilization)
+
+    def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
+        from vllm import SamplingParams
+
+        # top_k=-1 / top_p=1: plain sampling, as on the HF path
+        params = SamplingParams(max_tokens=max_new_tokens, temperature=temperature, top_k=-1, top_p=1.0)
+        prompts = [{"prompt_token_ids": ids} for ids in _encode(self.tokenizer, texts, chat)["input_ids"]]
+        return [output.outputs[0].text for output in self.llm.generate(prompts, params, use_tqdm=False)]
+
+    def close(self) -> None:
+        """Free the GPU memory vLLM reserved, so an HF model can load next in the same job."""
+        import gc
+
+        import torch
+
+        del self.llm
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def open_engine(backend: str, model_dir: str | os.PathLike, tokenizer, batch_size: int = 16, seed: int = 0):
+    """The engine ``backend`` ('auto', 'hf', 'vllm') names, with the checkpoint in ``model_dir`` loaded."""
+    if resolve_backend(backend) == "vllm":
+        return VLLMEngine(model_dir, tokenizer, seed=seed)
+    from ..models import load_model
+
+    return HFEngine(load_model(model_dir), tokenizer, batch_size)
