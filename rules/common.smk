@@ -22,6 +22,7 @@ LINEAGES = lineage_paths(config)
 EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
+EVALSCOPE_TASKS = config["evaluate"]["evalscope"]["tasks"]
 EVAL_FORMATS = config["evaluate"]["formats"]
 FIGURES = ["forgetting", "training", "kl_forgetting", "curves"]
 # config/cluster.yaml next to the Snakefile, unless the config names another file
@@ -44,7 +45,7 @@ wildcard_constraints:
     checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?",
     step="[0-9]+",
     evaluation=f"(?:{_choice(EVAL_TASKS)})(?:\\.(?:{_choice(EVAL_FORMATS) or '(?!)'}))?",
-    benchmark=_choice(HARNESS_TASKS) or "(?!)",
+    benchmark=_choice(HARNESS_TASKS + EVALSCOPE_TASKS) or "(?!)",
 
 
 def _existing(entries):
@@ -60,7 +61,8 @@ def _evaluation_names(lineage):
     names += [("eval", f"{task}.{style}", task, style) for task in EVAL_TASKS for style in EVAL_FORMATS]
     if lineage != "base":
         names += [("kl", task, task, None) for task in KL_TASKS]
-    return names + [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
+    names += [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
+    return names + [("evalscope", benchmark, benchmark, None) for benchmark in EVALSCOPE_TASKS]
 
 
 def checkpoints():

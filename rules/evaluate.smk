@@ -77,3 +77,23 @@ rule evaluate_harness:
         "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/evaluate_harness.py"
+
+
+rule evaluate_evalscope:
+    # evalscope as an alternative benchmark backend, in an environment of its own (--sdm conda)
+    input:
+        model="results/{model}/{checkpoint}/model",
+    output:
+        "results/{model}/{checkpoint}/evalscope/{benchmark}.json",
+    params:
+        limit=config["evaluate"]["evalscope"]["limit"],
+        batch_size=config["evaluate"]["evalscope"]["batch_size"],
+    log:
+        "logs/evaluate_evalscope/{model}/{checkpoint}/{benchmark}.log",
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
+    conda:
+        "../envs/evalscope.yaml"
+    script:
+        "../workflow_scripts/evaluate_evalscope.py"

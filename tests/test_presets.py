@@ -1,0 +1,87 @@
+"""The GPU presets (config/paper-*.yaml): each expands to the DAG the study needs, with GPU jobs asking for
+what their model size needs. Dry runs only: nothing is trained."""
+
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+import yaml
+
+from .conftest import ROOT, TEST_CONFIG
+
+
+def dry_run(config, workdir):
+    """(jobs per rule, resources of every job as (rule, {key: value}))."""
+    command = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(ROOT / "config" / config), "--dry-run", "--cores", "1", "all",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs, rule = [], None
+    for line in result.stdout.splitlines():
+        if match := re.match(r"(?:local)?rule (\w+):$", line):
+            rule = match.group(1)
+        elif line.startswith("    resources:") and rule:
+            pairs = dict(pair.split("=", 1) for pair in line.split(":", 1)[1].strip().split(", "))
+            jobs.append((rule, pairs))
+            rule = None
+    return Counter(rule for rule, _ in jobs), jobs
+
+
+def _resources(jobs, rule, **match):
+    return [r for name, r in jobs if name == rule and all(r.get(k) == str(v) for k, v in match.items())]
+
+
+PRESETS = {
+    # GRPO on GSM8K, SFT on MMLU, recovery; 100-step checkpoints (4 + 5 + 4), two tasks, KL on both
+    "paper-false-forgetting.yaml": {
+        "counts": {"model_base": 1, "model_train": 3, "model_step": 13, "evaluate_generation": 34, "evaluate_kl": 32},
+        "train": {"gpu": 1, "mem_mb": 64000, "runtime": 480, "slurm_partition": "gpu"},
+    },
+    # two 7-8B models x three seeds x (SFT, SFT -> RL); 50-step checkpoints (7 + 5 per chain); ID + OOD
+    "paper-ood-recovery.yaml": {
+        "counts": {"model_base": 2, "model_train": 12, "model_step": 72, "evaluate_generation": 172, "evaluate_kl": 84},
+        "train": {"gpu": 4, "mem_mb": 400000, "runtime": 1440, "slurm_partition": "gpu"},
+    },
+    # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints
+    "paper-rls-razor.yaml": {
+        "counts": {"model_base": 1, "model_train": 10, "evaluate_generation": 11, "evaluate_kl": 10, "evaluate_harness": 66},
+        "train": {"gpu": 1, "mem_mb": 128000, "runtime": 720, "slurm_partition": "gpu"},
+    },
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_preset_expands_to_the_study_with_sized_gpu_jobs(preset, tmp_path):
+    expected = PRESETS[preset]
+    counts, jobs = dry_run(preset, tmp_path)
+    assert {rule: counts[rule] for rule in expected["counts"]} == expected["counts"]
+    assert counts["report_table"] == counts["report_figures"] == 1
+    train = expected["train"]
+    assert len(_resources(jobs, "model_train", **train)) == expected["counts"]["model_train"]
+    for rule in ("evaluate_generation", "evaluate_kl", "evaluate_harness"):
+        assert all(r["gpu"] == "1" and r["slurm_partition"] == "gpu" for r in _resources(jobs, rule))
+    assert all(r["gpu"] == "0" and r["slurm_partition"] == "main" for r in _resources(jobs, "model_base"))
+    # CPU rules run on the submitting host: no SLURM request at all
+    assert all("slurm_partition" not in r for name, r in jobs if name in ("data_generate", "report_table", "model_step"))
+
+
+def test_evalscope_runs_apart_from_the_core_install(tmp_path):
+    """evalscope benchmarks are targets of their own, in envs/evalscope.yaml; run in the core environment the
+    job stops and says how to run it, leaving no metrics file."""
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["evaluate"]["evalscope"] = {"tasks": ["mmlu"], "limit": 5}
+    config = tmp_path / "evalscope.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    counts, _ = dry_run(config, tmp_path)
+    assert counts["evaluate_evalscope"] == 5  # every checkpoint: base, sft's step 1, three trained
+    target = "results/tiny/base/evalscope/mmlu.json"
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+               "--configfile", str(config), "--cores", "1", target]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and not (tmp_path / target).exists()
+    log = (tmp_path / "logs/evaluate_evalscope/tiny/base/mmlu.log").read_text()
+    assert "evalscope is not installed in this environment: run with --sdm conda (envs/evalscope.yaml)" in log

@@ -1,0 +1,34 @@
+"""Adapter: one benchmark through evalscope (rules/evaluate.smk: evaluate_evalscope).
+
+Runs in envs/evalscope.yaml, apart from the core install (evalscope pins older datasets/huggingface_hub and
+needs transformers < 5), so it uses evalscope and the standard library only.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+try:
+    from evalscope import TaskConfig, run_task
+except ImportError:
+    raise SystemExit(
+        "evalscope is not installed in this environment: run with --sdm conda (envs/evalscope.yaml), "
+        "never `pip install evalscope` into the forgetlab environment (it downgrades datasets and huggingface_hub)"
+    ) from None
+
+benchmark, params = snakemake.wildcards.benchmark, snakemake.params
+with tempfile.TemporaryDirectory() as work_dir:
+    config = TaskConfig(
+        model=snakemake.input.model, datasets=[benchmark], limit=params.limit, eval_batch_size=params.batch_size,
+        work_dir=work_dir,
+    )  # fmt: skip
+    report = run_task(config)[benchmark]
+# One number per evalscope metric (its score over `num` items), in the layout of the other metric files.
+metrics = {"task": benchmark, "backend": "evalscope", "n": report.metrics[0].num if report.metrics else 0}
+metrics.update({metric.name: float(metric.score) for metric in report.metrics})
+tmp = snakemake.output[0] + ".tmp"
+with open(tmp, "w") as handle:
+    json.dump(metrics, handle, indent=2)
+os.replace(tmp, snakemake.output[0])
