@@ -92,6 +92,11 @@ def eval_entries():
     return _existing(entries)
 
 
+def lineage_tasks():
+    """Lineage -> the tasks its stages trained on (the others are prior tasks for it)."""
+    return {lineage: [config["stages"][stage]["task"] for stage in lineage.split("/")[1:]] for lineage in LINEAGES}
+
+
 def train_log_entries():
     return _existing(
         [

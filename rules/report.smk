@@ -6,6 +6,7 @@ rule report_table:
     params:
         entries=eval_entries(),
         seed_groups=SEED_GROUPS,
+        lineage_tasks=lineage_tasks(),
     log:
         "logs/report_table/metrics.log",
     localrule: True

@@ -2,7 +2,7 @@ import pandas as pd
 
 from forgetlab.report import (
     TABLE_COLUMNS, final_checkpoints, metrics_table, plot_curves, plot_forgetting, plot_kl_forgetting, plot_training,
-    with_deltas, with_seed_summary,
+    with_deltas, with_forgetting, with_seed_summary,
 )  # fmt: skip
 from forgetlab.report.figures import _along_lineage
 
@@ -91,3 +91,27 @@ def test_curves_continue_each_stage_where_its_parent_ended(tmp_path):
     assert curve["total_step"].tolist() == [0, 5, 10, 14]
     plot_curves(table, [tmp_path / "c.png"])
     assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_forgetting_averages_prior_tasks_and_benchmarks_gain_the_trained_one():
+    entries = [
+        {"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "step": step, "task": task}
+        for lineage, step in (("base", 0), ("base/sft", 10))
+        for task in ("new", "prior", "hellaswag")
+    ]  # fmt: skip
+    values = {("base", "new"): 0.1, ("base", "prior"): 0.6, ("base/sft", "new"): 0.7, ("base/sft", "prior"): 0.4}
+    metrics = []
+    for entry in entries:
+        if entry["task"] == "hellaswag":  # an lm-eval benchmark: acc and acc_norm, no accuracy
+            acc = 0.5 if entry["lineage"] == "base" else 0.3
+            metrics.append({"acc": acc, "acc_ci": [acc - 0.05, acc + 0.05], "acc_norm": 0.9})
+        else:
+            v = values[(entry["lineage"], entry["task"])]
+            metrics.append({"accuracy": v, "accuracy_ci": [v - 0.1, v + 0.1], "n": 10})
+    table = with_forgetting(with_deltas(metrics_table(entries, metrics)), {"base": [], "base/sft": ["new"]})
+    rows = table[table.metric.isin(["forgetting", "new_task_gain"])].set_index("metric")
+    assert round(rows.loc["forgetting", "value"], 6) == 0.2  # mean of 0.6 - 0.4 and 0.5 - 0.3
+    assert rows.loc["forgetting", "task"] == "prior (mean)"
+    assert round(rows.loc["new_task_gain", "value"], 6) == 0.6
+    assert rows.loc["forgetting", "ci_low"] < 0.2 < rows.loc["forgetting", "ci_high"]
+    assert "delta_n" not in set(table.metric) and "delta_acc_norm" in set(table.metric)

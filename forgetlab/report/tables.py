@@ -7,9 +7,11 @@ import pandas as pd
 from ..config import seed_group
 from ..stats import bootstrap_ci
 
-__all__ = ["TABLE_COLUMNS", "final_checkpoints", "metrics_table", "with_deltas", "with_seed_summary"]
+__all__ = ["TABLE_COLUMNS", "final_checkpoints", "metrics_table", "with_deltas", "with_forgetting", "with_seed_summary"]
 
-DELTA_METRICS = ("accuracy", "ref_loglik_per_token")
+# The headline metric of a task, in order of preference: generation accuracy, then lm-eval's usual names.
+PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
+DELTA_METRICS = (*PRIMARY_METRICS, "acc_norm", "ref_loglik_per_token")
 
 # format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated
 TABLE_COLUMNS = ["model", "lineage", "stage", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed"]
@@ -54,7 +56,8 @@ def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -
     """
     rows = []
     table = table.assign(format=table["format"].fillna(""))
-    for metric in metrics:
+    # lm-eval names a filtered metric "exact_match:strict-match"; its base name decides
+    for metric in sorted({m for m in table["metric"] if m.split(":")[0] in metrics}):
         values = table[table["metric"] == metric]
         base = values[values["lineage"] == "base"].set_index(["model", "task", "format"])
         for _, row in values[values["lineage"] != "base"].iterrows():
@@ -65,6 +68,40 @@ def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -
             delta = row["value"] - reference["value"]
             half = 1.96 * ((_se(row) ** 2 + _se(reference) ** 2) ** 0.5)
             rows.append({**row.to_dict(), "metric": f"delta_{metric}", "value": delta, "ci_low": delta - half, "ci_high": delta + half})
+    table = table.assign(format=table["format"].mask(table["format"] == ""))
+    return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
+
+
+def _primary_delta(rows: pd.DataFrame) -> pd.Series | None:
+    """The delta row of a task's headline metric (first of PRIMARY_METRICS present), or None."""
+    names = {m.removeprefix("delta_").split(":")[0]: m for m in rows["metric"]}
+    for name in PRIMARY_METRICS:
+        if name in names:
+            return rows[rows["metric"] == names[name]].iloc[0]
+    return None
+
+
+def with_forgetting(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) -> pd.DataFrame:
+    """Add per-checkpoint averages over tasks: ``forgetting`` (base minus checkpoint on the headline metric,
+    averaged over the prior tasks and benchmarks, i.e. those no stage of the lineage trained on; task
+    ``prior (mean)``) and ``new_task_gain`` (checkpoint minus base, averaged over the trained tasks; task
+    ``new (mean)``). Intervals combine the per-task ones as independent normal errors."""
+    deltas = table[table["metric"].str.startswith("delta_") & (table["format"].isna() | (table["format"] == ""))]
+    rows = []
+    for (model, lineage, step), group in deltas.groupby(["model", "lineage", "step"], dropna=False, sort=False):
+        trained = set(lineage_tasks.get(lineage, []))
+        headline = [row for _, task_rows in group.groupby("task") if (row := _primary_delta(task_rows)) is not None]
+        for metric, task, sign, chosen in (
+            ("forgetting", "prior (mean)", -1, [r for r in headline if r["task"] not in trained]),
+            ("new_task_gain", "new (mean)", 1, [r for r in headline if r["task"] in trained]),
+        ):
+            if not chosen:
+                continue
+            value = sign * sum(r["value"] for r in chosen) / len(chosen)
+            half = 1.96 * (sum(_se(r) ** 2 for r in chosen) ** 0.5) / len(chosen)
+            first = chosen[0]
+            rows.append({**first.to_dict(), "task": task, "format": None, "metric": metric, "value": value,
+                         "ci_low": value - half, "ci_high": value + half})  # fmt: skip
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
 
