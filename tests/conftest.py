@@ -11,6 +11,12 @@ TEST_CONFIG = ROOT / "tests" / "config" / "tiny.yaml"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every Snakemake start imports the SLURM executor plugin, which runs `scontrol show config` (10 s timeout).
+# Where a slurm.conf exists but no controller answers, that costs ~10 s per start; an empty config makes
+# scontrol fail at once. (A missing file would be worse: SLURM retries it for 60 s.) The SLURM test passes
+# its own cluster's SLURM_CONF.
+if not os.environ.get("SLURM_CONF"):
+    os.environ["SLURM_CONF"] = "/dev/null"
 
 
 @pytest.fixture(scope="session")

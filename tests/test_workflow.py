@@ -26,15 +26,16 @@ def snakemake(workdir, *args, config):
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-def _expected_targets(workdir):
+def _expected_targets(workdir, formats=("", ".natural"), harness=True):
+    """Every target of `all` for the tiny config; the module's config adds the natural format and lm-eval."""
     paths = ["results/tables/metrics.csv"]
     paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training", "curves") for ext in ("png", "pdf")]
     for checkpoint in CHECKPOINTS:
         root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
-        evaluations = [f"{task}{style}" for task in ("countdown", "arithmetic") for style in ("", ".natural")]
+        evaluations = [f"{task}{style}" for task in ("countdown", "arithmetic") for style in formats]
         paths += [f"{root}/eval/{name}.{ext}" for name in evaluations for ext in ("json", "samples.jsonl")]
-        paths.append(f"{root}/harness/tiny_mc.json")
+        paths += [f"{root}/harness/tiny_mc.json"] if harness else []
         if checkpoint != "base":
             paths += [f"{root}/kl/{task}.json" for task in ("countdown", "arithmetic")]
     paths += [f"results/tiny/{lineage}/train_log.jsonl" for lineage in LINEAGES[1:]]
