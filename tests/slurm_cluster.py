@@ -52,9 +52,12 @@ def _tail(path, lines=30):
 
 
 class SlurmCluster:
-    def __init__(self, folder, gpus=2):
+    def __init__(self, folder, gpus=4, cpus=4):
         self.folder = Path(folder)
         self.gpus = gpus
+        # More CPUs than the machine has: test jobs mostly wait (Snakemake start-up, status polling), so four
+        # at a time finish the run sooner than two; config_overrides lets slurmd accept the declared count.
+        self.cpus = max(cpus, os.cpu_count() or 1)
         self.host = socket.gethostname().split(".")[0]  # slurmd matches its NodeName to the short hostname
         self.conf = CONF_DIR / "slurm.conf"
         # explicit, because tests/conftest.py points SLURM_CONF at an empty file for non-SLURM runs
@@ -66,7 +69,6 @@ class SlurmCluster:
         shutil.rmtree(spool, ignore_errors=True)  # fresh state: a stale node state (DRAIN) would survive restarts
         (spool / "ctld").mkdir(parents=True)
         (spool / "d").mkdir()
-        cpus = os.cpu_count()
         with open("/proc/meminfo") as meminfo:
             total_mib = int(meminfo.readline().split()[1]) // 1024
         CONF_DIR.mkdir(exist_ok=True)
@@ -106,8 +108,9 @@ SlurmctldLogFile={self.folder / "slurmctld.log"}
 SlurmdLogFile={self.folder / "slurmd.log"}
 SlurmctldDebug=info
 SlurmdDebug=info
+SlurmdParameters=config_overrides
 # RealMemory must not exceed what slurmd detects, or the node is invalid
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={total_mib - 1024} Gres=gpu:{self.gpus} State=UNKNOWN
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={total_mib - 1024} Gres=gpu:{self.gpus} State=UNKNOWN
 PartitionName=main Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
 """

@@ -1,5 +1,6 @@
 """The real Snakefile on the tiny test config: targets, no-op rerun, selective rerun, config errors."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -26,19 +27,17 @@ def snakemake(workdir, *args, config):
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-def _expected_targets(workdir, formats=("", ".natural"), harness=True):
-    """Every target of `all` for the tiny config; the module's config adds the natural format and lm-eval."""
+def _expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True):
+    """Every target of `all` for the tiny config; the module's config adds an lm-eval benchmark."""
     paths = ["results/tables/metrics.csv"]
     paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training", "curves") for ext in ("png", "pdf")]
-    for checkpoint in CHECKPOINTS:
+    for checkpoint in checkpoints:
         root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
-        evaluations = [f"{task}{style}" for task in ("countdown", "arithmetic") for style in formats]
-        paths += [f"{root}/eval/{name}.{ext}" for name in evaluations for ext in ("json", "samples.jsonl")]
+        paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
-        if checkpoint != "base":
-            paths += [f"{root}/kl/{task}.json" for task in ("countdown", "arithmetic")]
-    paths += [f"results/tiny/{lineage}/train_log.jsonl" for lineage in LINEAGES[1:]]
+        paths += [f"{root}/kl/countdown.json"] if checkpoint != "base" else []
+    paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c != "base" and "/steps/" not in c]
     return [workdir / path for path in paths]
 
 
@@ -53,7 +52,6 @@ def config(tmp_path_factory):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     include = local_tasks(folder)
     settings["evaluate"]["harness"] = {"tasks": ["tiny_mc"], "limit": 3, "include_path": str(include)}
-    settings["evaluate"]["formats"] = ["natural"]
     path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(settings))
     return path
@@ -74,11 +72,12 @@ def test_every_target_of_all_exists(workdir):
 
     table = pd.read_csv(workdir / "results/tables/metrics.csv")
     accuracy = table[table.metric == "accuracy"]
-    assert len(accuracy) == len(CHECKPOINTS) * 2 * 2  # two tasks, each in its own format and in natural
+    assert len(accuracy) == len(CHECKPOINTS) * 2
     assert accuracy["value"].between(0, 1).all()
     assert sorted(set(accuracy[accuracy.lineage == "base/sft-countdown"]["step"])) == [1, 2]
-    assert len(table[table.metric == "ref_loglik"]) == len(CHECKPOINTS) * 2 * 2
-    assert len(table[table.metric == "kl_mean"]) == (len(CHECKPOINTS) - 1) * 2
+    assert len(table[table.metric == "ref_loglik"]) == len(CHECKPOINTS) * 2
+    assert len(table[table.metric == "forgetting"]) == len(CHECKPOINTS) - 1  # arithmetic and tiny_mc, averaged
+    assert len(table[table.metric == "kl_mean"]) == len(CHECKPOINTS) - 1
     assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS)
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
@@ -98,6 +97,20 @@ def test_figures_target_replots_from_existing_metrics(workdir, config):
     assert result.returncode == 0, result.stderr[-3000:]
     assert (workdir / "results/figures/forgetting.png").exists()
     assert "report_figures" in result.stderr and "model_train" not in result.stderr
+
+
+def test_a_further_prompt_format_is_a_target_of_its_own(workdir, config, tmp_path):
+    settings = yaml.safe_load(config.read_text())
+    settings["evaluate"]["formats"] = ["natural"]
+    with_format = tmp_path / "formats.yaml"
+    with_format.write_text(yaml.safe_dump(settings))
+    target = "results/tiny/base/sft-countdown/steps/1/eval/countdown.natural.json"
+    result = snakemake(workdir, target, config=with_format)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 of 1 steps" in result.stderr  # the checkpoint exists: only the evaluation runs
+    assert json.loads((workdir / target).read_text())["format"] == "natural"
+    samples = (workdir / target.replace(".json", ".samples.jsonl")).read_text().splitlines()
+    assert "<answer>" not in json.loads(samples[0])["prompt"]
 
 
 def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, config, tmp_path):
