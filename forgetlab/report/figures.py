@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .tables import final_checkpoints  # noqa: E402
+from .tables import default_format, final_checkpoints  # noqa: E402
 
 __all__ = ["plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training", "save_figure"]
 
@@ -119,7 +119,7 @@ def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
 def plot_curves(table: pd.DataFrame, outputs: list, metric: str = "accuracy") -> None:
     """Evolution over training: one panel per task (in-distribution, OOD, prior), one line per lineage from
     the base through every kept checkpoint of each stage, with the 95% bootstrap interval as a band."""
-    rows = table[(table["metric"] == metric) & (table["format"].isna() | (table["format"] == ""))]
+    rows = table[(table["metric"] == metric) & default_format(table)]
     tasks = list(dict.fromkeys(rows["task"])) or [metric]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
     lineages = sorted(set(rows["lineage"]))

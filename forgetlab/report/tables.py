@@ -7,7 +7,7 @@ import pandas as pd
 from ..config import seed_group
 from ..stats import bootstrap_ci
 
-__all__ = ["TABLE_COLUMNS", "final_checkpoints", "metrics_table", "with_deltas", "with_forgetting", "with_seed_summary"]
+__all__ = ["TABLE_COLUMNS", "default_format", "final_checkpoints", "metrics_table", "with_deltas", "with_forgetting", "with_seed_summary"]
 
 # The headline metric of a task, in order of preference: generation accuracy, then lm-eval's usual names.
 PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
@@ -72,6 +72,11 @@ def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
 
+def default_format(table: pd.DataFrame) -> pd.Series:
+    """Which rows are in a task's own prompt format (empty ``format``; CSV reads it back as NaN)."""
+    return table["format"].isna() | (table["format"] == "")
+
+
 def _primary_delta(rows: pd.DataFrame) -> pd.Series | None:
     """The delta row of a task's headline metric (first of PRIMARY_METRICS present), or None."""
     names = {m.removeprefix("delta_").split(":")[0]: m for m in rows["metric"]}
@@ -86,7 +91,7 @@ def with_forgetting(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) ->
     averaged over the prior tasks and benchmarks, i.e. those no stage of the lineage trained on; task
     ``prior (mean)``) and ``new_task_gain`` (checkpoint minus base, averaged over the trained tasks; task
     ``new (mean)``). Intervals combine the per-task ones as independent normal errors."""
-    deltas = table[table["metric"].str.startswith("delta_") & (table["format"].isna() | (table["format"] == ""))]
+    deltas = table[table["metric"].str.startswith("delta_") & default_format(table)]
     rows = []
     for (model, lineage, step), group in deltas.groupby(["model", "lineage", "step"], dropna=False, sort=False):
         trained = set(lineage_tasks.get(lineage, []))
@@ -114,9 +119,8 @@ def _se(row) -> float:
 def final_checkpoints(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of each lineage's final checkpoint in the default prompt format (no intermediate steps, no
     further formats): one row per (model, lineage, task, metric, seed) as the summary figures expect."""
-    default = table["format"].isna() | (table["format"] == "")
     last = table.groupby(["model", "lineage"])["step"].transform("max")
-    return table[default & ((table["step"] == last) | table["step"].isna())]
+    return table[default_format(table) & ((table["step"] == last) | table["step"].isna())]
 
 
 def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.DataFrame:
