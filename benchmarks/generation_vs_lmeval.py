@@ -58,7 +58,7 @@ def model_folder(path: str | None) -> Path:
 
     if path:
         return Path(path)
-    return CACHE if (CACHE / "config.json").exists() else materialise(SMOLLM2_GGUF, CACHE)
+    return CACHE if (CACHE / "config.json").exists() else materialise(SMOLLM2_GGUF.to_dict(), CACHE)
 
 
 def run_lm_eval(model, tokenizer, texts: list[str], answers: list[str], args, folder: Path):
@@ -70,12 +70,16 @@ def run_lm_eval(model, tokenizer, texts: list[str], answers: list[str], args, fo
 
     data = folder / "items.jsonl"
     data.write_text("".join(json.dumps({"text": t, "answer": a}) + "\n" for t, a in zip(texts, answers)))
-    (folder / f"{TASK}.yaml").write_text(TASK_YAML.format(task=TASK, data=json.dumps(str(data)), max_new_tokens=args.max_new_tokens))
+    (folder / f"{TASK}.yaml").write_text(
+        TASK_YAML.format(task=TASK, data=json.dumps(str(data)), max_new_tokens=args.max_new_tokens)
+    )
     # Index only this folder and build the task (reading the jsonl) before the clock starts: setup, not generation.
     manager = TaskManager(include_path=str(folder), include_defaults=False)
     task = manager.load(TASK)["tasks"][TASK]
     # add_bos_token=False: the chat template already holds its special tokens, as in HFEngine (chat=True).
-    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device=str(model.device), add_bos_token=False)
+    lm = HFLM(
+        pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device=str(model.device), add_bos_token=False
+    )
     generate, inside = lm.generate_until, []
 
     def timed_generate(requests, *rest, **options):
@@ -114,7 +118,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     folder = model_folder(args.model)
     tokenizer = load_tokenizer(folder)
-    model = load_model(folder).to("cuda" if torch.cuda.is_available() else "cpu")
+    model = load_model(folder)  # on the GPU when one is visible
     task = make_task(args.task, {"kind": args.task})
     records = task.build("test", args.n, seed=0)
     texts = [prompt_text(tokenizer, render_prompt(task, record, task.format)) for record in records]
@@ -132,11 +136,13 @@ def main() -> None:
     rows = [("forgetlab HFEngine", our_seconds), ("lm-eval simple_evaluate (HFLM)", their_seconds),
             ("lm-eval HFLM.generate_until only", their_generate)]  # fmt: skip
     for name, seconds in rows:
-        print(f"| {name} | {args.n} | {args.batch_size} | {args.max_new_tokens} | {seconds:.2f} | {args.n / seconds:.2f} |")
+        settings = f"{args.n} | {args.batch_size} | {args.max_new_tokens}"
+        print(f"| {name} | {settings} | {seconds:.2f} | {args.n / seconds:.2f} |")
     print(f"\nforgetlab/lm-eval throughput ratio: {their_seconds / our_seconds:.2f}x against simple_evaluate, "
-          f"{their_generate / our_seconds:.2f}x against generate_until alone (above 1: forgetlab is faster)")  # fmt: skip
+          f"{their_generate / our_seconds:.2f}x against generate_until alone (above 1: forgetlab is faster)")
     # Greedy on the same tokens should agree; batch composition and padding can flip rare near-ties.
-    print(f"prompts lm-eval fed identical: {contexts == texts}; identical completions: {sum(a == b for a, b in zip(ours, theirs))}/{args.n}")
+    same = sum(a == b for a, b in zip(ours, theirs))
+    print(f"prompts lm-eval fed identical: {contexts == texts}; identical completions: {same}/{args.n}")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,10 @@ def one(args) -> dict:
         for weight in q_model.parameters():
             weight.mul_(1 + 0.01 * torch.randn_like(weight))
     task = make_task("countdown", {"kind": "countdown"})
-    prompts = [encode_prompt(tokenizer, render_prompt(task, r, task.format)) for r in task.build("test", args.sequences, seed=0)]
+    prompts = [
+        encode_prompt(tokenizer, render_prompt(task, r, task.format))
+        for r in task.build("test", args.sequences, seed=0)
+    ]
     completions = torch.randint(p_model.config.vocab_size, (args.sequences, args.one))
     sequences = [torch.cat([torch.tensor(prompt), completion]) for prompt, completion in zip(prompts, completions)]
 
@@ -101,8 +104,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     rows = []
     for length in args.lengths:
-        command = [sys.executable, __file__, "--one", str(length), "--model", model, "--sequences", str(args.sequences),
-                   "--batch-size", str(args.batch_size), "--chunk", str(args.chunk), "--threads", str(args.threads)]  # fmt: skip
+        command = [
+            sys.executable, __file__, "--one", str(length), "--model", model, "--sequences", str(args.sequences),
+            "--batch-size", str(args.batch_size), "--chunk", str(args.chunk), "--threads", str(args.threads),
+        ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode:
             sys.exit(f"length {length} failed:\n{result.stderr}")
@@ -114,8 +119,10 @@ def main() -> None:
     vocab = rows[0]["vocab"]
     # What the unchunked way would hold: p and q logits [T, V] in float32, per sequence (times the batch when batched).
     full = ", ".join(f"T={t}: {2 * t * vocab * 4 / 2**20:,.0f} MB" for t in args.lengths)
-    print(f"\nFull-logits reference, one [T, V={vocab:,}] float32 logits pair per sequence: {full} "
-          f"(x{args.batch_size} for a batch). KL per token: " + ", ".join(f"{r['kl_per_token']:.3g}" for r in rows))
+    print(
+        f"\nFull-logits reference, one [T, V={vocab:,}] float32 logits pair per sequence: {full} "
+        f"(x{args.batch_size} for a batch). KL per token: " + ", ".join(f"{r['kl_per_token']:.3g}" for r in rows)
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def _records(name: str, spec: dict) -> tuple:
         rows = [{"question": f"q{i}", "answer": str(i * 7), "solution": f"{i} * 7 = {i * 7}."} for i in range(200)]
         return task, rows
     if isinstance(task, MMLUTask):
-        return task, [{"question": "q", "choices": list("wxyz"), "answer": "ABCD"[i % 4], "subject": "s"} for i in range(200)]
+        return task, [
+            {"question": "q", "choices": list("wxyz"), "answer": "ABCD"[i % 4], "subject": "s"} for i in range(200)
+        ]
     return task, task.build("test", 200, seed=0)
 
 
@@ -48,7 +50,9 @@ def _completions(task, records, rng, hostile_share):
         elif roll < 0.5:
             out.append((record, task.reference(record, rng.choice(["answer", "think", "natural"]))))
         else:
-            out.append((record, f"I think the answer is {rng.randint(0, 99)}. <answer>{rng.randint(0, 99)} + 1</answer>"))
+            out.append(
+                (record, f"I think the answer is {rng.randint(0, 99)}. <answer>{rng.randint(0, 99)} + 1</answer>")
+            )
     return out
 
 
@@ -66,7 +70,7 @@ def main() -> None:
         ("gsm8k", {"kind": "gsm8k"}, 0.05),
         ("mmlu", {"kind": "mmlu"}, 0.05),
     ]
-    print(f"| task | completions | hostile share | seconds | completions/s |\n|---|---|---|---|---|")
+    print("| task | completions | hostile share | seconds | completions/s |\n|---|---|---|---|---|")
     for label, spec, hostile in cases:
         task, records = _records(spec["kind"], spec)
         rng = random.Random(0)

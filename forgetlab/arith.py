@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["ExpressionError", "Limits", "Expr", "parse", "evaluate", "safe_evaluate", "literals"]
+__all__ = ["Expr", "ExpressionError", "Limits", "evaluate", "literals", "parse", "safe_evaluate"]
 
 
 class ExpressionError(ValueError):
@@ -44,8 +44,8 @@ class Expr:
 
     op: str
     value: Fraction | None = None
-    left: "Expr | None" = None
-    right: "Expr | None" = None
+    left: Expr | None = None
+    right: Expr | None = None
 
 
 def _tokenize(text: str, limits: Limits) -> list[str]:

@@ -1,118 +1,202 @@
-"""Cross-field checks of a workflow config and the lineage bookkeeping the DAG is built from.
+"""The workflow config: its top level, and the one check every entry point runs before anything else.
 
-The JSON schema (config/schema.yaml) checks keys and types; this module checks what a schema cannot:
-that every name a stage, lineage, evaluation or figure refers to is defined.
+:func:`resolve_config` validates a config (types, ranges, names, the options of each task kind and training
+method, cross-references), fills every default from the option classes and expands sweeps. The workflow
+(rules/common.smk) and every command (``forgetlab train --config ...``) call it, so both stop on the same
+message naming the field. The JSON schema, ``forgetlab schema`` and config/schema.yaml come from the same classes.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
+import os
+from dataclasses import dataclass
+
+from .evaluate.config import EvaluateConfig
+from .lineages import expand_sweeps
+from .models import DEVICES, ModelSpec
+from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
+from .resources import Resources
+from .tasks import Task
+from .train.config import SWEEP_EXCLUDED, StageConfig
 
 __all__ = [
-    "ConfigError", "check_config", "checkpoint_steps", "expand_sweeps", "lineage_paths", "lineage_stage", "seed_group",
-]  # fmt: skip
+    "RESERVED_LABELS",
+    "ConfigError",
+    "WorkflowConfig",
+    "config_schema",
+    "load_config",
+    "load_yaml",
+    "resolve_config",
+]
 
-BASE = "base"
-BACKENDS = ("auto", "hf", "vllm")  # generation engines (forgetlab.evaluate.engines)
+# Folder names of the target scheme: a model, task or stage label must not shadow them.
+RESERVED_LABELS = ("base", "model", "eval", "steps", "kl", "harness", "evalscope", "analysis", "checkpoints",
+                   "restored", "data", "tables", "figures", "benchmarks")  # fmt: skip
+LABEL = {"pattern": "^[A-Za-z0-9][A-Za-z0-9_.+-]*$"}
 
 
-class ConfigError(ValueError):
-    """A config value refers to something that does not exist; the message names the field."""
+@dataclass(kw_only=True)
+class FiguresConfig(Options):
+    """Which tasks the summary figures put on their axes."""
+
+    new_task: str | None = option(None, "the trained task (y axis of learning vs forgetting; x axis of KL)")
+    prior_task: str | None = option(None, "the task that may be forgotten (x axis of learning vs forgetting)")
+
+
+@dataclass(kw_only=True)
+class WorkflowConfig(Options):
+    """forgetlab workflow configuration (config/config.yaml is the embedded default)."""
+
+    models: dict[str, ModelSpec] = option(
+        help="models to fine-tune by label; every lineage runs on every model", minProperties=1, propertyNames=LABEL
+    )
+    tasks: dict[str, Task] = option(help="tasks by label; `kind` picks the task", minProperties=1, propertyNames=LABEL)
+    stages: dict[str, StageConfig] = option(
+        help="training stages by label; a lineage chains them", factory=dict, propertyNames=LABEL
+    )
+    lineages: list[list[str]] = option(
+        help="chains of stages trained one after the other from the base model (every prefix is a checkpoint too)",
+        factory=list, items={"type": "array", "minItems": 1, "items": {"type": "string"}},
+    )  # fmt: skip
+    sweep: dict[str, list] = option(
+        help="option -> values, for every stage that takes the option: each becomes one variant per combination "
+        "(labels like grpo-countdown-lr1e-5-s0); seeds pair up along a lineage, other options multiply",
+        factory=dict, additionalProperties={"type": "array", "minItems": 1},
+        propertyNames={"not": {"enum": list(SWEEP_EXCLUDED)}},
+    )  # fmt: skip
+    evaluate: EvaluateConfig = option(help=summary(EvaluateConfig))
+    figures: FiguresConfig = option(help=summary(FiguresConfig), factory=FiguresConfig)
+    resources: Resources = option(help=summary(Resources), factory=Resources)
+    device: str = option(
+        "auto",
+        "where jobs load models: auto (CUDA when a GPU is visible, else the CPU), cpu or cuda",
+        enum=list(DEVICES),
+    )
+    cluster_file: str | None = option(None, "cluster specifics (account, partitions, qos); null: config/cluster.yaml")
+    figures_only: bool = option(False, "gather and plot only the metric files that exist; train and evaluate nothing")
+
+    def __post_init__(self):
+        for kind, names in (("model", self.models), ("task", self.tasks), ("stage", self.stages)):
+            for name in names:
+                if name in RESERVED_LABELS:
+                    raise OptionError(
+                        f"{kind}s.{name}", f"{name!r} is a folder name of the results; choose another label"
+                    )
+        for name, stage in self.stages.items():
+            _require(stage.task, self.tasks, f"stages.{name}.task", "task")
+            if stage.save_every is None:
+                stage.save_every = self.evaluate.every_steps or 0
+        for i, lineage in enumerate(self.lineages):
+            for j, stage in enumerate(lineage):
+                _require(stage, self.stages, f"lineages[{i}][{j}]", "stage")
+        for field, names in (("evaluate.tasks", self.evaluate.tasks), ("evaluate.kl.tasks", self.evaluate.kl.tasks)):
+            for i, task in enumerate(names):
+                _require(task, self.tasks, f"{field}[{i}]", "task")
+        for key in ("new_task", "prior_task"):
+            if getattr(self.figures, key) is not None:
+                _require(getattr(self.figures, key), self.tasks, f"figures.{key}", "task")
 
 
 def _require(name: str, defined: dict, field: str, kind: str) -> None:
     if name not in defined:
-        raise ConfigError(f"{field}: {kind} {name!r} is not defined (defined {kind}s: {sorted(defined)})")
+        raise OptionError(
+            field, f"{kind} {name!r} is not defined (defined {kind}s: {sorted(defined)}){did_you_mean(name, defined)}"
+        )
 
 
-def check_config(config: dict) -> None:
-    """Raise :class:`ConfigError` naming the first field that refers to an undefined model/task/stage."""
-    tasks, stages = config["tasks"], config["stages"]
-    for name, stage in stages.items():
-        _require(stage["task"], tasks, f"stages.{name}.task", "task")
-        if stage["method"] == "sft" and "rewards" in stage:
-            raise ConfigError(f"stages.{name}.rewards: only GRPO stages take rewards")
-    for i, lineage in enumerate(config["lineages"]):
-        for j, stage in enumerate(lineage):
-            _require(stage, stages, f"lineages[{i}][{j}]", "stage")
-    for i, task in enumerate(config["evaluate"]["tasks"]):
-        _require(task, tasks, f"evaluate.tasks[{i}]", "task")
-    for i, task in enumerate(config["evaluate"].get("kl", {}).get("tasks", [])):
-        _require(task, tasks, f"evaluate.kl.tasks[{i}]", "task")
-    for key in ("new_task", "prior_task"):
-        if key in config.get("figures", {}):
-            _require(config["figures"][key], tasks, f"figures.{key}", "task")
+def _sweep_grids(config: WorkflowConfig) -> dict[str, dict]:
+    """Each stage's grid: the top-level sweep's options it takes, then its own sweep; every value checked."""
+    grids = {}
+    for key in config.sweep:
+        if not any(key in type(stage).option_fields() for stage in config.stages.values()):
+            known = {name for stage in config.stages.values() for name in type(stage).option_fields()}
+            raise ConfigError(f"sweep.{key}: no stage takes this option{did_you_mean(key, known)}")
+    for name, stage in config.stages.items():
+        options = type(stage).option_fields()
+        shared = {key: values for key, values in config.sweep.items() if key in options}
+        for key in stage.sweep or {}:
+            if key not in options:
+                raise ConfigError(f"stages.{name}.sweep.{key}: {type(stage)._unknown(key)}")
+        grid, properties = {}, type(stage).json_schema()["properties"]
+        for key, values in {**shared, **(stage.sweep or {})}.items():
+            where = f"stages.{name}.sweep.{key}" if key in (stage.sweep or {}) else f"sweep.{key}"
+            checked = [validate_value(value, properties[key], f"{where}[{i}]") for i, value in enumerate(values)]
+            raise_errors([message for _, messages in checked for message in messages])
+            grid[key] = [value for value, _ in checked]
+        grids[name] = grid
+    return grids
 
 
-def lineage_paths(config: dict) -> list[str]:
-    """Every checkpoint the config implies, as 'base', 'base/s1', 'base/s1/s2', ... (prefixes included)."""
-    paths = [BASE]
-    for lineage in config["lineages"]:
-        for depth in range(1, len(lineage) + 1):
-            path = "/".join([BASE, *lineage[:depth]])
-            if path not in paths:
-                paths.append(path)
-    return paths
+def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
+    """(the config with every default filled and every sweep expanded, seed groups) for a raw config; raises
+    ConfigError naming the first wrong field.
 
-
-def lineage_stage(lineage: str) -> str:
-    """The last stage of a lineage path ('base' for the base model)."""
-    return lineage.rsplit("/", 1)[-1]
-
-
-def checkpoint_steps(stage: dict) -> list[int]:
-    """Steps whose weights a stage keeps besides its final model: every ``save_every`` steps before the last."""
-    every = stage.get("save_every") or 0
-    return list(range(every, stage["steps"], every)) if every else []
-
-
-def _value_label(value) -> str:
-    """1e-05 -> '1e-5', 0.0001 -> '1e-4', 3 -> '3': short, path-safe labels for swept values."""
-    if isinstance(value, str):
-        value = float(value)  # YAML reads 1e-5 as a string
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return re.sub(r"e([-+])0*(\d)", lambda m: f"e{'-' if m.group(1) == '-' else ''}{m.group(2)}", text)
-
-
-def _variants(name: str, stage: dict, shared: dict) -> list[tuple[str, dict, object]]:
-    """(label, spec, swept seed or None) of every variant of a stage: the product of its own sweep and the
-    config-wide one; the seed goes last in the label, e.g. grpo-countdown-lr1e-5-s0."""
-    grid = {**shared, **stage.get("sweep", {})}
-    spec = {key: value for key, value in stage.items() if key != "sweep"}
-    keys = sorted(key for key in grid if key != "seed") + (["seed"] if "seed" in grid else [])
-    variants = []
-    for values in itertools.product(*(grid[key] for key in keys)):
-        setting = dict(zip(keys, values))
-        parts = [f"{key.replace('_', '')}{_value_label(value)}" for key, value in setting.items() if key != "seed"]
-        if "seed" in setting:
-            parts.append(f"s{setting['seed']}")
-        variants.append(("-".join([name, *parts]), {**spec, **setting}, setting.get("seed")))
-    return variants
-
-
-def expand_sweeps(config: dict) -> dict:
-    """The config with every swept stage replaced by its variants and every lineage by its variant chains.
-
-    ``sweep:`` at the top level applies to every stage, ``stages.<name>.sweep`` to one; each maps an option
-    to the list of values to try. Variants of different stages in a lineage combine as a product, except
-    seeds: a seed-s child trains from the seed-s parent, so three seeds give three chains, not nine.
-    ``seed_groups`` maps each stage label to its label without the seed part, for intervals over seeds.
+    Seed groups map each stage label to its label without the seed part (for intervals over seeds).
     """
-    shared = config.get("sweep") or {}
-    if not shared and not any("sweep" in stage for stage in config["stages"].values()):
-        return config
-    variants = {name: _variants(name, stage, shared) for name, stage in config["stages"].items()}
-    lineages = []
-    for lineage in config["lineages"]:
-        for chain in itertools.product(*(variants[name] for name in lineage)):
-            if len({seed for _, _, seed in chain if seed is not None}) <= 1:
-                lineages.append([label for label, _, _ in chain])
-    stages = {label: spec for name in config["stages"] for label, spec, _ in variants[name]}
-    groups = {label: label.rsplit("-s", 1)[0] if seed is not None else label for name in variants for label, _, seed in variants[name]}
-    return {**config, "stages": stages, "lineages": lineages, "sweep": {}, "seed_groups": groups}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: expected a mapping of sections (models, tasks, ...), not {type(raw).__name__}")
+    config = WorkflowConfig.from_dict(raw)
+    grids = _sweep_grids(config)
+    resolved = config.to_dict()
+    specs = {name: {**spec, "sweep": grids[name]} for name, spec in resolved["stages"].items()}
+    stages, lineages, groups = expand_sweeps(specs, config.lineages)
+    resolved["stages"] = {
+        label: StageConfig._build(spec, f"stages.{label}").to_dict() for label, spec in stages.items()
+    }
+    for spec in resolved["stages"].values():
+        spec.pop("sweep")
+    resolved.update(lineages=lineages, sweep={})
+    return resolved, groups
 
 
-def seed_group(lineage: str, groups: dict[str, str]) -> str:
-    """A lineage path with every stage label reduced to its seed group ('base/sft-s1' -> 'base/sft')."""
-    return "/".join(groups.get(part, part) for part in lineage.split("/"))
+def load_yaml(path: str | os.PathLike) -> dict:
+    """A YAML config file as a dict; a missing file or bad YAML raises ConfigError with the file and position."""
+    import yaml
+
+    try:
+        with open(path) as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a config file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    return data if data is not None else {}
+
+
+def load_config(path: str | os.PathLike) -> dict:
+    """The resolved config in ``path`` (see :func:`resolve_config`); messages start with the file's name."""
+    try:
+        return resolve_config(load_yaml(path))[0]
+    except ConfigError as error:
+        if str(error).startswith(str(path)):
+            raise
+        raise ConfigError("\n".join(f"{path}: {line}" for line in str(error).splitlines())) from None
+
+
+def config_schema() -> dict:
+    """The JSON schema of a workflow config (what config/schema.yaml holds)."""
+    return WorkflowConfig.json_schema()
+
+
+SCHEMA_HEADER = """\
+# The JSON schema of a forgetlab config: every key with its description and default.
+# Generated from the option classes (forgetlab/config.py, forgetlab/evaluate/config.py, forgetlab/train/config.py,
+# forgetlab/tasks/, forgetlab/models.py, forgetlab/resources.py), which are the source: edit those, then run
+#   forgetlab schema --out config/schema.yaml
+"""
+
+
+def schema_yaml() -> str:
+    """config/schema.yaml's text."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    return SCHEMA_HEADER + yaml.dump(config_schema(), Dumper=Dumper, sort_keys=False, width=116, allow_unicode=True)

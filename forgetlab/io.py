@@ -10,7 +10,16 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["read_jsonl", "write_jsonl", "write_json", "read_json", "atomic_path", "atomic_dir", "link_tree"]
+__all__ = [
+    "atomic_dir",
+    "atomic_path",
+    "check_writable",
+    "link_tree",
+    "read_json",
+    "read_jsonl",
+    "write_json",
+    "write_jsonl",
+]
 
 
 def _default_mode(is_dir: bool) -> int:
@@ -91,3 +100,17 @@ def link_tree(source: str | os.PathLike, target: str | os.PathLike) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             shutil.copytree(source, tmp)
     return Path(target)
+
+
+def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
+    """``path`` as a Path when a file or folder can be written there; else ValueError naming ``what`` and why
+    (a parent that is a file, a folder without write permission), before any work is done."""
+    path, parent = Path(path), Path(os.path.abspath(path)).parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{what} {str(path)!r}: {folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ValueError(f"{what} {str(path)!r}: no permission to write in {folder}")
+            return path
+    return path

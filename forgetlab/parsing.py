@@ -6,10 +6,10 @@ import re
 from fractions import Fraction
 
 __all__ = [
+    "choice_letter",
     "extract_tag",
     "final_number",
     "has_answer_format",
-    "choice_letter",
     "last_expression",
     "last_number",
     "parse_number",

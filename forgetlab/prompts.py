@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-__all__ = ["FORMATS", "INSTRUCTIONS", "render_prompt", "reference_completion", "curriculum_formats", "plain_prompt"]
+__all__ = ["FORMATS", "INSTRUCTIONS", "curriculum_formats", "plain_prompt", "reference_completion", "render_prompt"]
 
 FORMATS = ("answer", "think", "oneshot", "natural")
 

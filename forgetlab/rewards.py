@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .tasks import Task
 
-__all__ = ["completion_text", "CorrectnessReward", "FormatReward", "LengthReward", "task_rewards"]
+__all__ = ["CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "task_rewards"]
 
 # Column names TRL adds itself; everything else is a task record field.
 _TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
@@ -83,7 +83,11 @@ def task_rewards(task: Task, weights: dict[str, float], max_length: int = 256) -
     unknown = sorted(set(weights) - set(REWARD_KINDS))
     if unknown:
         raise ValueError(f"unknown reward(s) {unknown}; known: {sorted(REWARD_KINDS)}")
-    build = {"correct": lambda: CorrectnessReward(task), "format": lambda: FormatReward(task), "length": lambda: LengthReward(max_length)}
+    build = {
+        "correct": lambda: CorrectnessReward(task),
+        "format": lambda: FormatReward(task),
+        "length": lambda: LengthReward(max_length),
+    }
     chosen = [(build[name](), float(w)) for name, w in weights.items() if w]
     if not chosen:
         raise ValueError("at least one reward needs a non-zero weight")

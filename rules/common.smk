@@ -1,32 +1,32 @@
-import json
 import os
 import re
 
 import yaml
 from snakemake.utils import validate
 
-from forgetlab.config import check_config, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage
+from forgetlab.config import resolve_config
+from forgetlab.lineages import BASE, checkpoint_steps, lineage_paths, lineage_stage
+from forgetlab.report import FIGURE_FORMATS, FIGURES
+from forgetlab.resources import job_request
+from forgetlab.tasks import SPLITS
 
-
-validate(config, schema="../config/schema.yaml")
-check_config(config)
-# Sweeps become stage variants and lineage chains; validating again checks every swept value.
-config.update(expand_sweeps(config))
-SEED_GROUPS = config.pop("seed_groups", {})
-validate(config, schema="../config/schema.yaml")
+# The whole config is checked before anything runs (every option of every task kind and training method, every
+# name a section refers to), with every default filled in and every sweep expanded into stage variants.
+_resolved, SEED_GROUPS = resolve_config(config)
+config.clear()
+config.update(_resolved)
 
 MODELS = list(config["models"])
 STAGES = list(config["stages"])
 TASKS = list(config["tasks"])
-LINEAGES = lineage_paths(config)
+LINEAGES = lineage_paths(config["lineages"])
 EVAL_TASKS = config["evaluate"]["tasks"]
-KL_TASKS = config["evaluate"]["kl"].get("tasks", EVAL_TASKS)
+KL_TASKS = config["evaluate"]["kl"]["tasks"]
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
 EVALSCOPE_TASKS = config["evaluate"]["evalscope"]["tasks"]
 EVAL_FORMATS = config["evaluate"]["formats"]
-FIGURES = ["forgetting", "training", "kl_forgetting", "curves"]
 # config/cluster.yaml next to the Snakefile, unless the config names another file
-with open(config.get("cluster_file") or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
+with open(config["cluster_file"] or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
     CLUSTER = yaml.safe_load(handle) or {}
 validate(CLUSTER, schema="../config/cluster.schema.yaml")
 
@@ -39,7 +39,7 @@ wildcard_constraints:
     model=_choice(MODELS),
     task=_choice(TASKS),
     stage=_choice(STAGES),
-    split="train|test",
+    split=_choice(SPLITS),
     parent=f"base(?:/(?:{_choice(STAGES)}))*",
     lineage=f"base(?:/(?:{_choice(STAGES)}))*",
     checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?",
@@ -59,7 +59,7 @@ def _evaluation_names(lineage):
     """(folder, name, task, format) of every metrics file of one checkpoint."""
     names = [("eval", task, task, None) for task in EVAL_TASKS]
     names += [("eval", f"{task}.{style}", task, style) for task in EVAL_TASKS for style in EVAL_FORMATS]
-    if lineage != "base":
+    if lineage != BASE:
         names += [("kl", task, task, None) for task in KL_TASKS]
     names += [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
     return names + [("evalscope", benchmark, benchmark, None) for benchmark in EVALSCOPE_TASKS]
@@ -70,11 +70,11 @@ def checkpoints():
     it keeps them) and its final model."""
     for model in MODELS:
         for lineage in LINEAGES:
-            if lineage == "base":
-                yield model, lineage, 0, f"results/{model}/base"
+            if lineage == BASE:
+                yield model, lineage, 0, f"results/{model}/{BASE}"
                 continue
-            spec = resolved_stage(lineage_stage(lineage))
-            for step in checkpoint_steps(spec):
+            spec = config["stages"][lineage_stage(lineage)]
+            for step in checkpoint_steps(spec["steps"], spec["save_every"]):
                 yield model, lineage, step, f"results/{model}/{lineage}/steps/{step}"
             yield model, lineage, spec["steps"], f"results/{model}/{lineage}"
 
@@ -84,7 +84,7 @@ def eval_entries():
     table's identifying columns plus its path."""
     entries = [
         {"model": model, "lineage": lineage, "stage": lineage_stage(lineage), "step": step, "task": task,
-         "format": style, "seed": resolved_stage(lineage_stage(lineage)).get("seed") if lineage != "base" else None,
+         "format": style, "seed": None if lineage == BASE else config["stages"][lineage_stage(lineage)]["seed"],
          "path": f"{folder}/{kind}/{name}.json"}
         for model, lineage, step, folder in checkpoints()
         for kind, name, task, style in _evaluation_names(lineage)
@@ -103,7 +103,7 @@ def train_log_entries():
             {"model": m, "lineage": l, "path": f"results/{m}/{l}/train_log.jsonl"}
             for m in MODELS
             for l in LINEAGES
-            if l != "base"
+            if l != BASE
         ]
     )
 
@@ -113,30 +113,17 @@ def paths(entries):
 
 
 def figure_targets():
-    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"])
-
-
-def canonical(value):
-    """Key-sorted copy of a config entry: Snakemake compares params by repr, and reordering keys in a
-    config file must not make targets stale."""
-    return json.loads(json.dumps(value, sort_keys=True))
+    return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=FIGURE_FORMATS)
 
 
 def _science(spec):
-    """A config entry without its SLURM request: asking for more memory must not make a checkpoint stale."""
-    return canonical({key: value for key, value in spec.items() if key != "resources"})
-
-
-def resolved_stage(name):
-    """A stage's config as its training job sees it (evaluate.every_steps fills a missing save_every)."""
-    spec = _science(config["stages"][name])
-    if "save_every" not in spec and config["evaluate"].get("every_steps"):
-        spec["save_every"] = config["evaluate"]["every_steps"]
-    return spec
+    """A resolved config entry without its SLURM request: asking for more memory must not make a checkpoint
+    stale."""
+    return {key: value for key, value in spec.items() if key != "resources"}
 
 
 def stage_spec(wildcards):
-    return resolved_stage(wildcards.stage)
+    return _science(config["stages"][wildcards.stage])
 
 
 def model_spec(wildcards):
@@ -144,7 +131,7 @@ def model_spec(wildcards):
 
 
 def task_spec(name):
-    return canonical(config["tasks"][name])
+    return config["tasks"][name]
 
 
 def evaluation_task(wildcards):
@@ -164,11 +151,10 @@ def stage_train_data(wildcards):
 def _request(family, wildcards):
     """The SLURM request of one job of a family (train, evaluate, prepare): the family's default, overridden
     by the model's entry (a 7B run asks for more than a 0.5B one) and, for training, by the stage's."""
-    request = dict(config["resources"][family])
-    request.update(config["models"][wildcards.model].get("resources", {}).get(family, {}))
+    overrides = [(config["models"][wildcards.model]["resources"] or {}).get(family)]
     if family == "train":
-        request.update(config["stages"][wildcards.stage].get("resources", {}))
-    return request
+        overrides.append(config["stages"][wildcards.stage]["resources"])
+    return job_request(family, config["resources"], *overrides)
 
 
 def job_resources(family):

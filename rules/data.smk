@@ -1,12 +1,12 @@
 rule data_generate:
     output:
         "results/data/{task}/{split}.jsonl",
-    params:
-        spec=lambda wildcards: task_spec(wildcards.task),
     log:
         "logs/data_generate/{task}/{split}.log",
     localrule: True
     conda:
         "../envs/analysis.yaml"
+    params:
+        spec=lambda wildcards: task_spec(wildcards.task),
     script:
-        "../workflow_scripts/generate_data.py"
+        "../workflow_scripts/data_generate.py"

@@ -6,25 +6,26 @@ rule evaluate_generation:
     output:
         metrics="results/{model}/{checkpoint}/eval/{evaluation}.json",
         samples="results/{model}/{checkpoint}/eval/{evaluation}.samples.jsonl",
+    log:
+        "logs/evaluate_generation/{model}/{checkpoint}/{evaluation}.log",
+    benchmark:
+        "results/benchmarks/evaluate_generation/{model}/{checkpoint}/{evaluation}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
     params:
         task=lambda wildcards: task_spec(evaluation_task(wildcards)),
         task_name=evaluation_task,
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         batch_size=config["evaluate"]["batch_size"],
-        style=lambda wildcards: evaluation_format(wildcards) or config["evaluate"].get("format"),
+        style=lambda wildcards: evaluation_format(wildcards) or config["evaluate"]["format"],
         backend=config["evaluate"]["backend"],
         chat=config["evaluate"]["chat"],
         samples=config["evaluate"]["samples"],
         temperature=config["evaluate"]["temperature"],
-    log:
-        "logs/evaluate_generation/{model}/{checkpoint}/{evaluation}.log",
-    benchmark:
-        "results/benchmarks/evaluate_generation/{model}/{checkpoint}/{evaluation}.tsv"
-    threads: 1
-    resources:
-        **job_resources("evaluate"),
-    conda:
-        "../envs/evaluation.yaml"
+        device=config["device"],
     script:
         "../workflow_scripts/evaluate_generation.py"
 
@@ -36,22 +37,23 @@ rule evaluate_kl:
         data="results/data/{task}/test.jsonl",
     output:
         "results/{model}/{checkpoint}/kl/{task}.json",
+    log:
+        "logs/evaluate_kl/{model}/{checkpoint}/{task}.log",
+    benchmark:
+        "results/benchmarks/evaluate_kl/{model}/{checkpoint}/{task}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
     params:
         task=lambda wildcards: task_spec(wildcards.task),
         n=config["evaluate"]["kl"]["n"],
         max_new_tokens=config["evaluate"]["kl"]["max_new_tokens"],
         seed=config["evaluate"]["kl"]["seed"],
-        style=config["evaluate"].get("format"),
+        style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
-    log:
-        "logs/evaluate_kl/{model}/{checkpoint}/{task}.log",
-    benchmark:
-        "results/benchmarks/evaluate_kl/{model}/{checkpoint}/{task}.tsv"
-    threads: 1
-    resources:
-        **job_resources("evaluate"),
-    conda:
-        "../envs/evaluation.yaml"
+        device=config["device"],
     script:
         "../workflow_scripts/evaluate_kl.py"
 
@@ -61,20 +63,21 @@ rule evaluate_harness:
         model="results/{model}/{checkpoint}/model",
     output:
         "results/{model}/{checkpoint}/harness/{benchmark}.json",
-    params:
-        limit=config["evaluate"]["harness"]["limit"],
-        num_fewshot=config["evaluate"]["harness"].get("num_fewshot"),
-        chat=config["evaluate"]["harness"]["chat"],
-        include_path=config["evaluate"]["harness"].get("include_path"),
     log:
         "logs/evaluate_harness/{model}/{checkpoint}/{benchmark}.log",
     benchmark:
         "results/benchmarks/evaluate_harness/{model}/{checkpoint}/{benchmark}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
     threads: 1
     resources:
         **job_resources("evaluate"),
-    conda:
-        "../envs/evaluation.yaml"
+    params:
+        limit=config["evaluate"]["harness"]["limit"],
+        num_fewshot=config["evaluate"]["harness"]["num_fewshot"],
+        chat=config["evaluate"]["harness"]["chat"],
+        include_path=config["evaluate"]["harness"]["include_path"],
+        device=config["device"],
     script:
         "../workflow_scripts/evaluate_harness.py"
 
@@ -85,15 +88,15 @@ rule evaluate_evalscope:
         model="results/{model}/{checkpoint}/model",
     output:
         "results/{model}/{checkpoint}/evalscope/{benchmark}.json",
-    params:
-        limit=config["evaluate"]["evalscope"]["limit"],
-        batch_size=config["evaluate"]["evalscope"]["batch_size"],
     log:
         "logs/evaluate_evalscope/{model}/{checkpoint}/{benchmark}.log",
+    conda:
+        "../envs/evalscope.yaml"
     threads: 1
     resources:
         **job_resources("evaluate"),
-    conda:
-        "../envs/evalscope.yaml"
+    params:
+        limit=config["evaluate"]["evalscope"]["limit"],
+        batch_size=config["evaluate"]["evalscope"]["batch_size"],
     script:
         "../workflow_scripts/evaluate_evalscope.py"

@@ -1,19 +1,19 @@
 rule model_base:
     output:
         directory("results/{model}/base/model"),
-    params:
-        spec=model_spec,
     log:
         "logs/model_base/{model}.log",
     benchmark:
         "results/benchmarks/model_base/{model}.tsv"
+    conda:
+        "../envs/training.yaml"
     threads: 1
     resources:
         **job_resources("prepare"),
-    conda:
-        "../envs/training.yaml"
+    params:
+        spec=model_spec,
     script:
-        "../workflow_scripts/materialise_model.py"
+        "../workflow_scripts/model_base.py"
 
 
 rule model_train:
@@ -24,20 +24,21 @@ rule model_train:
         model=directory("results/{model}/{parent}/{stage}/model"),
         train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
         checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
-    params:
-        stage=stage_spec,
-        task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
     log:
         "logs/model_train/{model}/{parent}/{stage}.log",
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
+    conda:
+        "../envs/training.yaml"
     threads: 2
     resources:
         **job_resources("train"),
-    conda:
-        "../envs/training.yaml"
+    params:
+        stage=stage_spec,
+        task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
+        device=config["device"],
     script:
-        "../workflow_scripts/train_stage.py"
+        "../workflow_scripts/model_train.py"
 
 
 rule model_step:
@@ -52,4 +53,4 @@ rule model_step:
     conda:
         "../envs/analysis.yaml"
     script:
-        "../workflow_scripts/link_checkpoint.py"
+        "../workflow_scripts/model_step.py"

@@ -1,5 +1,4 @@
 import random
-import time
 from fractions import Fraction
 
 import pytest
@@ -101,11 +100,10 @@ HOSTILE = [
 ]
 
 
-def test_hostile_inputs_are_rejected_quickly_and_never_raise():
-    start = time.perf_counter()
+def test_hostile_inputs_are_rejected_and_never_raise():
+    # how fast: benchmarks/scoring_throughput.py (hostile completions mixed in, and alone)
     for text in HOSTILE:
         assert safe_evaluate(text) is None, text
-    assert time.perf_counter() - start < 2.0
 
 
 def test_intermediate_values_are_bounded():

@@ -1,38 +1,267 @@
-import json
+"""The command line as a new user meets it: the workflow's computations, one-line errors that name the problem."""
 
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from forgetlab.cli import build_parser, main
 from forgetlab.io import read_json, read_jsonl, write_jsonl
 
-from .conftest import run_forgetlab
+from .conftest import ROOT, TEST_CONFIG, run_forgetlab
 
 
-def test_data_then_score_round_trip(tmp_path):
-    data = tmp_path / "countdown.jsonl"
-    result = run_forgetlab("data", "--task", "countdown", "--split", "test", "--n", "12", "--seed", "1", "--out", data, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["n"] == 12
-    records = read_jsonl(data)
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """A working folder outside the repository (no config/config.yaml)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def forgetlab(capsys, *args):
+    """(exit code, stdout, stderr) of one in-process command."""
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_data_then_score_round_trip(here, capsys):
+    code, out, err = forgetlab(
+        capsys, "data", "--task", "countdown", "--split", "test", "--n", "12", "--seed", "1", "--out", "c.jsonl"
+    )
+    assert code == 0, err
+    assert json.loads(out)["n"] == 12
+    assert "task 'countdown': no config (no --config, no config/config.yaml in" in err  # says where options came from
+    records = read_jsonl(here / "c.jsonl")
     assert len(records) == 12 and {"prompt", "answer", "numbers", "target"} <= set(records[0])
+    rows = [
+        {**r, "completion": f"<answer>{r['answer']}</answer>" if i % 3 else "no idea"} for i, r in enumerate(records)
+    ]
+    write_jsonl(rows, here / "completions.jsonl")
+    code, out, err = forgetlab(
+        capsys, "score", "--task", "countdown", "--input", "completions.jsonl", "--out", "scores.json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == 8 / 12
+    assert [row["correct"] for row in read_json(here / "scores.json")["rows"]] == [float(i % 3 > 0) for i in range(12)]
 
-    rows = [{**r, "completion": f"<answer>{r['answer']}</answer>" if i % 3 else "no idea"} for i, r in enumerate(records)]
-    write_jsonl(rows, tmp_path / "completions.jsonl")
-    result = run_forgetlab("score", "--task", "countdown", "--input", tmp_path / "completions.jsonl", "--out", tmp_path / "scores.json", cwd=tmp_path)
+
+def test_task_options_come_from_the_config_and_the_command_says_so(here, capsys):
+    shutil.copy(ROOT / "config" / "config.yaml", here / "default.yaml")
+    code, _, err = forgetlab(
+        capsys,
+        "data",
+        "--task",
+        "countdown",
+        "--split",
+        "test",
+        "--n",
+        "5",
+        "--out",
+        "a.jsonl",
+        "--config",
+        "default.yaml",
+    )
+    assert code == 0 and "task 'countdown' from default.yaml" in err
+    assert all(
+        len(r["numbers"]) == 2 for r in read_jsonl(here / "a.jsonl")
+    )  # the default's 2 numbers, not the kind's 3
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["data", "--task", "countdwn", "--split", "test", "--out", "a.jsonl"],
+            "task 'countdwn' is neither defined in a config nor a task kind .*did you mean 'countdown'",
+        ),
+        (
+            ["data", "--task", "countdown", "--split", "test", "--out", "afile/a.jsonl"],
+            "--out 'afile/a.jsonl': .*afile is a file, not a folder",
+        ),
+        (
+            ["eval", "--model", "/no/such/dir", "--task", "countdown", "--out", "e.json"],
+            "--model '/no/such/dir': no such folder",
+        ),
+        (
+            ["eval", "--model", "empty", "--task", "countdown", "--out", "e.json"],
+            r"--model 'empty': not a Hugging Face model folder \(no config.json\)",
+        ),
+        (
+            ["train", "--config", "bad.yaml", "--stage", "s", "--model", "{model}", "--data", "d.jsonl", "--out", "o"],
+            r"bad.yaml: not valid YAML at line 3, column 1",
+        ),
+        (
+            [
+                "train",
+                "--config",
+                "fast.yaml",
+                "--stage",
+                "sft-countdown",
+                "--model",
+                "{model}",
+                "--data",
+                "d.jsonl",
+                "--out",
+                "o",
+            ],
+            r"fast.yaml: stages.sft-countdown.lr: expected a number, not 'fast'",
+        ),
+        (
+            [
+                "train",
+                "--config",
+                "tiny.yaml",
+                "--stage",
+                "sft-countdwn",
+                "--model",
+                "{model}",
+                "--data",
+                "d.jsonl",
+                "--out",
+                "o",
+            ],
+            r"stage 'sft-countdwn' is not defined in tiny.yaml .*did you mean 'sft-countdown'",
+        ),
+        (
+            [
+                "train",
+                "--config",
+                "tiny.yaml",
+                "--stage",
+                "sft-countdown",
+                "--model",
+                "{model}",
+                "--data",
+                "noanswer.jsonl",
+                "--out",
+                "o",
+            ],
+            r"noanswer.jsonl:1: record has no 'answer' field",
+        ),
+        (
+            [
+                "train",
+                "--config",
+                "tiny.yaml",
+                "--stage",
+                "grpo-countdown",
+                "--model",
+                "{model}",
+                "--data",
+                "notarget.jsonl",
+                "--out",
+                "o",
+            ],
+            r"notarget.jsonl:1: record has no 'target' field",
+        ),
+        (
+            ["eval", "--model", "{model}", "--task", "arithmetic", "--data", "noquestion.jsonl", "--out", "e.json"],
+            r"noquestion.jsonl:1: record has no 'question' field",
+        ),
+        (
+            ["eval", "--model", "{model}", "--task", "countdown", "--data", "notarget.jsonl", "--out", "e.json"],
+            r"notarget.jsonl:1: record has no 'target' field",
+        ),
+        (
+            ["base", "--config", "tiny.yaml", "--model", "tiyn", "--out", "b"],
+            r"model 'tiyn' is not defined in tiny.yaml .*did you mean 'tiny'",
+        ),
+        (
+            ["train", "--stage", "s", "--model", "{model}", "--data", "d.jsonl", "--out", "o"],
+            r"no config: give --config FILE",
+        ),
+    ],
+)
+def test_mistakes_end_in_one_line_naming_the_problem(here, capsys, tiny_model, args, message):
+    (here / "afile").write_text("x")
+    (here / "empty").mkdir()
+    (here / "bad.yaml").write_text("models:\n- [\n")
+    (here / "fast.yaml").write_text(TEST_CONFIG.read_text().replace("lr: 1.0e-4", "lr: fast"))
+    shutil.copy(TEST_CONFIG, here / "tiny.yaml")
+    write_jsonl([{"numbers": [1, 2], "target": 3}], here / "noanswer.jsonl")
+    write_jsonl([{"numbers": [1, 2], "answer": "1 + 2"}], here / "notarget.jsonl")
+    write_jsonl([{"answer": "7"}], here / "noquestion.jsonl")
+    code, out, err = forgetlab(capsys, *[a.replace("{model}", str(tiny_model)) for a in args])
+    lines = err.strip().splitlines()  # the config note, then the error
+    assert code == 2 and out == "" and "Traceback" not in err and len(lines) <= 2, err
+    assert re.search(message, lines[-1]), err
+    assert not (here / "o").exists() and not (here / "e.json").exists()
+
+
+@pytest.mark.parametrize("n", ["-2", "0", "x"])
+def test_n_takes_positive_integers_only(here, capsys, n):
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "--task", "countdown", "--split", "test", "--n", n, "--out", "a.jsonl"])
+    assert exit_.value.code == 2
+    assert f"argument --n: expected a positive integer, not {n if n != 'x' else repr(n)}" in capsys.readouterr().err
+    assert not (here / "a.jsonl").exists()
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "schema"}
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"{name} {action.option_strings}"
+            if not action.required and action.nargs != 0:
+                assert "default" in command.formatter_class(name)._get_help_string(action), (
+                    f"{name} {action.option_strings}"
+                )
+
+
+def test_train_accepts_every_config_the_workflow_accepts(here, capsys, tiny_model):
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["stages"]["sft-countdown"].update(sweep={"lr": [1e-4, 2e-4]}, resources={"gpu": 1})
+    (here / "swept.yaml").write_text(yaml.safe_dump(config))
+    main(
+        [
+            "data",
+            "--task",
+            "countdown",
+            "--split",
+            "train",
+            "--n",
+            "8",
+            "--out",
+            "train.jsonl",
+            "--config",
+            "swept.yaml",
+        ]
+    )
+    capsys.readouterr()
+    args = ["train", "--config", "swept.yaml", "--model", tiny_model, "--data", "train.jsonl", "--threads", "1"]
+    code, _, err = forgetlab(capsys, *args, "--stage", "sft-countdown", "--out", "m")
+    variants = "['sft-countdown-lr0.0001', 'sft-countdown-lr0.0002']"
+    assert code == 2 and f"stage 'sft-countdown' is swept in swept.yaml: name one of its variants: {variants}" in err
+    code, _, err = forgetlab(capsys, *args, "--stage", "sft-countdown-lr0.0002", "--out", "m")
+    assert code == 0, err
+    assert (here / "m" / "model.safetensors").exists() and len(read_jsonl(here / "train_log.jsonl")) >= 2
+
+
+def test_eval_computes_what_the_workflows_evaluation_computes(here, capsys, tiny_model):
+    options = ["--n", "3", "--max-new-tokens", "3", "--samples", "2", "--temperature", "1.0", "--out"]
+    code, out, err = forgetlab(capsys, "eval", "--model", tiny_model, "--task", "arithmetic", *options, "e.json")
+    assert code == 0, err
+    metrics = json.loads(out)
+    assert metrics == read_json(here / "e.json")
+    assert metrics["n"] == 3 and metrics["samples"] == 2 and "pass@2" in metrics and "ref_loglik_per_token" in metrics
+    assert len(read_jsonl(here / "e.samples.jsonl")) == 6
+
+
+def test_the_kl_command_and_python_m_forgetlab(tiny_model, tmp_path):
+    result = run_forgetlab("kl", "--base", tiny_model, "--model", tiny_model, "--task", "countdown", "--n", "3",
+                           "--max-new-tokens", "5", "--out", tmp_path / "kl.json", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    metrics = json.loads(result.stdout)
-    assert metrics["n"] == 12 and metrics["accuracy"] == 8 / 12
-    scores = read_json(tmp_path / "scores.json")
-    assert [row["correct"] for row in scores["rows"]] == [0.0 if i % 3 == 0 else 1.0 for i in range(12)]
+    line = json.loads(result.stdout)
+    assert line["n"] == 3 and abs(line["kl_mean"]) < 1e-6 and line["direction"] == "forward"
 
 
-def test_score_names_the_missing_field(tmp_path):
-    write_jsonl([{"numbers": [1, 2], "target": 3}], tmp_path / "bad.jsonl")
-    result = run_forgetlab("score", "--task", "countdown", "--input", tmp_path / "bad.jsonl", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "bad.jsonl:1: row has no 'completion' field" in result.stderr
-
-
-def test_data_from_a_source_file(tmp_path):
-    write_jsonl([{"prompt": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(10)], tmp_path / "mine.jsonl")
-    out = tmp_path / "picked.jsonl"
-    result = run_forgetlab("data", "--task", "arithmetic", "--split", "test", "--source", tmp_path / "mine.jsonl", "--n", "4", "--out", out, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert len(read_jsonl(out)) == 4
+def test_the_schema_command_prints_the_schema_file(here, capsys):
+    code, out, _ = forgetlab(capsys, "schema")
+    assert code == 0 and out == (ROOT / "config" / "schema.yaml").read_text()

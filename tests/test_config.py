@@ -1,105 +1,231 @@
+"""The workflow config: one check for every entry point, messages naming the field, defaults from the option
+classes, and config/schema.yaml generated from them."""
+
 import copy
 
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-from forgetlab.config import ConfigError, check_config, expand_sweeps, lineage_paths, seed_group
+from forgetlab.config import ConfigError, load_config, resolve_config, schema_yaml
+from forgetlab.evaluate.config import BACKENDS
+from forgetlab.models import MODEL_SOURCES
+from forgetlab.prompts import FORMATS
+from forgetlab.rewards import REWARD_KINDS
+from forgetlab.tasks import TASK_KINDS
+from forgetlab.train.config import METHODS
 
 from .conftest import ROOT, TEST_CONFIG
 
-SCHEMA = str(ROOT / "config" / "schema.yaml")
+PRESETS = sorted((ROOT / "config").glob("paper-*.yaml"))
 
 
-def _load(path):
-    with open(path) as handle:
-        return yaml.safe_load(handle)
+def _tiny():
+    return yaml.safe_load(TEST_CONFIG.read_text())
 
 
-@pytest.mark.parametrize("path", [ROOT / "config" / "config.yaml", TEST_CONFIG])
-def test_shipped_configs_are_valid(path):
-    config = _load(path)
-    validate(config, SCHEMA)
-    check_config(config)
-    assert config["figures_only"] is False  # defaults are filled in
+@pytest.mark.parametrize("path", [ROOT / "config" / "config.yaml", TEST_CONFIG, *PRESETS], ids=lambda p: p.name)
+def test_shipped_configs_resolve_and_resolving_again_changes_nothing(path):
+    config = load_config(path)
+    assert config["figures_only"] is False and config["device"] == "auto"  # defaults are filled in
+    again, _ = resolve_config(copy.deepcopy(config))
+    assert again == config
 
 
-def _invalid(mutate):
-    config = _load(TEST_CONFIG)
+def test_the_schema_file_is_generated_from_the_option_classes():
+    assert (ROOT / "config" / "schema.yaml").read_text() == schema_yaml(), (
+        "run: forgetlab schema --out config/schema.yaml"
+    )
+
+
+def test_every_key_of_the_schema_is_described_and_every_optional_key_has_a_default():
+    schema = yaml.safe_load(schema_yaml())
+    undescribed, undefaulted = [], []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            required = set(node.get("required", []))
+            for key, sub in node.get("properties", {}).items():
+                where = f"{path}.{key}"
+                if not sub.get("description"):
+                    undescribed.append(where)
+                text = sub.get("description", "")
+                if (
+                    key not in required
+                    and "default" not in sub
+                    and "default per" not in text
+                    and "(required)" not in text
+                ):
+                    undefaulted.append(where)
+                walk(sub, where)
+            for key, sub in node.items():
+                if key != "properties":
+                    walk(sub, f"{path}/{key}")
+
+    walk(schema, "")
+    assert undescribed == [] and undefaulted == []
+
+
+def test_the_schemas_names_come_from_the_registries():
+    definitions = yaml.safe_load(schema_yaml())["$defs"]
+    assert definitions["Task"]["properties"]["kind"]["enum"] == sorted(TASK_KINDS)
+    assert definitions["StageConfig"]["properties"]["method"]["enum"] == sorted(METHODS)
+    assert definitions["ModelSpec"]["properties"]["source"]["enum"] == sorted(MODEL_SOURCES)
+    assert definitions["Task"]["properties"]["format"]["enum"] == list(FORMATS)
+    assert definitions["EvaluateConfig"]["properties"]["backend"]["enum"] == list(BACKENDS)
+    assert definitions["StageConfig"]["properties"]["rewards"]["propertyNames"]["enum"] == list(REWARD_KINDS)
+
+
+BAD = [
+    (
+        lambda c: c["tasks"]["arithmetic"].update(numbers=3),
+        r"tasks.arithmetic.numbers: not an option of kind 'arithmetic'",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(beta=0.1),
+        r"stages.sft-countdown.beta: not an option of method 'sft' \(an option of grpo\)",
+    ),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(num_generation=4),
+        r"stages.grpo-countdown.num_generation: unknown option 'num_generation'; did you mean 'num_generations'\?",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(lr="fast"),
+        r"stages.sft-countdown.lr: expected a number, not 'fast'",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(steps="many"),
+        r"stages.sft-countdown.steps: expected an integer, not 'many'",
+    ),
+    (lambda c: c["stages"]["sft-countdown"].update(method="dpo"), r"stages.sft-countdown.method: 'dpo' is not one of"),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(rewards={"novelty": 1.0}),
+        r"stages.grpo-countdown.rewards: 'novelty' is not one of \['correct', 'format', 'length'\]",
+    ),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(rewards={"correct": 0}),
+        r"stages.grpo-countdown.rewards: at least one reward needs a non-zero weight",
+    ),
+    (lambda c: c["tasks"]["countdown"].update(kind="sudoku"), r"tasks.countdown.kind: 'sudoku' is not one of"),
+    (
+        lambda c: c["tasks"]["countdown"].update(n_test=500),
+        r"tasks.countdown.n_test: 500 exceeds test_pool_size \(200\)",
+    ),
+    (lambda c: c.update(evaluat={}), r"^evaluat: unknown option 'evaluat'; did you mean 'evaluate'\?"),
+    (lambda c: c["models"].update(tiny={"source": "hub"}), r"models.tiny: 'id' is required \(source 'hub'\)"),
+    (
+        lambda c: c["models"]["tiny"].update(id="Qwen/Qwen2.5-0.5B"),
+        r"models.tiny.id: not an option of source 'tiny-random' \(an option of hub\)",
+    ),
+    (
+        lambda c: c["stages"].update({"eval": {"method": "sft", "task": "countdown"}}),
+        r"stages.eval: 'eval' is a folder name of the results",
+    ),
+    (
+        lambda c: c["lineages"].append(["sft-countdown", "grpo-countdwn"]),
+        r"lineages\[3\]\[1\]: stage 'grpo-countdwn' is not defined .*; did you mean 'grpo-countdown'\?",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(task="gsm8k"),
+        r"stages.sft-countdown.task: task 'gsm8k' is not defined",
+    ),
+    (lambda c: c["evaluate"]["tasks"].append("mmlu"), r"evaluate.tasks\[2\]: task 'mmlu' is not defined"),
+    (
+        lambda c: c["evaluate"]["kl"].update(tasks=["arithmetc"]),
+        r"evaluate.kl.tasks\[0\]: task 'arithmetc' is not defined .*did you mean 'arithmetic'\?",
+    ),
+    (lambda c: c["evaluate"].update(samples=4), r"evaluate.samples: 4 samples per prompt need temperature > 0"),
+    (lambda c: c["evaluate"].update(formats=["chatty"]), r"evaluate.formats\[0\]: 'chatty' is not one of"),
+    (lambda c: c["figures"].update(prior_task="aritmetic"), r"figures.prior_task: task 'aritmetic' is not defined"),
+    (
+        lambda c: c["resources"]["train"].update(gpus=2),
+        r"resources.train.gpus: unknown option 'gpus'; did you mean 'gpu'\?",
+    ),
+    (lambda c: c.update(device="gpu"), r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]"),
+    (lambda c: c.update(sweep={"learning_rate": [1e-5]}), r"sweep.learning_rate: no stage takes this option"),
+    (lambda c: c.update(sweep={"lr": [1e-5, "fast"]}), r"sweep.lr\[1\]: expected a number, not 'fast'"),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(sweep={"beta": [0.1]}),
+        r"stages.sft-countdown.sweep.beta: not an option of method 'sft'",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(sweep={"task": ["arithmetic"]}),
+        r"stages.sft-countdown.sweep: 'task' is not allowed here",
+    ),
+]
+
+
+@pytest.mark.parametrize("mutate, message", BAD, ids=[message.split(":")[0].strip("^") for _, message in BAD])
+def test_a_bad_config_stops_naming_the_field(mutate, message):
+    config = _tiny()
     mutate(config)
-    return config
-
-
-@pytest.mark.parametrize(
-    "mutate, field",
-    [
-        (lambda c: c["stages"]["sft-countdown"].update(lrr=1e-5), "lrr"),
-        (lambda c: c["stages"]["sft-countdown"].update(steps="many"), "steps"),
-        (lambda c: c["stages"]["sft-countdown"].update(method="dpo"), "method"),
-        (lambda c: c["tasks"]["countdown"].update(kind="sudoku"), "kind"),
-        (lambda c: c.update(evaluat={}), "evaluat"),
-        (lambda c: c["models"]["tiny"].update(source="hub"), "id"),
-        (lambda c: c["stages"].update({"eval": {"method": "sft", "task": "countdown"}}), "eval"),
-    ],
-)
-def test_schema_errors_name_the_field(mutate, field):
-    with pytest.raises(WorkflowError, match=field):
-        validate(_invalid(mutate), SCHEMA)
-
-
-@pytest.mark.parametrize(
-    "mutate, message",
-    [
-        (lambda c: c["lineages"].append(["sft-countdown", "grpo-countdwn"]), r"lineages\[3\]\[1\]: stage 'grpo-countdwn'"),
-        (lambda c: c["stages"]["sft-countdown"].update(task="gsm8k"), r"stages.sft-countdown.task: task 'gsm8k'"),
-        (lambda c: c["evaluate"]["tasks"].append("mmlu"), r"evaluate.tasks\[2\]: task 'mmlu'"),
-    ],
-)
-def test_cross_references_name_the_field(mutate, message):
-    config = _invalid(mutate)
-    validate(config, SCHEMA)
     with pytest.raises(ConfigError, match=message):
-        check_config(config)
+        resolve_config(config)
 
 
-def test_lineage_paths_include_prefixes_once():
-    config = {"lineages": [["a", "b"], ["a"], ["c"]]}
-    assert lineage_paths(config) == ["base", "base/a", "base/a/b", "base/c"]
+def test_yaml_exponents_without_a_dot_are_numbers():
+    config = _tiny()
+    config["stages"]["sft-countdown"]["lr"] = "1e-5"  # how YAML 1.1 reads 1e-5
+    assert resolve_config(config)[0]["stages"]["sft-countdown"]["lr"] == 1e-5
 
 
-def test_rate_accepts_yaml_exponent_strings():
-    config = _load(TEST_CONFIG)
-    config["stages"]["sft-countdown"]["lr"] = "1e-5"  # how YAML reads 1e-5
-    validate(copy.deepcopy(config), SCHEMA)
+def test_stages_resolve_to_their_methods_options_with_defaults():
+    config, _ = resolve_config(_tiny())
+    sft, grpo = config["stages"]["sft-countdown"], config["stages"]["grpo-countdown"]
+    assert sft["max_length"] == 256 and "beta" not in sft and "sweep" not in sft
+    assert grpo["rewards"] == {"correct": 1.0, "format": 0.1} and "max_length" not in grpo
+    assert sft["save_every"] == 1 and grpo["save_every"] == 0  # its own, else evaluate.every_steps (unset: none)
+    assert config["evaluate"]["kl"]["tasks"] == ["countdown"] and config["evaluate"]["harness"]["tasks"] == []
+
+
+def test_every_steps_fills_the_stages_without_their_own_save_every():
+    config = _tiny()
+    config["evaluate"]["every_steps"] = 2
+    resolved, _ = resolve_config(config)
+    assert (
+        resolved["stages"]["grpo-countdown"]["save_every"] == 2
+        and resolved["stages"]["sft-countdown"]["save_every"] == 1
+    )
+
+
+def test_key_order_in_the_file_does_not_change_the_resolved_config():
+    config = _tiny()
+    reordered = yaml.safe_load(yaml.safe_dump(config, sort_keys=True))
+    reordered["stages"]["grpo-countdown"]["rewards"] = {"format": 0.1, "correct": 1.0}
+    config["stages"]["grpo-countdown"]["rewards"] = {"correct": 1.0, "format": 0.1}
+    assert repr(resolve_config(reordered)[0]) == repr(resolve_config(config)[0])
+
+
+def test_a_partial_resource_family_keeps_the_other_defaults():
+    config = _tiny()
+    config["resources"] = {"train": {"gpu": 2}}
+    resources = resolve_config(config)[0]["resources"]
+    assert resources["train"] == {"gpu": 2, "mem_mb": 32000, "runtime": 240, "cpus_per_task": 8}
+    assert resources["prepare"]["gpu"] == 0
 
 
 def test_sweeps_expand_stages_and_pair_seeds_along_lineages():
-    config = _load(TEST_CONFIG)
+    config = _tiny()
     config["stages"]["grpo-countdown"]["sweep"] = {"lr": [1e-5, "3e-5"]}
-    config["sweep"] = {"seed": [0, 1]}
-    validate(config, SCHEMA)
-    expanded = expand_sweeps(config)
-    validate({key: value for key, value in expanded.items() if key != "seed_groups"}, SCHEMA)
-    assert sorted(expanded["stages"]) == [
-        "grpo-countdown-lr1e-5-s0", "grpo-countdown-lr1e-5-s1", "grpo-countdown-lr3e-5-s0", "grpo-countdown-lr3e-5-s1",
-        "sft-countdown-s0", "sft-countdown-s1",
+    config["sweep"] = {"seed": [0, 1], "beta": [0.0]}  # beta: only the stages that take it
+    resolved, groups = resolve_config(config)
+    assert sorted(resolved["stages"]) == [
+        "grpo-countdown-beta0-lr1e-5-s0", "grpo-countdown-beta0-lr1e-5-s1", "grpo-countdown-beta0-lr3e-5-s0",
+        "grpo-countdown-beta0-lr3e-5-s1", "sft-countdown-s0", "sft-countdown-s1",
     ]  # fmt: skip
-    assert expanded["stages"]["grpo-countdown-lr3e-5-s1"]["lr"] == "3e-5" and "sweep" not in expanded["stages"]["grpo-countdown-lr3e-5-s1"]
-    recovery = [l for l in expanded["lineages"] if len(l) == 2]
-    assert len(recovery) == 4 and all(l[0][-2:] == l[1][-2:] for l in recovery)  # seed s from seed s, not 2 x 2 x 2
-    assert len(expanded["lineages"]) == 2 + 4 + 4
-    groups = expanded["seed_groups"]
-    assert seed_group("base/sft-countdown-s1/grpo-countdown-lr1e-5-s1", groups) == "base/sft-countdown/grpo-countdown-lr1e-5"
+    assert resolved["stages"]["grpo-countdown-beta0-lr3e-5-s1"]["lr"] == 3e-5
+    recovery = [lineage for lineage in resolved["lineages"] if len(lineage) == 2]
+    assert len(recovery) == 4 and all(a[-2:] == b[-2:] for a, b in recovery)  # seed s from seed s, not 2 x 2 x 2
+    assert len(resolved["lineages"]) == 2 + 4 + 4
+    assert groups["grpo-countdown-beta0-lr1e-5-s1"] == "grpo-countdown-beta0-lr1e-5"
 
 
-def test_a_config_without_sweeps_is_unchanged():
-    config = _load(TEST_CONFIG)
-    assert expand_sweeps(config) is config
-
-
-def test_sweeping_an_unknown_option_names_it():
-    config = _load(TEST_CONFIG)
-    config["sweep"] = {"learning_rate": [1e-5]}
-    with pytest.raises(WorkflowError, match="learning_rate"):
-        validate(config, SCHEMA)
+def test_load_config_names_the_file_for_bad_yaml_and_a_missing_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  tiny: {source: tiny-random\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML at line 3, column 1"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match=r"nothere.yaml: no such config file"):
+        load_config(tmp_path / "nothere.yaml")
+    bad.write_text(TEST_CONFIG.read_text().replace("lr: 1.0e-4", "lr: fast"))
+    with pytest.raises(ConfigError, match=r"bad.yaml: stages.sft-countdown.lr: expected a number, not 'fast'"):
+        load_config(bad)

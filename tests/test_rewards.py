@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from forgetlab.rewards import CorrectnessReward, FormatReward, completion_text, task_rewards
+from forgetlab.rewards import CorrectnessReward, FormatReward, LengthReward, completion_text, task_rewards
 from forgetlab.tasks import make_task
 
 TASK = make_task("countdown", {"kind": "countdown"})
@@ -39,3 +39,8 @@ def test_weights_select_and_name_rewards():
 def test_rewards_are_picklable():
     reward = pickle.loads(pickle.dumps(CorrectnessReward(TASK)))
     assert reward(prompts=[None], completions=["<answer>2 * 3 * 1</answer>"], numbers=[[1, 2, 3]], target=[6]) == [1.0]
+
+
+def test_length_reward():
+    reward = LengthReward(max_length=10)
+    assert reward(prompts=[None, None], completions=["a", "b"], completion_ids=[[1] * 2, [1] * 12]) == [0.8, 0.0]

@@ -18,6 +18,7 @@ results = run_lm_eval(
     num_fewshot=snakemake.params.num_fewshot,
     apply_chat_template=snakemake.params.chat,
     include_path=snakemake.params.include_path,
+    device=snakemake.params.device,
 )
 # A group benchmark (mmlu) reports its subtasks too; the table keeps the group's own row.
 write_json({"task": benchmark, **results[benchmark]}, snakemake.output[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from ..config import BACKENDS
+from .config import BACKENDS
 
 __all__ = ["BACKENDS", "HFEngine", "VLLMEngine", "open_engine", "resolve_backend"]
 
@@ -22,8 +22,12 @@ def resolve_backend(name: str, vllm_installed: bool | None = None, gpu: bool | N
 
         gpu = torch.cuda.is_available()
     if name == "vllm" and not (vllm_installed and gpu):
-        missing = "vLLM is not installed (pip install 'forgetlab[gpu]')" if not vllm_installed else "no CUDA GPU is visible"
-        raise RuntimeError(f"generation backend 'vllm' cannot run here: {missing}; use 'hf' or 'auto'")
+        missing = (
+            "vLLM is not installed (pip install 'forgetlab[gpu]')"
+            if not vllm_installed
+            else "no CUDA GPU is in use (none visible, or device: cpu)"
+        )
+        raise ValueError(f"generation backend 'vllm' cannot run here: {missing}; use 'hf' or 'auto'")
     if name == "auto":
         return "vllm" if vllm_installed and gpu else "hf"
     return name
@@ -37,6 +41,8 @@ def _encode(tokenizer, texts: list[str], chat: bool):
 class HFEngine:
     """Batched HF ``generate``: prompts sorted by length so each batch pads little (left padding)."""
 
+    name = "hf"
+
     def __init__(self, model, tokenizer, batch_size: int = 16):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
 
@@ -46,7 +52,11 @@ class HFEngine:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         completions: list[str] = [""] * len(texts)
         # Plain sampling: no top-k/top-p truncation from the model's generation_config.
-        sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature > 0 else {"do_sample": False}
+        sampling = (
+            {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+            if temperature > 0
+            else {"do_sample": False}
+        )
         self.model.eval()
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
@@ -68,6 +78,8 @@ class HFEngine:
 
 class VLLMEngine:
     """vLLM on a GPU. Prompts go in as token ids encoded like the HF path, so both read the same tokens."""
+
+    name = "vllm"
 
     def __init__(self, model_dir: str | os.PathLike, tokenizer, seed: int = 0, gpu_memory_utilization: float = 0.8):
         from vllm import LLM
@@ -95,10 +107,13 @@ class VLLMEngine:
             torch.cuda.empty_cache()
 
 
-def open_engine(backend: str, model_dir: str | os.PathLike, tokenizer, batch_size: int = 16, seed: int = 0):
-    """The engine ``backend`` ('auto', 'hf', 'vllm') names, with the checkpoint in ``model_dir`` loaded."""
-    if resolve_backend(backend) == "vllm":
-        return VLLMEngine(model_dir, tokenizer, seed=seed)
-    from ..models import load_model
+def open_engine(
+    backend: str, model_dir: str | os.PathLike, tokenizer, batch_size: int = 16, seed: int = 0, device: str = "auto"
+):
+    """The engine ``backend`` ('auto', 'hf', 'vllm') names, with the checkpoint in ``model_dir`` loaded on
+    ``device`` (vLLM always runs on the GPU)."""
+    from ..models import load_model, resolve_device
 
-    return HFEngine(load_model(model_dir), tokenizer, batch_size)
+    if resolve_backend(backend, gpu=resolve_device(device) == "cuda") == "vllm":
+        return VLLMEngine(model_dir, tokenizer, seed=seed)
+    return HFEngine(load_model(model_dir, device), tokenizer, batch_size)

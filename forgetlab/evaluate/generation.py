@@ -7,13 +7,15 @@ from ..stats import bootstrap_ci
 from ..tasks import Task
 from .engines import HFEngine
 
-__all__ = ["generate", "evaluate_records", "prompt_text", "score_rows", "summarise"]
+__all__ = ["evaluate_records", "generate", "prompt_text", "score_rows", "summarise"]
 
 
 def prompt_text(tokenizer, text: str, chat: bool = True) -> str:
     """What the model reads: the user turn in its chat template (ready for the reply), or a plain prompt."""
     if chat:
-        return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+        )
     return plain_prompt(text)
 
 
@@ -106,5 +108,7 @@ def summarise(task_name: str, samples: list[dict], group_field: str | None = Non
         groups: dict[str, list[float]] = {}
         for sample in samples:
             groups.setdefault(str(sample.get(group_field, "")), []).append(sample["correct"])
-        metrics[f"by_{group_field}"] = {g: {"n": len(v), "accuracy": sum(v) / len(v)} for g, v in sorted(groups.items())}
+        metrics[f"by_{group_field}"] = {
+            g: {"n": len(v), "accuracy": sum(v) / len(v)} for g, v in sorted(groups.items())
+        }
     return metrics

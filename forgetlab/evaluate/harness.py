@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from ..models import load_model, load_tokenizer
+from ..models import load_model, load_tokenizer, resolve_device
 
-__all__ = ["run_lm_eval", "harness_metrics"]
+__all__ = ["harness_metrics", "run_lm_eval"]
 
 # Tasks whose scoring runs model-written code: lm-eval asks for explicit consent.
 UNSAFE_TASKS = {"humaneval", "humaneval_plus", "mbpp", "mbpp_plus"}
@@ -40,15 +40,15 @@ def run_lm_eval(
     include_path: str | None = None,
     batch_size: int = 8,
     seed: int = 0,
+    device: str = "auto",
 ) -> dict[str, dict]:
-    """{task: metrics} for ``tasks`` on the HF folder ``model_dir``."""
-    import torch
+    """{task: metrics} for ``tasks`` on the HF folder ``model_dir``, loaded on ``device`` (auto: CUDA when present)."""
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = load_model(model_dir, dtype="bfloat16" if device == "cuda" else "float32").to(device)
+    device = resolve_device(device)
+    model = load_model(model_dir, device)
     lm = HFLM(pretrained=model, tokenizer=load_tokenizer(model_dir), batch_size=batch_size, device=device)
     output = simple_evaluate(
         model=lm,

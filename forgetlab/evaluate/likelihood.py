@@ -16,7 +16,7 @@ from ..stats import bootstrap_ci
 from ..tasks import Task
 from .generation import prompt_text
 
-__all__ = ["SequenceKL", "sequence_kl", "completion_logprob", "policy_kl", "reference_loglik", "encode_prompt"]
+__all__ = ["SequenceKL", "completion_logprob", "encode_prompt", "policy_kl", "reference_loglik", "sequence_kl"]
 
 
 def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
@@ -35,7 +35,9 @@ def _final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> 
         mask = torch.zeros(len(batch), width, dtype=torch.long)
         for row, sequence in enumerate(batch):
             ids[row, : len(sequence)], mask[row, : len(sequence)] = sequence, 1
-        states = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+        states = model.base_model(
+            input_ids=ids.to(model.device), attention_mask=mask.to(model.device)
+        ).last_hidden_state
         hidden += [states[row, : len(sequence)] for row, sequence in enumerate(batch)]
     return hidden
 
@@ -58,15 +60,21 @@ class SequenceKL:
 @torch.inference_mode()
 def sequence_kl(p_model, q_model, ids: torch.Tensor, start: int, chunk: int = 64) -> SequenceKL:
     """KL(p || q) along one sequence ``ids`` whose completion begins at index ``start`` (sampled from p)."""
-    return _sequence_kl(p_model, q_model, _final_hidden(p_model, [ids])[0], _final_hidden(q_model, [ids])[0], ids, start, chunk)
+    return _sequence_kl(
+        p_model, q_model, _final_hidden(p_model, [ids])[0], _final_hidden(q_model, [ids])[0], ids, start, chunk
+    )
 
 
 def _sequence_kl(p_model, q_model, p_hidden, q_hidden, ids, start: int, chunk: int) -> SequenceKL:
-    positions = torch.arange(start - 1, len(ids) - 1)  # the distribution at t-1 predicts token t
+    ids = ids.to(p_hidden.device)
+    positions = torch.arange(start - 1, len(ids) - 1, device=ids.device)  # the distribution at t-1 predicts token t
     if len(positions) == 0:
         return SequenceKL(0.0, 0.0, 0)
     exact = log_ratio = 0.0
-    chunks = zip(_log_softmax_chunks(p_model, p_hidden, positions, chunk), _log_softmax_chunks(q_model, q_hidden, positions, chunk))
+    chunks = zip(
+        _log_softmax_chunks(p_model, p_hidden, positions, chunk),
+        _log_softmax_chunks(q_model, q_hidden, positions, chunk),
+    )
     for (part, log_p), (_, log_q) in chunks:
         exact += float((log_p.exp() * (log_p - log_q)).sum())
         targets = ids[part + 1].unsqueeze(1)
@@ -81,7 +89,8 @@ def completion_logprob(model, ids: torch.Tensor, start: int, chunk: int = 64) ->
 
 
 def _completion_logprob(model, hidden, ids: torch.Tensor, start: int, chunk: int) -> float:
-    positions = torch.arange(start - 1, len(ids) - 1)
+    ids = ids.to(hidden.device)
+    positions = torch.arange(start - 1, len(ids) - 1, device=ids.device)
     total = 0.0
     for part, log_p in _log_softmax_chunks(model, hidden, positions, chunk):
         total += float(log_p.gather(1, ids[part + 1].unsqueeze(1)).sum())
@@ -144,8 +153,8 @@ def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> 
     for row, prompt in enumerate(prompts):
         ids[row, width - len(prompt) :], mask[row, width - len(prompt) :] = torch.tensor(prompt), 1
     output = model.generate(
-        input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=True,
-        temperature=1.0, top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id,
+        input_ids=ids.to(model.device), attention_mask=mask.to(model.device), max_new_tokens=max_new_tokens,
+        do_sample=True, temperature=1.0, top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id,
     )  # fmt: skip
     stops = {tokenizer.eos_token_id}
     sequences = []

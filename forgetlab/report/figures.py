@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import matplotlib
 
 matplotlib.use("Agg")  # figures are files; never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-from .tables import default_format, final_checkpoints  # noqa: E402
+from . import FIGURES
+from .tables import default_format, final_checkpoints
 
-__all__ = ["plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training", "save_figure"]
+__all__ = ["FigureData", "draw_figure", "plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training",
+           "save_figure"]  # fmt: skip
+
+
+@dataclass
+class FigureData:
+    """What the figures are drawn from: the metrics table, the training logs (label -> step rows) and the
+    config's ``figures`` settings (new_task, prior_task)."""
+
+    table: pd.DataFrame
+    train_logs: dict[str, list[dict]] = field(default_factory=dict)
+    new_task: str | None = None
+    prior_task: str | None = None
+
+
+def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> None:
+    """Draw the figure ``name`` (one of FIGURES) into every path of ``outputs`` (one per format)."""
+    if name not in FIGURES:
+        raise ValueError(f"unknown figure {name!r}; known: {list(FIGURES)}")
+    globals()[FIGURES[name]](data, outputs)
 
 
 def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
@@ -29,9 +50,10 @@ def _accuracy(table: pd.DataFrame, task: str) -> pd.DataFrame:
     return rows.set_index(["model", "lineage"])[["value", "ci_low", "ci_high"]]
 
 
-def plot_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
+def plot_forgetting(data: FigureData, outputs: list) -> None:
     """Left: accuracy per lineage and task. Right: new-task vs prior-task accuracy, one point per checkpoint."""
-    table = final_checkpoints(table)
+    new_task, prior_task = data.new_task, data.prior_task
+    table = final_checkpoints(data.table)
     accuracy = table[table["metric"] == "accuracy"]
     fig, (bars, scatter) = plt.subplots(1, 2, figsize=(12, 4.5))
     if accuracy.empty:
@@ -64,7 +86,7 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
     """Grouped bars: one group per checkpoint, one bar per task, 95% bootstrap CI as error bars."""
     several_models = accuracy["model"].nunique() > 1
     accuracy = accuracy.assign(
-        checkpoint=[f"{m}: {l}" if several_models else l for m, l in zip(accuracy["model"], accuracy["lineage"])]
+        checkpoint=[f"{m}: {ln}" if several_models else ln for m, ln in zip(accuracy["model"], accuracy["lineage"])]
     )
     checkpoints = list(dict.fromkeys(accuracy["checkpoint"]))
     tasks = list(dict.fromkeys(accuracy["task"]))
@@ -79,18 +101,24 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
     ax.legend(title="task")
 
 
-def plot_kl_forgetting(table: pd.DataFrame, new_task: str | None, prior_task: str | None, outputs: list) -> None:
+def plot_kl_forgetting(data: FigureData, outputs: list) -> None:
     """RL's Razor view: forward KL to the base on the new task against the change on the prior task
     (accuracy and reference log-likelihood per token), one point per trained checkpoint."""
-    table = final_checkpoints(table)
-    panels = [("delta_accuracy", "prior-task accuracy change"), ("delta_ref_loglik_per_token", "prior-task ref. log-lik./token change")]
+    new_task, prior_task = data.new_task, data.prior_task
+    table = final_checkpoints(data.table)
+    panels = [
+        ("delta_accuracy", "prior-task accuracy change"),
+        ("delta_ref_loglik_per_token", "prior-task ref. log-lik./token change"),
+    ]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
     kl = table[(table["metric"] == "kl_mean") & (table["task"] == new_task)].set_index(["model", "lineage"])
     for ax, (metric, label) in zip(axes, panels):
         change = table[(table["metric"] == metric) & (table["task"] == prior_task)].set_index(["model", "lineage"])
         joined = kl.merge(change, left_index=True, right_index=True, suffixes=("_kl", "_change"))
         if joined.empty:
-            ax.text(0.5, 0.5, "needs KL on the new task and the prior task's metrics", ha="center", transform=ax.transAxes)
+            ax.text(
+                0.5, 0.5, "needs KL on the new task and the prior task's metrics", ha="center", transform=ax.transAxes
+            )
             continue
         for (model, lineage), row in joined.iterrows():
             ax.errorbar(
@@ -111,27 +139,35 @@ def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
     parts, frames, offset = lineage.split("/"), [], 0
     for depth in range(1, len(parts) + 1):
         prefix = rows[rows["lineage"] == "/".join(parts[:depth])]
-        frames.append(prefix.assign(total_step=prefix["step"].fillna(0) + offset))
+        frames.append(prefix.assign(total_step=pd.to_numeric(prefix["step"]).fillna(0) + offset))
         offset += prefix["step"].max() if not prefix.empty else 0
     return pd.concat(frames).sort_values("total_step")
 
 
-def plot_curves(table: pd.DataFrame, outputs: list, metric: str = "accuracy") -> None:
+def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> None:
     """Evolution over training: one panel per task (in-distribution, OOD, prior), one line per lineage from
     the base through every kept checkpoint of each stage, with the 95% bootstrap interval as a band."""
+    table = data.table
     rows = table[(table["metric"] == metric) & default_format(table)]
     tasks = list(dict.fromkeys(rows["task"])) or [metric]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
     lineages = sorted(set(rows["lineage"]))
-    leaves = [l for l in lineages if l != "base" and not any(o.startswith(l + "/") for o in lineages)] or lineages
+    leaves = [ln for ln in lineages if ln != "base" and not any(o.startswith(ln + "/") for o in lineages)] or lineages
     for ax, task in zip(axes[0], tasks):
         for model in dict.fromkeys(rows["model"]):
             for lineage in leaves:
                 curve = _along_lineage(rows[(rows["task"] == task) & (rows["model"] == model)], lineage)
                 label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
                 (line,) = ax.plot(curve["total_step"], curve["value"], marker="o", markersize=3, label=label)
-                ax.fill_between(curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15)
-        ax.set(title=task, xlabel="training steps from the base", ylabel=metric, ylim=(-0.02, 1.02) if metric == "accuracy" else None)
+                ax.fill_between(
+                    curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15
+                )
+        ax.set(
+            title=task,
+            xlabel="training steps from the base",
+            ylabel=metric,
+            ylim=(-0.02, 1.02) if metric == "accuracy" else None,
+        )
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.15))
@@ -141,8 +177,9 @@ def plot_curves(table: pd.DataFrame, outputs: list, metric: str = "accuracy") ->
 TRAINING_METRICS = ["loss", "reward", "rewards/correct/mean", "kl", "completions/mean_length"]
 
 
-def plot_training(logs: dict[str, list[dict]], outputs: list) -> None:
+def plot_training(data: FigureData, outputs: list) -> None:
     """One panel per logged metric, one line per stage (label -> step rows), one colour per stage throughout."""
+    logs = data.train_logs
     rows = [
         {"stage": label, "step": row["step"], "metric": metric, "value": row[metric]}
         for label, steps in logs.items()

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..config import seed_group
+from ..lineages import seed_group
 from ..stats import bootstrap_ci
 
-__all__ = ["TABLE_COLUMNS", "default_format", "final_checkpoints", "metrics_table", "with_deltas", "with_forgetting", "with_seed_summary"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "default_format",
+    "final_checkpoints",
+    "metrics_table",
+    "with_deltas",
+    "with_forgetting",
+    "with_seed_summary",
+]
 
 # The headline metric of a task, in order of preference: generation accuracy, then lm-eval's usual names.
 PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
@@ -67,7 +75,15 @@ def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -
             reference = base.loc[key]
             delta = row["value"] - reference["value"]
             half = 1.96 * ((_se(row) ** 2 + _se(reference) ** 2) ** 0.5)
-            rows.append({**row.to_dict(), "metric": f"delta_{metric}", "value": delta, "ci_low": delta - half, "ci_high": delta + half})
+            rows.append(
+                {
+                    **row.to_dict(),
+                    "metric": f"delta_{metric}",
+                    "value": delta,
+                    "ci_low": delta - half,
+                    "ci_high": delta + half,
+                }
+            )
     table = table.assign(format=table["format"].mask(table["format"] == ""))
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
@@ -93,7 +109,7 @@ def with_forgetting(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) ->
     ``new (mean)``). Intervals combine the per-task ones as independent normal errors."""
     deltas = table[table["metric"].str.startswith("delta_") & default_format(table)]
     rows = []
-    for (model, lineage, step), group in deltas.groupby(["model", "lineage", "step"], dropna=False, sort=False):
+    for (_, lineage, _), group in deltas.groupby(["model", "lineage", "step"], dropna=False, sort=False):
         trained = set(lineage_tasks.get(lineage, []))
         headline = [row for _, task_rows in group.groupby("task") if (row := _primary_delta(task_rows)) is not None]
         for metric, task, sign, chosen in (

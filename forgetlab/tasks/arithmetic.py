@@ -5,21 +5,27 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ..options import OptionError, option
 from ..parsing import extract_tag, has_answer_format, last_number
-from .base import Score, Task
+from .base import OPERATORS_HELP, GeneratedTask, Score
 
 
-@dataclass
-class ArithmeticTask(Task):
-    kind = "arithmetic"
-    operators: str = "+-*"
-    min_operand: int = 1
-    max_operand: int = 50
-    max_factor: int = 12  # the second operand of '*' stays small, as in times tables
+@dataclass(kw_only=True)
+class ArithmeticTask(GeneratedTask):
+    """One operation on small integers: a prior task a small instruct model partly knows."""
+
+    tag = "arithmetic"
+    operators: str = option("+-*", OPERATORS_HELP, pattern=r"^[-+*/]+$")
+    min_operand: int = option(1, "smallest operand")
+    max_operand: int = option(50, "largest operand")
+    max_factor: int = option(12, "largest second operand of '*' (times tables)", minimum=1)
 
     def __post_init__(self):
-        if not self.operators or not set(self.operators) <= set("+-*"):
-            raise ValueError(f"task {self.name!r}: operators must be drawn from '+-*', not {self.operators!r}")
+        super().__post_init__()
+        if "/" in self.operators:
+            raise OptionError("operators", f"{self.operators!r}: arithmetic draws from '+-*' only")
+        if self.min_operand > self.max_operand:
+            raise OptionError("min_operand", f"{self.min_operand} is larger than max_operand ({self.max_operand})")
 
     def _generate(self, rng: random.Random):
         while True:
@@ -32,6 +38,8 @@ class ArithmeticTask(Task):
             yield {"question": f"What is {a} {op} {b}?", "answer": str(value), "operands": [a, b], "operator": op}
 
     def reasoning(self, record: dict) -> str:
+        if "operands" not in record:  # a record from a user's file: question and answer only
+            return super().reasoning(record)
         a, b = record["operands"]
         return f"{a} {record['operator']} {b} = {record['answer']}"
 

@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..prompts import reference_completion, render_prompt
+from ..options import OptionError, Options, option
+from ..prompts import FORMATS, reference_completion, render_prompt
 
-__all__ = ["Task", "Score", "split_rng"]
+__all__ = ["SPLITS", "GeneratedTask", "Score", "Task", "check_split", "split_rng"]
+
+SPLITS = ("train", "test")
+# One option of several kinds: one meaning, one help text (the schema shows it once).
+OPERATORS_HELP = "operators the problems use: countdown any of + - * /, arithmetic + - * (its answers stay integers)"
+_TYPE_NAMES = {str: "text", int: "an integer", float: "a number", list: "a list", dict: "an object"}
 
 
 @dataclass(frozen=True)
@@ -19,36 +25,47 @@ class Score:
     formatted: float
 
 
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, not {split!r}")
+
+
 def split_rng(seed: int, split: str, name: str) -> random.Random:
     """A generator per (seed, split, task) so that splits are independent and reproducible."""
     return random.Random(zlib.crc32(f"{name}/{split}/{seed}".encode()))
 
 
-@dataclass
-class Task:
-    """Base class. Subclasses set ``kind`` and implement ``_generate``, ``reference`` and ``score``."""
+@dataclass(kw_only=True)
+class Task(Options):
+    """A task (``tasks.<label>``): records for each split, a reference completion, a score for a completion.
 
-    name: str
-    # How many test items are reserved (and kept out of train) whatever test n is asked for.
-    test_pool_size: int = 200
-    # The prompt format of the records' ``prompt`` field; stages and evaluations may choose another.
-    format: str = "answer"
-    kind: ClassVar[str] = "task"
+    Subclasses set ``tag`` (the config's ``kind``) and implement ``build``, ``example`` and ``score``.
+    """
+
+    discriminator: ClassVar[str] = "kind"
+    discriminator_help: ClassVar[str] = "what the task is (one module of forgetlab/tasks each)"
+    internal: ClassVar[tuple[str, ...]] = ("name",)
     # A record field that evaluation breaks accuracy down by (MMLU: subject).
     group_field: ClassVar[str | None] = None
+    # Fields a record must carry to be shown, answered and scored: name -> accepted JSON types.
+    required_fields: ClassVar[dict[str, tuple[type, ...]]] = {"question": (str,), "answer": (str, int, float)}
 
-    def build(self, split: str, n: int, seed: int = 0) -> list[dict]:
-        """``n`` distinct records of ``split``; train never repeats a test item (same seed)."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-        if split == "test" and n > self.test_pool_size:
-            raise ValueError(f"task {self.name!r}: test n={n} exceeds test_pool_size={self.test_pool_size}")
-        excluded: set[str] = set()
-        if split == "train":  # the whole test pool is kept out of train, whatever test n is used
-            test_pool = self._unique(self._generate(split_rng(seed, "test", self.name)), self.test_pool_size)
-            excluded = {self.key(record) for record in test_pool}
-        records = self._unique(self._generate(split_rng(seed, split, self.name)), n, excluded)
-        return self.finish(records, split)
+    name: str
+    format: str = option(
+        "answer", "prompt format of the records' prompt field (a stage or an evaluation may ask for another)",
+        enum=list(FORMATS),
+    )  # fmt: skip
+    n_train: int = option(256, "training records (results/data/<task>/train.jsonl)", minimum=1)
+    n_test: int = option(32, "evaluation records (results/data/<task>/test.jsonl)", minimum=1)
+    seed: int = option(0, "seed of the records drawn: generated items, or a dataset's subset")
+
+    def build(self, split: str, n: int | None = None, seed: int | None = None) -> list[dict]:
+        """The records of ``split``: ``n`` of them (default n_train / n_test), drawn with ``seed``."""
+        raise NotImplementedError
+
+    def size(self, split: str, n: int | None = None) -> int:
+        check_split(split)
+        return n if n is not None else getattr(self, f"n_{split}")
 
     def finish(self, records: list[dict], split: str) -> list[dict]:
         """Give records their id, task name and ``prompt`` in the task's format."""
@@ -58,34 +75,20 @@ class Task:
             record["prompt"] = render_prompt(self, record, self.format)
         return records
 
-    def _unique(self, stream, n: int, excluded: set[str] = frozenset()) -> list[dict]:
-        seen, records = set(excluded), []
-        for attempt, record in enumerate(stream):
-            if attempt > 50 * n + 1000:
-                raise ValueError(f"task {self.name!r} cannot produce {n} distinct problems; widen its ranges")
-            key = self.key(record)
-            if key not in seen:
-                seen.add(key)
-                records.append(record)
-            if len(records) == n:
-                break
-        return records
-
-    # Fields a record must carry for ``score`` (checked when records come from a user's file).
-    required_fields: ClassVar[tuple[str, ...]] = ("answer",)
-
-    def check_record(self, record: dict, where: str, extra: tuple[str, ...] = ()) -> None:
-        """Raise ValueError naming the first missing field and ``where`` (file:line) the record came from."""
-        for name in (*extra, *self.required_fields):
+    def check_record(self, record, where: str) -> None:
+        """Raise ValueError naming ``where`` (file:line) and the first field the record lacks or has wrong."""
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: a record must be a JSON object, not {type(record).__name__}")
+        needed = list(self.required_fields)
+        for name, types in self.required_fields.items():
             if name not in record:
-                raise ValueError(f"{where}: record has no {name!r} field (task {self.name!r} needs {list(self.required_fields)})")
-
-    def key(self, record: dict) -> str:
-        return record["question"]
-
-    def _generate(self, rng: random.Random) -> Iterator[dict]:
-        """An endless stream of candidate records (with ``question`` and ``answer``)."""
-        raise NotImplementedError
+                raise ValueError(
+                    f"{where}: record has no {name!r} field (task {self.name!r} ({self.tag}) needs {needed})"
+                )
+            value = record[name]
+            if not isinstance(value, types) or isinstance(value, bool):
+                wanted = " or ".join(_TYPE_NAMES[t] for t in types)
+                raise ValueError(f"{where}: field {name!r} must be {wanted}, not {value!r} (task {self.name!r})")
 
     # -- how a record is shown and answered (used by prompt formats) --
     def question(self, record: dict) -> str:
@@ -109,9 +112,55 @@ class Task:
         """The completion SFT trains on, in ``style`` (default: the task's format)."""
         return reference_completion(self, record, style or self.format)
 
-    def for_format(self, style: str) -> "Task":
+    def for_format(self, style: str) -> Task:
         """The task as scored under ``style`` (tasks that insist on tags relax that for 'natural')."""
         return self
 
     def score(self, record: dict, completion: str) -> Score:
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class GeneratedTask(Task):
+    """A task whose items are generated in code: deterministic by seed, train never repeats a test item."""
+
+    test_pool_size: int = option(
+        200, "test items reserved (and kept out of train) whatever n_test is, so a larger n_test never overlaps "
+        "train", minimum=1,
+    )  # fmt: skip
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.n_test > self.test_pool_size:
+            raise OptionError("n_test", f"{self.n_test} exceeds test_pool_size ({self.test_pool_size})")
+
+    def build(self, split: str, n: int | None = None, seed: int | None = None) -> list[dict]:
+        n, seed = self.size(split, n), self.seed if seed is None else seed
+        if split == "test" and n > self.test_pool_size:
+            raise ValueError(f"task {self.name!r}: test n={n} exceeds test_pool_size={self.test_pool_size}")
+        excluded: set[str] = set()
+        if split == "train":  # the whole test pool is kept out of train, whatever test n is used
+            test_pool = self._unique(self._generate(split_rng(seed, "test", self.name)), self.test_pool_size)
+            excluded = {self.key(record) for record in test_pool}
+        records = self._unique(self._generate(split_rng(seed, split, self.name)), n, excluded)
+        return self.finish(records, split)
+
+    def _unique(self, stream, n: int, excluded: set[str] = frozenset()) -> list[dict]:
+        seen, records = set(excluded), []
+        for attempt, record in enumerate(stream):
+            if attempt > 50 * n + 1000:
+                raise ValueError(f"task {self.name!r} cannot produce {n} distinct problems; widen its ranges")
+            key = self.key(record)
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+            if len(records) == n:
+                break
+        return records
+
+    def key(self, record: dict) -> str:
+        return record["question"]
+
+    def _generate(self, rng: random.Random) -> Iterator[dict]:
+        """An endless stream of candidate records (with ``question`` and ``answer``)."""
         raise NotImplementedError

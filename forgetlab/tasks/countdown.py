@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 
 from ..arith import ExpressionError, Limits, evaluate, parse
+from ..options import OptionError, option
+from .base import OPERATORS_HELP
 from .puzzle import ExpressionPuzzle
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -27,21 +29,24 @@ def _render(node) -> tuple[str, int]:
     return f"{left_text} {op} {right_text}", prec
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CountdownTask(ExpressionPuzzle):
-    kind = "countdown"
-    numbers: int = 3
-    min_number: int = 1
-    max_number: int = 10
-    operators: str = "+-*"
-    min_target: int = 1
-    max_target: int = 100
+    """Combine the given numbers, each exactly once, with the operators to hit the target."""
+
+    tag = "countdown"
+    numbers: int = option(3, "how many numbers each problem gives", minimum=2)
+    min_number: int = option(1, "smallest number drawn")
+    max_number: int = option(10, "largest number drawn")
+    operators: str = option("+-*", OPERATORS_HELP, pattern=r"^[-+*/]+$")
+    min_target: int = option(1, "smallest target kept")
+    max_target: int = option(100, "largest target kept")
 
     def __post_init__(self):
-        if self.numbers < 2:
-            raise ValueError(f"task {self.name!r}: numbers must be at least 2, not {self.numbers}")
-        if not set(self.operators) <= set("+-*/") or not self.operators:
-            raise ValueError(f"task {self.name!r}: operators must be drawn from '+-*/', not {self.operators!r}")
+        super().__post_init__()
+        if self.min_number > self.max_number:
+            raise OptionError("min_number", f"{self.min_number} is larger than max_number ({self.max_number})")
+        if self.min_target > self.max_target:
+            raise OptionError("min_target", f"{self.min_target} is larger than max_target ({self.max_target})")
         self.limits = Limits(allow_division="/" in self.operators, allow_unary_minus=False)
 
     def key(self, record: dict) -> str:
@@ -51,7 +56,11 @@ class CountdownTask(ExpressionPuzzle):
         if len(values) == 1:
             return values[0]
         split = rng.randint(1, len(values) - 1)
-        return (rng.choice(self.operators), self._random_tree(rng, values[:split]), self._random_tree(rng, values[split:]))
+        return (
+            rng.choice(self.operators),
+            self._random_tree(rng, values[:split]),
+            self._random_tree(rng, values[split:]),
+        )
 
     def _generate(self, rng: random.Random):
         while True:
@@ -64,7 +73,12 @@ class CountdownTask(ExpressionPuzzle):
             if target.denominator != 1 or not self.min_target <= target <= self.max_target:
                 continue
             shown = sorted(values) if rng.random() < 0.5 else rng.sample(values, len(values))
-            yield {"question": self.describe(shown, int(target)), "answer": solution, "numbers": shown, "target": int(target)}
+            yield {
+                "question": self.describe(shown, int(target)),
+                "answer": solution,
+                "numbers": shown,
+                "target": int(target),
+            }
 
     def describe(self, numbers: list[int], target: int) -> str:
         ops = " ".join(self.operators)
@@ -79,4 +93,3 @@ class CountdownTask(ExpressionPuzzle):
 
     def example(self) -> dict:
         return {"numbers": [2, 3, 4], "target": 14, "answer": "2 + 3 * 4"}
-

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from ..options import option
 from .base import Task
 
-__all__ = ["FileTask", "read_rows"]
+__all__ = ["HUB_CONFIG_HELP", "HUB_ID_HELP", "FileTask", "read_rows"]
+
+# The hub options of every dataset kind (each with its own default)
+HUB_ID_HELP = "hub dataset id, read with datasets.load_dataset"
+HUB_CONFIG_HELP = "hub dataset config (subset; MMLU: a subject, or all)"
 
 
 def read_rows(path: str | os.PathLike, columns: list[str] | None = None) -> list[dict]:
@@ -38,32 +43,36 @@ def read_rows(path: str | os.PathLike, columns: list[str] | None = None) -> list
     return read_jsonl(path)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileTask(Task):
     """Base for dataset-backed tasks. ``source``: a local file, or a folder holding ``{split}.jsonl``;
     without it the items come from the hub (``hub_id``, ``hub_config``, the split mapped by ``hub_splits``)."""
 
-    source: str | None = None
-    hub_id: str = ""
-    hub_config: str | None = None
+    source: str | None = option(
+        None, "local file, or folder with <split>.jsonl (or <split>/, *_<split>.*); null: the hub"
+    )
+    hub_id: str = option("", HUB_ID_HELP)
+    hub_config: str | None = option(None, HUB_CONFIG_HELP)
     columns: ClassVar[tuple[str, ...]] = ()
     hub_splits: ClassVar[dict[str, str]] = {"train": "train", "test": "test"}
     # Other names a local folder may use for a split (MMLU's original release has dev/ and test/).
     local_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def build(self, split: str, n: int | None = None, seed: int = 0) -> list[dict]:
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    def build(self, split: str, n: int | None = None, seed: int | None = None) -> list[dict]:
+        """``n`` records of ``split`` (default n_train / n_test; all when the file holds fewer), a seeded subset."""
+        n, seed = self.size(split, n), self.seed if seed is None else seed
         records = []
         for where, rows in self.load(split):
             if not rows:
                 raise ValueError(f"{where}: no rows")
             for column in self.columns:
                 if column not in rows[0]:
-                    raise ValueError(f"{where}: column {column!r} is missing (task {self.name!r} needs {list(self.columns)})")
+                    raise ValueError(
+                        f"{where}: column {column!r} is missing (task {self.name!r} needs {list(self.columns)})"
+                    )
             records += [self.convert(row, f"{where}:{index + 1}") for index, row in enumerate(rows)]
         records = [record for record in records if self.keep(record)]
-        if n is not None and n < len(records):
+        if n < len(records):
             picked = sorted(random.Random(seed).sample(range(len(records)), n))
             records = [records[i] for i in picked]
         return self.finish(records, split)

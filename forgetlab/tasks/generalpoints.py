@@ -10,8 +10,10 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
+from typing import ClassVar
 
 from ..arith import Limits
+from ..options import option
 from .puzzle import ExpressionPuzzle
 
 RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
@@ -26,7 +28,12 @@ def solve(values: list[int], target: int) -> str | None:
         for i, j in combinations(range(len(items)), 2):
             (a, ta), (b, tb) = items[i], items[j]
             rest = [items[k] for k in range(len(items)) if k not in (i, j)]
-            options = [(a + b, f"({ta} + {tb})"), (a * b, f"({ta} * {tb})"), (a - b, f"({ta} - {tb})"), (b - a, f"({tb} - {ta})")]
+            options = [
+                (a + b, f"({ta} + {tb})"),
+                (a * b, f"({ta} * {tb})"),
+                (a - b, f"({ta} - {tb})"),
+                (b - a, f"({tb} - {ta})"),
+            ]
             if b:
                 options.append((a / b, f"({ta} / {tb})"))
             if a:
@@ -41,14 +48,18 @@ def solve(values: list[int], target: int) -> str | None:
     return found[1:-1] if found and found.startswith("(") else found
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GeneralPointsTask(ExpressionPuzzle):
-    kind = "generalpoints"
-    ood: bool = False
-    target: int = 24
-    cards: int = 4
+    """Four playing cards: reach the target with + - * / using each card's value once."""
+
+    tag = "generalpoints"
+    required_fields: ClassVar[dict] = {"cards": (list,), **ExpressionPuzzle.required_fields}
+    ood: bool = option(False, "J, Q, K count 11, 12, 13 (instead of 10) and every hand holds a face card")
+    target: int = option(24, "the value to reach")
+    cards: int = option(4, "cards per hand", minimum=2)
 
     def __post_init__(self):
+        super().__post_init__()
         self.limits = Limits(allow_division=True, allow_unary_minus=False)
 
     def card_value(self, rank: str) -> int:
@@ -70,7 +81,13 @@ class GeneralPointsTask(ExpressionPuzzle):
             solution = solve(values, self.target)
             if solution is None:
                 continue
-            yield {"question": self.describe(hand), "answer": solution, "cards": hand, "numbers": values, "target": self.target}
+            yield {
+                "question": self.describe(hand),
+                "answer": solution,
+                "cards": hand,
+                "numbers": values,
+                "target": self.target,
+            }
 
     def describe(self, hand: list[str]) -> str:
         faces = "J, Q and K count as 11, 12 and 13" if self.ood else "J, Q and K count as 10"

@@ -7,18 +7,21 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..options import option
 from ..parsing import final_number, has_answer_format, parse_number
 from .base import Score
-from .files import FileTask
+from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask
 
 _CALCULATOR = re.compile(r"<<[^>]*>>")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GSM8KTask(FileTask):
-    kind = "gsm8k"
-    hub_id: str = "openai/gsm8k"
-    hub_config: str | None = "main"
+    """Grade-school math word problems; the final number is scored."""
+
+    tag = "gsm8k"
+    hub_id: str = option("openai/gsm8k", HUB_ID_HELP)
+    hub_config: str | None = option("main", HUB_CONFIG_HELP)
     columns = ("question", "answer")
 
     def convert(self, row: dict, where: str) -> dict:
@@ -26,7 +29,11 @@ class GSM8KTask(FileTask):
         value = parse_number(final)
         if value is None:
             raise ValueError(f"{where}: answer has no final value after '####'")
-        return {"question": row["question"], "answer": _number_text(value), "solution": _CALCULATOR.sub("", worked).strip()}
+        return {
+            "question": row["question"],
+            "answer": _number_text(value),
+            "solution": _CALCULATOR.sub("", worked).strip(),
+        }
 
     def reasoning(self, record: dict) -> str:
         return record.get("solution") or super().reasoning(record)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arith import safe_evaluate
+from ..options import OptionError, option
 from ..parsing import choice_letter, extract_tag, final_number, has_answer_format, parse_number
 from .base import Score
 from .files import FileTask
@@ -15,18 +16,19 @@ from .files import FileTask
 SCORERS = ("exact", "number", "choice", "expression")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class JsonlTask(FileTask):
-    kind = "jsonl"
-    scorer: str = "exact"
+    """Your own items: a file of prompt (or question) and answer."""
+
+    tag = "jsonl"
+    scorer: str = option("exact", "how an answer is checked: exact text, final number, option letter, or the "
+                         "value of an arithmetic expression", enum=list(SCORERS))  # fmt: skip
     columns = ("answer",)
 
     def __post_init__(self):
-        if self.scorer not in SCORERS:
-            raise ValueError(f"task {self.name!r}: scorer must be one of {list(SCORERS)}, not {self.scorer!r}")
-
-    def load_hub(self, split: str) -> list[dict]:
-        raise ValueError(f"task {self.name!r} (jsonl) needs a 'source' file or folder")
+        super().__post_init__()
+        if not self.source:
+            raise OptionError("source", "a jsonl task needs a 'source' file or folder")
 
     def convert(self, row: dict, where: str) -> dict:
         question = row.get("question", row.get("prompt"))

@@ -6,24 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from ..options import option
 from ..parsing import choice_letter, has_answer_format
 from .base import Score
-from .files import FileTask, read_rows
+from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask, read_rows
 
 LETTERS = "ABCD"
 CSV_COLUMNS = ["question", "A", "B", "C", "D", "answer"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MMLUTask(FileTask):
-    kind = "mmlu"
-    hub_id: str = "cais/mmlu"
-    hub_config: str | None = "all"
-    subjects: list | None = None  # keep only these subjects
+    """Multiple choice over 57 subjects, graded on the letter the model writes."""
+
+    tag = "mmlu"
+    required_fields: ClassVar[dict] = {"question": (str,), "choices": (list,), "answer": (str,)}
+    hub_id: str = option("cais/mmlu", HUB_ID_HELP)
+    hub_config: str | None = option("all", HUB_CONFIG_HELP)
+    subjects: list[str] | None = option(None, "keep only these subjects (null: all)")
     columns = ("question", "answer")
-    hub_splits = {"train": "auxiliary_train", "test": "test"}
-    local_aliases = {"train": ("dev", "auxiliary_train", "val")}
+    hub_splits: ClassVar[dict] = {"train": "auxiliary_train", "test": "test"}
+    local_aliases: ClassVar[dict] = {"train": ("dev", "auxiliary_train", "val")}
     group_field = "subject"
 
     def read(self, path: Path) -> list[dict]:
@@ -31,7 +36,10 @@ class MMLUTask(FileTask):
             return read_rows(path)
         subject = path.stem.rsplit("_", 1)[0]
         rows = read_rows(path, CSV_COLUMNS)
-        return [{"question": r["question"], "choices": [r[x] for x in LETTERS], "answer": r["answer"], "subject": subject} for r in rows]
+        return [
+            {"question": r["question"], "choices": [r[x] for x in LETTERS], "answer": r["answer"], "subject": subject}
+            for r in rows
+        ]
 
     def keep(self, record: dict) -> bool:
         return not self.subjects or record["subject"] in self.subjects
@@ -45,7 +53,12 @@ class MMLUTask(FileTask):
         letter = LETTERS[int(text)] if text.isdigit() and int(text) < len(LETTERS) else text
         if letter not in LETTERS:
             raise ValueError(f"{where}: answer {answer!r} is neither an index 0-3 nor a letter A-D")
-        return {"question": row["question"], "choices": list(map(str, choices)), "answer": letter, "subject": row.get("subject", "")}
+        return {
+            "question": row["question"],
+            "choices": list(map(str, choices)),
+            "answer": letter,
+            "subject": row.get("subject", ""),
+        }
 
     def question(self, record: dict) -> str:
         options = "\n".join(f"{letter}. {text}" for letter, text in zip(LETTERS, record["choices"]))
@@ -58,7 +71,12 @@ class MMLUTask(FileTask):
         return f"The answer is ({record['answer']})."
 
     def example(self) -> dict:
-        return {"question": "What is the chemical symbol for water?", "choices": ["O2", "H2O", "CO2", "NaCl"], "answer": "B", "subject": "chemistry"}
+        return {
+            "question": "What is the chemical symbol for water?",
+            "choices": ["O2", "H2O", "CO2", "NaCl"],
+            "answer": "B",
+            "subject": "chemistry",
+        }
 
     def score(self, record: dict, completion: str) -> Score:
         correct = choice_letter(completion, LETTERS) == record["answer"]

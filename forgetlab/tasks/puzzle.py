@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from ..arith import ExpressionError, Limits, evaluate, literals, parse
+from ..options import option
 from ..parsing import extract_tag, has_answer_format, last_expression
-from .base import Score, Task
+from .base import GeneratedTask, Score
 
 
-@dataclass
-class ExpressionPuzzle(Task):
-    # False also reads an untagged completion's last expression (the 'natural' reading); tags still
-    # decide the format score.
-    require_tags: bool = True
-
-    required_fields = ("numbers", "target")
+@dataclass(kw_only=True)
+class ExpressionPuzzle(GeneratedTask):
+    required_fields: ClassVar[dict] = {"numbers": (list,), "target": (int,), "answer": (str,)}
     limits = Limits()
+
+    require_tags: bool = option(
+        True, "false: an untagged completion is read from its last expression (tags still decide the format score)"
+    )
 
     def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
         """True when ``expression`` uses exactly ``numbers`` and evaluates to ``target``."""
@@ -44,5 +46,5 @@ class ExpressionPuzzle(Task):
     def natural_answer(self, record: dict) -> str:
         return self.reasoning(record)
 
-    def for_format(self, style: str) -> "ExpressionPuzzle":
+    def for_format(self, style: str) -> ExpressionPuzzle:
         return replace(self, require_tags=False) if style == "natural" else self

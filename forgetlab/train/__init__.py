@@ -1,7 +1,17 @@
-"""Thin builders around TRL's trainers. ``train_stage`` dispatches on the stage's ``method``."""
+"""Training stages on TRL's trainers: the stage config (config.py), one module per method, the dispatch
+(stage.py) and the launcher (launch.py). The names below load on first use: reading a stage config imports no
+trainer."""
 
-from __future__ import annotations
+import importlib
 
-from .common import StageConfig, train_stage
+_EXPORTS = {
+    "GRPOStageConfig": "config", "METHODS": "config", "SFTStageConfig": "config", "StageConfig": "config",
+    "run_stage": "launch", "train_stage": "stage",
+}  # fmt: skip
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["StageConfig", "train_stage"]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,84 +1,23 @@
-"""What every training method shares: the stage config, device defaults, the JSONL step log, saving."""
+"""What every training method shares: prompts in training order, trainer defaults, the JSONL step log, saving."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from transformers import TrainerCallback
 
-from ..config import checkpoint_steps
-from ..io import atomic_dir, atomic_path
-from ..models import load_model, load_tokenizer
+from ..models import model_dtype
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
+from .config import StageConfig
 
-__all__ = ["StageConfig", "JsonlLogCallback", "CheckpointCallback", "save_weights", "split_batch", "trainer_defaults", "train_stage", "training_prompts", "as_prompt", "as_completion"]
-
-METHODS = ("sft", "grpo")
-
-
-@dataclass
-class StageConfig:
-    """One training stage, as written under ``stages:`` in the config."""
-
-    method: str
-    task: str
-    lr: float = 1e-5
-    steps: int = 20
-    batch_size: int = 4  # prompts per optimizer step (GRPO samples num_generations completions for each)
-    seed: int = 0
-    warmup_ratio: float = 0.0
-    lr_scheduler: str = "constant"
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    save_every: int = 0  # keep the weights every K steps (for curves over training); 0 keeps none
-    # prompts: the format (default: the task's), chat template or plain completion, one-shot curriculum
-    format: str | None = None
-    chat: bool = True
-    mix_oneshot: float = 0.0
-    # SFT
-    max_length: int = 256
-    # GRPO
-    beta: float = 0.0
-    epsilon: float = 0.2
-    num_generations: int = 4
-    max_completion_length: int = 32
-    temperature: float = 1.0
-    loss_type: str = "dapo"
-    scale_rewards: str = "group"
-    rewards: dict = field(default_factory=lambda: {"correct": 1.0, "format": 0.1})
-
-    def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"stage method must be one of {METHODS}, not {self.method!r}")
-        if self.steps < 1 or self.batch_size < 1:
-            raise ValueError("stage steps and batch_size must be at least 1")
-        if self.method == "grpo" and self.num_generations < 2:
-            raise ValueError("GRPO needs num_generations >= 2 (advantages are relative to the group)")
-        self.lr = float(self.lr)  # YAML reads 1e-5 as a string
-        if self.save_every < 0:
-            raise ValueError(f"save_every must be 0 (off) or a number of steps, not {self.save_every}")
-        if not 0.0 <= self.mix_oneshot <= 1.0:
-            raise ValueError(f"mix_oneshot must lie in [0, 1], not {self.mix_oneshot}")
-
-    @property
-    def checkpoint_steps(self) -> list[int]:
-        """Steps whose weights are kept besides the final model (the final step is the model itself)."""
-        return checkpoint_steps({"steps": self.steps, "save_every": self.save_every})
-
-    @classmethod
-    def from_dict(cls, spec: dict) -> "StageConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(spec) - known)
-        if unknown:
-            raise ValueError(f"unknown stage option(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**spec)
+__all__ = [
+    "CheckpointCallback", "JsonlLogCallback", "as_completion", "as_prompt", "save_weights", "split_batch",
+    "trainer_defaults", "training_prompts",
+]  # fmt: skip
 
 
 def training_prompts(stage: StageConfig, task: Task, records: list[dict]) -> list[tuple[dict, str, str]]:
@@ -157,74 +96,28 @@ def split_batch(total: int, what: str) -> int:
     return total // world_size()
 
 
-def trainer_defaults(stage: StageConfig, output_dir: str) -> dict:
-    """TrainingArguments shared by SFT and GRPO, with the CPU pitfalls handled.
+def trainer_defaults(stage: StageConfig, output_dir: str, device: str = "cpu") -> dict:
+    """TrainingArguments shared by every method, on ``device`` ('cpu' or 'cuda', see models.resolve_device).
 
-    On CPU, bf16 (default None -> on) is 2.5x slower and gradient checkpointing only costs time.
+    On a GPU that supports it the step runs in bf16 autocast over fp32 master weights; on the CPU in fp32 (bf16
+    has no hardware support there, ~500x slower), without gradient checkpointing (it only costs time there).
     """
-    import torch
-
-    cuda = torch.cuda.is_available()
     return dict(
         output_dir=output_dir,
         max_steps=stage.steps,
         learning_rate=stage.lr,
         lr_scheduler_type=stage.lr_scheduler,
-        warmup_steps=int(round(stage.warmup_ratio * stage.steps)),
+        warmup_steps=round(stage.warmup_ratio * stage.steps),
         weight_decay=stage.weight_decay,
         max_grad_norm=stage.max_grad_norm,
         seed=stage.seed,
         logging_steps=1,
         save_strategy="no",
         report_to="none",
-        use_cpu=not cuda,
-        bf16=bool(cuda and torch.cuda.is_bf16_supported()),
-        gradient_checkpointing=False,
+        use_cpu=device == "cpu",
+        bf16=model_dtype(device) == "bfloat16",
+        gradient_checkpointing=None,  # TRL's default (True) under its deprecated name, replaced by:
+        activation_checkpointing=False,
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-
-
-def train_stage(
-    stage: StageConfig,
-    task: Task,
-    records: list[dict],
-    model_dir: str | os.PathLike,
-    out_dir: str | os.PathLike,
-    log_path: str | os.PathLike,
-    checkpoint_dir: str | os.PathLike | None = None,
-) -> Path:
-    """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says; write the model and the step log,
-    and the intermediate checkpoints (``checkpoint_dir/<step>``, see ``stage.save_every``) when asked.
-
-    Every output appears under its final name only when training finished.
-    """
-    from .grpo import build_grpo_trainer
-    from .sft import build_sft_trainer
-
-    if not records:
-        raise ValueError(f"no training records for task {task.name!r}")
-    build = {"sft": build_sft_trainer, "grpo": build_grpo_trainer}[stage.method]
-    tokenizer = load_tokenizer(model_dir, padding_side="left")
-    model = load_model(model_dir)
-    # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
-    main = int(os.environ.get("RANK", "0")) == 0
-    with contextlib.ExitStack() as stack:
-        scratch = None if main else Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        tmp_model = stack.enter_context(atomic_dir(out_dir)) if main else scratch / "model"
-        log = stack.enter_context(open(stack.enter_context(atomic_path(log_path)) if main else scratch / "log", "w"))
-        trainer = build(stage, task, records, model, tokenizer, str(tmp_model / "_trainer"))
-        trainer.add_callback(JsonlLogCallback(log))
-        if checkpoint_dir is not None:
-            tmp_steps = stack.enter_context(atomic_dir(checkpoint_dir)) if main else scratch / "steps"
-            trainer.add_callback(CheckpointCallback(trainer, tmp_steps, stage.checkpoint_steps))
-        trainer.train()
-        save_weights(trainer, tmp_model)
-        _remove_tree(tmp_model / "_trainer")
-    return Path(out_dir)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

@@ -6,18 +6,24 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from ..rewards import task_rewards
-from .common import StageConfig, as_prompt, split_batch, trainer_defaults, training_prompts
+from .common import as_prompt, split_batch, trainer_defaults, training_prompts
+from .config import GRPOStageConfig
 
 
-def build_grpo_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> GRPOTrainer:
+def build_trainer(
+    stage: GRPOStageConfig, task, records, model, tokenizer, output_dir: str, device: str
+) -> GRPOTrainer:
     # Task fields (numbers, target, answer, ...) stay as columns: TRL passes them to the reward functions.
     dataset = Dataset.from_list(
-        [{**record, "prompt": as_prompt(prompt, stage.chat)} for record, prompt, _ in training_prompts(stage, task, records)]
+        [
+            {**record, "prompt": as_prompt(prompt, stage.chat)}
+            for record, prompt, _ in training_prompts(stage, task, records)
+        ]
     )
     style = stage.format or task.format
     reward_funcs, reward_weights = task_rewards(task.for_format(style), stage.rewards, stage.max_completion_length)
     args = GRPOConfig(
-        **trainer_defaults(stage, output_dir),
+        **trainer_defaults(stage, output_dir, device),
         # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
         # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
         per_device_train_batch_size=stage.num_generations,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .common import StageConfig, as_completion, as_prompt, split_batch, trainer_defaults, training_prompts
+from .common import as_completion, as_prompt, split_batch, trainer_defaults, training_prompts
+from .config import SFTStageConfig
 
 
-def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, output_dir: str) -> SFTTrainer:
+def build_trainer(stage: SFTStageConfig, task, records, model, tokenizer, output_dir: str, device: str) -> SFTTrainer:
     dataset = Dataset.from_list(
         [
             {
@@ -19,7 +20,7 @@ def build_sft_trainer(stage: StageConfig, task, records, model, tokenizer, outpu
         ]
     )
     args = SFTConfig(
-        **trainer_defaults(stage, output_dir),
+        **trainer_defaults(stage, output_dir, device),
         per_device_train_batch_size=split_batch(stage.batch_size, "batch_size"),
         max_length=stage.max_length,
         completion_only_loss=True,

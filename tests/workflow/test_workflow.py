@@ -1,4 +1,5 @@
-"""The real Snakefile on the tiny test config: targets, no-op rerun, selective rerun, config errors."""
+"""The real Snakefile on the tiny test config and its scenarios (tests/config/*.yaml): targets, no-op rerun,
+selective rerun, further formats, figures-only mode, configs that stop before any job."""
 
 import json
 import shutil
@@ -6,35 +7,40 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from .conftest import ROOT, TEST_CONFIG
-from .test_harness import local_tasks
+from forgetlab.report import FIGURE_FORMATS, FIGURES
+
+from ..conftest import ROOT, TEST_CONFIG
 
 pytestmark = pytest.mark.workflow
 
+SCENARIOS = ROOT / "tests" / "config"
 MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"]
 LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
 # every checkpoint: the lineages' models plus the step-1 checkpoint the SFT stage keeps (save_every: 1)
 CHECKPOINTS = LINEAGES + ["base/sft-countdown/steps/1"]
 
 
-def snakemake(workdir, *args, config):
+def snakemake(workdir, *args, scenarios=()):
+    """Snakemake on tiny.yaml plus the named scenario files, in ``workdir``."""
+    configs = [str(TEST_CONFIG), *(str(SCENARIOS / f"{name}.yaml") for name in scenarios)]
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(config), "--cores", "2", *args,
+        "--cores", "2", *args, "--configfile", *configs,
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-def _expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True):
-    """Every target of `all` for the tiny config; the module's config adds an lm-eval benchmark."""
+def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True):
+    """Every target of `all` for the tiny config; the harness scenario adds an lm-eval benchmark."""
     paths = ["results/tables/metrics.csv"]
-    paths += [f"results/figures/{name}.{ext}" for name in ("forgetting", "training", "curves") for ext in ("png", "pdf")]
+    paths += [f"results/figures/{name}.{ext}" for name in FIGURES for ext in FIGURE_FORMATS]
     for checkpoint in checkpoints:
         root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
-        paths += [f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")]
+        paths += [
+            f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")
+        ]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
         paths += [f"{root}/kl/countdown.json"] if checkpoint != "base" else []
     paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c != "base" and "/steps/" not in c]
@@ -46,27 +52,17 @@ def _mtimes(workdir):
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory):
-    """The tiny test config plus one offline lm-eval benchmark (its task YAML needs absolute paths)."""
-    folder = tmp_path_factory.mktemp("config")
-    settings = yaml.safe_load(TEST_CONFIG.read_text())
-    include = local_tasks(folder)
-    settings["evaluate"]["harness"] = {"tasks": ["tiny_mc"], "limit": 3, "include_path": str(include)}
-    path = folder / "tiny.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return path
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory, config):
+def workdir(tmp_path_factory):
+    """`all` on tiny.yaml with the lm-eval scenario; the benchmark's task YAML and data sit in the workdir."""
     workdir = tmp_path_factory.mktemp("workflow")
-    result = snakemake(workdir, "all", config=config)
+    shutil.copytree(ROOT / "tests" / "harness", workdir / "tests" / "harness")
+    result = snakemake(workdir, "all", scenarios=["harness"])
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
 
 def test_every_target_of_all_exists(workdir):
-    missing = [str(path) for path in _expected_targets(workdir) if not path.exists()]
+    missing = [str(path) for path in expected_targets(workdir) if not path.exists()]
     assert not missing
     import pandas as pd
 
@@ -81,31 +77,29 @@ def test_every_target_of_all_exists(workdir):
     assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS)
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
+    metrics = json.loads((workdir / "results/tiny/base/eval/countdown.json").read_text())
+    assert metrics["device"] in ("cpu", "cuda") and metrics["backend"] == "hf"
 
 
-def test_second_run_has_nothing_to_do(workdir, config):
+def test_second_run_has_nothing_to_do(workdir):
     before = _mtimes(workdir)
-    result = snakemake(workdir, "all", config=config)
+    result = snakemake(workdir, "all", scenarios=["harness"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
     assert _mtimes(workdir) == before
 
 
-def test_figures_target_replots_from_existing_metrics(workdir, config):
+def test_figures_target_replots_from_existing_metrics(workdir):
     shutil.rmtree(workdir / "results/figures")
-    result = snakemake(workdir, "figures", config=config)
+    result = snakemake(workdir, "figures", scenarios=["harness"])
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (workdir / "results/figures/forgetting.png").exists()
+    assert all((workdir / f"results/figures/{name}.png").exists() for name in FIGURES)
     assert "report_figures" in result.stderr and "model_train" not in result.stderr
 
 
-def test_a_further_prompt_format_is_a_target_of_its_own(workdir, config, tmp_path):
-    settings = yaml.safe_load(config.read_text())
-    settings["evaluate"]["formats"] = ["natural"]
-    with_format = tmp_path / "formats.yaml"
-    with_format.write_text(yaml.safe_dump(settings))
+def test_a_further_prompt_format_is_a_target_of_its_own(workdir):
     target = "results/tiny/base/sft-countdown/steps/1/eval/countdown.natural.json"
-    result = snakemake(workdir, target, config=with_format)
+    result = snakemake(workdir, target, scenarios=["harness", "formats"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 1 steps" in result.stderr  # the checkpoint exists: only the evaluation runs
     assert json.loads((workdir / target).read_text())["format"] == "natural"
@@ -113,14 +107,10 @@ def test_a_further_prompt_format_is_a_target_of_its_own(workdir, config, tmp_pat
     assert "<answer>" not in json.loads(samples[0])["prompt"]
 
 
-def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, config, tmp_path):
+def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir):
     # Leaves the workdir trained with the changed config: keep this the last test using ``workdir``.
-    settings = yaml.safe_load(config.read_text())
-    settings["stages"]["sft-countdown"]["lr"] = 2.0e-4
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(settings, sort_keys=True))  # reordered keys alone must not rerun anything
     before = _mtimes(workdir)
-    result = snakemake(workdir, "all", config=changed)
+    result = snakemake(workdir, "all", scenarios=["harness", "lr-changed"])
     assert result.returncode == 0, result.stderr[-3000:]
     after = _mtimes(workdir)
     rerun = {path.relative_to(workdir).as_posix() for path in after if after[path] != before.get(path)}
@@ -128,32 +118,36 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir, conf
     assert any(p.startswith("results/tiny/base/sft-countdown/model/") for p in rerun)
     assert any(p.startswith("results/tiny/base/sft-countdown/grpo-countdown/model/") for p in rerun)
     assert all(p.startswith(downstream) or p.startswith("results/benchmarks/") for p in rerun), sorted(rerun)
-    untouched = [p for p in rerun if p.startswith(("results/tiny/base/model", "results/tiny/base/grpo-countdown", "results/data"))]
+    untouched = [
+        p
+        for p in rerun
+        if p.startswith(("results/tiny/base/model", "results/tiny/base/grpo-countdown", "results/data"))
+    ]
     assert not untouched
 
 
 def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
     (tmp_path / "results/tiny/base/eval").mkdir(parents=True)
     (tmp_path / "results/tiny/base/eval/countdown.json").write_text('{"task": "countdown", "n": 4, "accuracy": 0.25}')
-    result = snakemake(tmp_path, "figures", "--config", "figures_only=True", config=TEST_CONFIG)
+    result = snakemake(tmp_path, "figures", "--config", "figures_only=True")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "results/figures/forgetting.pdf").exists()
     assert not (tmp_path / "results/tiny/base/model").exists()
 
 
-def test_bad_config_fails_before_any_job_naming_the_field(tmp_path):
-    config = yaml.safe_load(TEST_CONFIG.read_text())
-    config["stages"]["grpo-countdown"]["num_generation"] = 4
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(config))
-    result = snakemake(tmp_path, "all", config=bad)
+@pytest.mark.parametrize(
+    "scenario, message",
+    [
+        (
+            "bad-option-typo",
+            "stages.grpo-countdown.num_generation: unknown option 'num_generation'; did you mean 'num_generations'?",
+        ),
+        ("bad-method-option", "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo)"),
+        ("bad-lineage", "lineages[3][1]: stage 'rl-countdown' is not defined"),
+    ],
+)
+def test_a_bad_config_fails_a_dry_run_naming_the_field(tmp_path, scenario, message):
+    result = snakemake(tmp_path, "all", "--dry-run", scenarios=[scenario])
     assert result.returncode != 0
-    assert "num_generation" in result.stderr
+    assert message in result.stdout + result.stderr  # a dry run reports on stdout
     assert not (tmp_path / "results").exists()
-
-    config = yaml.safe_load(TEST_CONFIG.read_text())
-    config["lineages"].append(["sft-countdown", "rl-countdown"])
-    bad.write_text(yaml.safe_dump(config))
-    result = snakemake(tmp_path, "all", config=bad)
-    assert result.returncode != 0
-    assert "lineages[3][1]: stage 'rl-countdown' is not defined" in result.stderr

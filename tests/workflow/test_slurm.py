@@ -10,11 +10,10 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from .conftest import ROOT, TEST_CONFIG
+from ..conftest import ROOT, TEST_CONFIG
 from .slurm_cluster import SlurmCluster, foreign_config, missing_binaries
-from .test_workflow import _expected_targets
+from .test_workflow import SCENARIOS, expected_targets
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
@@ -38,29 +37,20 @@ def cluster(tmp_path_factory):
         yield cluster
 
 
-# The tiny test config, cut to the recovery lineage (base -> SFT -> GRPO) without intermediate checkpoints:
-# every kind of job still runs, and each SLURM job costs ~15 s of start-up and status polling.
+# The tiny test config cut to the recovery lineage (tests/config/slurm.yaml): every kind of job still runs, and
+# each SLURM job costs ~15 s of start-up and status polling.
 CHECKPOINTS = ["base", "base/sft-countdown", "base/sft-countdown/grpo-countdown"]
 
 
 @pytest.fixture(scope="module")
-def slurm_config(tmp_path_factory):
-    settings = yaml.safe_load(TEST_CONFIG.read_text())
-    settings["lineages"] = [["sft-countdown", "grpo-countdown"]]
-    settings["stages"]["sft-countdown"].pop("save_every")
-    path = tmp_path_factory.mktemp("slurm_config") / "tiny.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return path
-
-
-@pytest.fixture(scope="module")
-def run(cluster, slurm_config, tmp_path_factory):
+def run(cluster, tmp_path_factory):
     """One `snakemake --profile slurm all`; returns the workdir, its return code, its log and the jobs."""
     workdir = tmp_path_factory.mktemp("slurm_workflow")
     log_path = workdir / "snakemake.log"
     command = [
         sys.executable, "-m", "snakemake", "--profile", str(ROOT / "slurm"), "--snakefile", str(ROOT / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(slurm_config), "--verbose", "all",
+        "--directory", str(workdir), "--verbose", "all",
+        "--configfile", str(TEST_CONFIG), str(SCENARIOS / "slurm.yaml"),
     ]  # fmt: skip
     with open(log_path, "w") as log:
         # its own process group, so that a timeout kills the jobs' monitors as well
@@ -88,7 +78,7 @@ def run(cluster, slurm_config, tmp_path_factory):
 def test_workflow_runs_through_slurm(run):
     assert run["returncode"] is not None, f"snakemake did not finish in {TIMEOUT} s:\n{run['log'][-5000:]}"
     assert run["returncode"] == 0, run["log"][-5000:]
-    missing = [str(p) for p in _expected_targets(run["workdir"], CHECKPOINTS, harness=False) if not p.exists()]
+    missing = [str(p) for p in expected_targets(run["workdir"], CHECKPOINTS, harness=False) if not p.exists()]
     assert not missing
 
 

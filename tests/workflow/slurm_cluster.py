@@ -27,7 +27,9 @@ MARKER = "# written by forgetlab tests/slurm_cluster.py; removed when its cluste
 
 def missing_binaries():
     """The daemons and commands this module needs that are not installed."""
-    found = lambda name: shutil.which(name) or os.path.exists(f"/usr/sbin/{name}")
+    def found(name):
+        return shutil.which(name) or os.path.exists(f"/usr/sbin/{name}")
+
     return [name for name in (*DAEMONS, "sinfo", "squeue", "sbatch", "scancel", "munge") if not found(name)]
 
 
@@ -110,7 +112,8 @@ SlurmctldDebug=info
 SlurmdDebug=info
 SlurmdParameters=config_overrides
 # RealMemory must not exceed what slurmd detects, or the node is invalid
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={total_mib - 1024} Gres=gpu:{self.gpus} State=UNKNOWN
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={total_mib - 1024} Gres=gpu:{self.gpus} \
+State=UNKNOWN
 PartitionName=main Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
 """
@@ -169,7 +172,7 @@ PartitionName=gpu Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
         # Jobs first: their slurmstepd processes would outlive slurmd.
         if any(name == "slurmctld" and p.poll() is None for name, p in self.processes):
             subprocess.run(["scancel", "--user", getpass.getuser()], capture_output=True, env=self.env, timeout=30)
-        for name, process in reversed(self.processes):  # slurmd, slurmctld, munged
+        for _, process in reversed(self.processes):  # slurmd, slurmctld, munged
             if process.poll() is None:
                 process.terminate()
                 try:

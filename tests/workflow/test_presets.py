@@ -7,16 +7,16 @@ import sys
 from collections import Counter
 
 import pytest
-import yaml
 
-from .conftest import ROOT, TEST_CONFIG
+from ..conftest import ROOT, TEST_CONFIG
+from .test_workflow import SCENARIOS
 
 
-def dry_run(config, workdir):
+def dry_run(configs, workdir):
     """(jobs per rule, resources of every job as (rule, {key: value}))."""
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(ROOT / "config" / config), "--dry-run", "--cores", "1", "all",
+        "--dry-run", "--cores", "1", "all", "--configfile", *map(str, configs),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -48,7 +48,13 @@ PRESETS = {
     },
     # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints
     "paper-rls-razor.yaml": {
-        "counts": {"model_base": 1, "model_train": 10, "evaluate_generation": 11, "evaluate_kl": 10, "evaluate_harness": 66},
+        "counts": {
+            "model_base": 1,
+            "model_train": 10,
+            "evaluate_generation": 11,
+            "evaluate_kl": 10,
+            "evaluate_harness": 66,
+        },
         "train": {"gpu": 1, "mem_mb": 128000, "runtime": 720, "slurm_partition": "gpu"},
     },
 }
@@ -57,7 +63,7 @@ PRESETS = {
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_preset_expands_to_the_study_with_sized_gpu_jobs(preset, tmp_path):
     expected = PRESETS[preset]
-    counts, jobs = dry_run(preset, tmp_path)
+    counts, jobs = dry_run([ROOT / "config" / preset], tmp_path)
     assert {rule: counts[rule] for rule in expected["counts"]} == expected["counts"]
     assert counts["report_table"] == counts["report_figures"] == 1
     train = expected["train"]
@@ -66,21 +72,20 @@ def test_preset_expands_to_the_study_with_sized_gpu_jobs(preset, tmp_path):
         assert all(r["gpu"] == "1" and r["slurm_partition"] == "gpu" for r in _resources(jobs, rule))
     assert all(r["gpu"] == "0" and r["slurm_partition"] == "main" for r in _resources(jobs, "model_base"))
     # CPU rules run on the submitting host: no SLURM request at all
-    assert all("slurm_partition" not in r for name, r in jobs if name in ("data_generate", "report_table", "model_step"))
+    assert all(
+        "slurm_partition" not in r for name, r in jobs if name in ("data_generate", "report_table", "model_step")
+    )
 
 
 def test_evalscope_runs_apart_from_the_core_install(tmp_path):
     """evalscope benchmarks are targets of their own, in envs/evalscope.yaml; run in the core environment the
     job stops and says how to run it, leaving no metrics file."""
-    settings = yaml.safe_load(TEST_CONFIG.read_text())
-    settings["evaluate"]["evalscope"] = {"tasks": ["mmlu"], "limit": 5}
-    config = tmp_path / "evalscope.yaml"
-    config.write_text(yaml.safe_dump(settings))
-    counts, _ = dry_run(config, tmp_path)
+    configs = [TEST_CONFIG, SCENARIOS / "evalscope.yaml"]
+    counts, _ = dry_run(configs, tmp_path)
     assert counts["evaluate_evalscope"] == 5  # every checkpoint: base, sft's step 1, three trained
     target = "results/tiny/base/evalscope/mmlu.json"
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-               "--configfile", str(config), "--cores", "1", target]  # fmt: skip
+               "--cores", "1", target, "--configfile", *map(str, configs)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0 and not (tmp_path / target).exists()
     log = (tmp_path / "logs/evaluate_evalscope/tiny/base/mmlu.log").read_text()

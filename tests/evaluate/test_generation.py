@@ -2,7 +2,7 @@
 
 import pytest
 
-from forgetlab.evaluate import HFEngine, evaluate_records, resolve_backend
+from forgetlab.evaluate import HFEngine, evaluate_records
 from forgetlab.models import load_model, load_tokenizer
 from forgetlab.tasks import make_task
 
@@ -39,16 +39,3 @@ def test_the_prompt_shown_follows_format_and_template(model, style, chat):
     metrics, rows = evaluate_records(*model, TASK, RECORDS[:2], max_new_tokens=2, style=style, chat=chat)
     assert metrics["format"] == style and metrics["chat"] is chat
     assert ("<answer>" in rows[0]["prompt"]) == (style != "natural")
-
-
-def test_auto_backend_picks_vllm_only_with_a_gpu_and_vllm_installed():
-    assert resolve_backend("auto", vllm_installed=True, gpu=True) == "vllm"
-    assert resolve_backend("auto", vllm_installed=True, gpu=False) == "hf"
-    assert resolve_backend("auto", vllm_installed=False, gpu=True) == "hf"
-    assert resolve_backend("hf", vllm_installed=True, gpu=True) == "hf"
-    with pytest.raises(RuntimeError, match="vLLM is not installed"):
-        resolve_backend("vllm", vllm_installed=False, gpu=True)
-    with pytest.raises(RuntimeError, match="no CUDA GPU"):
-        resolve_backend("vllm", vllm_installed=True, gpu=False)
-    with pytest.raises(ValueError, match="backend must be one of"):
-        resolve_backend("tgi")

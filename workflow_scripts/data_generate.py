@@ -2,11 +2,11 @@
 
 import sys
 
-from forgetlab.data import build_split
 from forgetlab.io import write_jsonl
+from forgetlab.tasks import make_task
 
 sys.stderr = open(snakemake.log[0], "w")
 
-records = build_split(snakemake.wildcards.task, snakemake.params.spec, snakemake.wildcards.split)
+records = make_task(snakemake.wildcards.task, snakemake.params.spec).build(snakemake.wildcards.split)
 write_jsonl(records, snakemake.output[0])
 print(f"{len(records)} records -> {snakemake.output[0]}", file=sys.stderr)

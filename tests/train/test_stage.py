@@ -7,8 +7,6 @@ from safetensors.torch import load_file
 from forgetlab.io import read_jsonl
 from forgetlab.tasks import make_task
 from forgetlab.train import StageConfig, train_stage
-from forgetlab.train.common import split_batch
-from forgetlab.train.launch import accelerate_command
 
 TASK = make_task("countdown", {"kind": "countdown"})
 RECORDS = TASK.build("train", 16, seed=0)
@@ -41,22 +39,23 @@ def test_grpo_with_kl_penalty_logs_reward_and_kl(tiny_model, tmp_path):
     assert (tmp_path / "grpo" / "model.safetensors").exists()
 
 
-def test_a_failing_stage_leaves_no_target_behind(tiny_model, tmp_path):
-    stage = StageConfig.from_dict({"method": "grpo", "task": "countdown", "steps": 1, "rewards": {"novelty": 1.0}})
-    with pytest.raises(ValueError, match="unknown reward"):
-        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "grpo", tmp_path / "log.jsonl")
+def test_a_failing_stage_leaves_no_target_behind(tiny_model, tmp_path, monkeypatch):
+    from transformers import Trainer
+
+    def killed(self, *args, **kwargs):
+        raise RuntimeError("the job was killed")
+
+    monkeypatch.setattr(Trainer, "train", killed)
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "steps": 1, "save_every": 0})
+    with pytest.raises(RuntimeError, match="killed"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl", tmp_path / "steps")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_stage_config_rejects_unknown_options():
-    with pytest.raises(ValueError, match=r"unknown stage option\(s\) \['learning_rate'\]"):
-        StageConfig.from_dict({"method": "sft", "task": "countdown", "learning_rate": 1e-5})
-    with pytest.raises(ValueError, match="num_generations >= 2"):
-        StageConfig.from_dict({"method": "grpo", "task": "countdown", "num_generations": 1})
-
-
 def test_intermediate_checkpoints_are_kept_every_k_steps(tiny_model, tmp_path):
-    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 3, "batch_size": 2, "save_every": 1})
+    stage = StageConfig.from_dict(
+        {"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 3, "batch_size": 2, "save_every": 1}
+    )
     assert stage.checkpoint_steps == [1, 2]  # the final step is the model itself
     out = train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl", tmp_path / "steps")
     assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == ["1", "2"]
@@ -64,18 +63,3 @@ def test_intermediate_checkpoints_are_kept_every_k_steps(tiny_model, tmp_path):
     assert _changed(first, second) and _changed(second, final) and _changed(_weights(tiny_model), first)
     assert (tmp_path / "steps/1/tokenizer.json").exists()
     assert not (out / "training_args.bin").exists() and not (tmp_path / "steps/1/training_args.bin").exists()
-
-
-def test_a_multi_gpu_stage_runs_forgetlab_train_under_accelerate(tmp_path):
-    command = accelerate_command(4, "config/deepspeed/zero3.yaml", ["--stage", "sft", "--out", "m"])
-    assert command[1:5] == ["-m", "accelerate.commands.launch", "--config_file", "config/deepspeed/zero3.yaml"]
-    assert command[5:] == ["--num_processes", "4", "-m", "forgetlab", "train", "--stage", "sft", "--out", "m"]
-    with pytest.raises(ValueError, match="at least 2"):
-        accelerate_command(1, "x.yaml", [])
-
-
-def test_several_processes_share_each_step_batch(monkeypatch):
-    monkeypatch.setenv("WORLD_SIZE", "4")
-    assert split_batch(32, "batch_size") == 8
-    with pytest.raises(ValueError, match=r"batch_size \(6\) must be divisible by the number of training processes \(4\)"):
-        split_batch(6, "batch_size")

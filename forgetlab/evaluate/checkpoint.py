@@ -1,0 +1,67 @@
+"""One checkpoint scored as the workflow scores it: the same calls serve the rules and ``forgetlab eval`` / ``kl``."""
+
+from __future__ import annotations
+
+import os
+
+from ..models import load_model, load_tokenizer, resolve_device
+from ..tasks import Task
+from .engines import HFEngine, open_engine
+from .generation import evaluate_records
+from .likelihood import policy_kl, reference_loglik
+
+__all__ = ["checkpoint_kl", "evaluate_checkpoint"]
+
+
+def evaluate_checkpoint(
+    model_dir: str | os.PathLike,
+    task: Task,
+    records: list[dict],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    style: str | None = None,
+    chat: bool = True,
+    samples: int = 1,
+    temperature: float = 0.0,
+    backend: str = "auto",
+    device: str = "auto",
+) -> tuple[dict, list[dict]]:
+    """(metrics, one row per completion): generation accuracy with intervals (mean@k and pass@k when sampled)
+    and the reference answers' log-likelihood, in prompt format ``style`` (default: the task's)."""
+    device = resolve_device(device)
+    tokenizer = load_tokenizer(model_dir)
+    engine = open_engine(backend, model_dir, tokenizer, batch_size, device=device)
+    metrics, rows = evaluate_records(
+        engine, tokenizer, task, records, max_new_tokens, style, chat, samples=samples, temperature=temperature
+    )
+    engine.close()
+    # Reference log-likelihood moves long before accuracy does: cheap, and always through HF (exact log-probs).
+    model = engine.model if isinstance(engine, HFEngine) else load_model(model_dir, device)
+    metrics.update(reference_loglik(model, tokenizer, task, records, style, chat) | {"n": metrics["n"]})
+    return {**metrics, "backend": engine.name, "device": device}, rows
+
+
+def checkpoint_kl(
+    base_dir: str | os.PathLike,
+    model_dir: str | os.PathLike,
+    task: Task,
+    records: list[dict],
+    *,
+    max_new_tokens: int,
+    seed: int = 0,
+    style: str | None = None,
+    chat: bool = True,
+    reverse: bool = False,
+    device: str = "auto",
+) -> dict:
+    """KL(base || checkpoint) on ``records``' prompts over completions sampled from the base (forward KL), or
+    KL(checkpoint || base) sampling from the checkpoint when ``reverse``; nats per sequence with intervals."""
+    device = resolve_device(device)
+    base, model = load_model(base_dir, device), load_model(model_dir, device)
+    sampler, other = (model, base) if reverse else (base, model)
+    metrics = policy_kl(
+        sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
+        style=style, chat=chat,
+    )  # fmt: skip
+    return {**metrics, "direction": "reverse" if reverse else "forward", "device": device}

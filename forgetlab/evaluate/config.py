@@ -1,0 +1,80 @@
+"""The evaluation config (``evaluate:``), field by field: generation, KL to the base, standard benchmarks.
+
+``forgetlab eval`` and ``forgetlab kl`` take their defaults from the same fields, so a single checkpoint scored
+by hand is scored as the workflow scores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..options import OptionError, Options, option, summary
+from ..prompts import FORMATS
+
+__all__ = ["BACKENDS", "EvalscopeConfig", "EvaluateConfig", "HarnessConfig", "KLConfig"]
+
+BACKENDS = ("auto", "hf", "vllm")  # generation engines (forgetlab.evaluate.engines)
+
+
+@dataclass(kw_only=True)
+class KLConfig(Options):
+    """KL of every trained checkpoint to its base model, on completions sampled from the base."""
+
+    tasks: list[str] | None = option(None, "tasks to measure it on (null: evaluate.tasks)")
+    n: int = option(16, "prompts per task (the first n of its test split)", minimum=1)
+    max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1)
+    seed: int = option(0, "seed of the sampling")
+
+
+@dataclass(kw_only=True)
+class HarnessConfig(Options):
+    """Prior-task benchmarks through lm-evaluation-harness, on every checkpoint."""
+
+    tasks: list[str] = option(help="lm-eval task names (hellaswag, mmlu, ...)", factory=list)
+    limit: int | None = option(None, "items per task (null: all)", minimum=1)
+    num_fewshot: int | None = option(None, "few-shot examples (null: each task's default)", minimum=0)
+    chat: bool = option(False, "apply the chat template")
+    include_path: str | None = option(None, "folder of extra task YAMLs (local data, offline)")
+
+
+@dataclass(kw_only=True)
+class EvalscopeConfig(Options):
+    """Benchmarks through evalscope instead, on every checkpoint; needs --sdm conda (envs/evalscope.yaml)."""
+
+    tasks: list[str] = option(help="evalscope dataset names (mmlu, gsm8k, ...)", factory=list)
+    limit: int | None = option(None, "items per task (null: all)", minimum=1)
+    batch_size: int = option(8, "evalscope's evaluation batch size", minimum=1)
+
+
+@dataclass(kw_only=True)
+class EvaluateConfig(Options):
+    """How every checkpoint (the base included) is evaluated."""
+
+    tasks: list[str] = option(help="tasks every checkpoint is evaluated on (their test split)", minItems=1)
+    max_new_tokens: int = option(64, "longest generated completion in tokens", minimum=1)
+    batch_size: int = option(16, "prompts per generation batch", minimum=1)
+    format: str | None = option(None, "prompt format of every evaluation (null: each task's)", enum=list(FORMATS))
+    formats: list[str] = option(
+        help="further prompt formats each task is evaluated in, as eval/<task>.<format>.json",
+        factory=list, items={"enum": list(FORMATS)},
+    )  # fmt: skip
+    every_steps: int | None = option(
+        None, "keep and evaluate a checkpoint every K steps of each stage (a stage's save_every overrides)", minimum=1
+    )
+    backend: str = option(
+        "auto", "generation engine; auto: vLLM when installed and a GPU is visible", enum=list(BACKENDS)
+    )
+    chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
+    samples: int = option(1, "completions per prompt: more than 1 reports mean@k and pass@k", minimum=1)
+    temperature: float = option(0.0, "sampling temperature; 0 is greedy", minimum=0)
+    kl: KLConfig = option(help=summary(KLConfig), factory=KLConfig)
+    harness: HarnessConfig = option(help=summary(HarnessConfig), factory=HarnessConfig)
+    evalscope: EvalscopeConfig = option(help=summary(EvalscopeConfig), factory=EvalscopeConfig)
+
+    def __post_init__(self):
+        if self.samples > 1 and self.temperature <= 0:
+            raise OptionError(
+                "samples", f"{self.samples} samples per prompt need temperature > 0 (it is {self.temperature})"
+            )
+        if self.kl.tasks is None:
+            self.kl.tasks = list(self.tasks)

@@ -1,0 +1,28 @@
+"""A checkpoint scored as the workflow scores it: accuracy, reference log-likelihood, KL, on the resolved device."""
+
+import pytest
+
+from forgetlab.evaluate.checkpoint import checkpoint_kl, evaluate_checkpoint
+from forgetlab.models import resolve_device
+from forgetlab.tasks import make_task
+
+TASK = make_task("arithmetic", {"kind": "arithmetic"})
+RECORDS = TASK.build("test", 4, seed=0)
+
+
+def test_evaluation_reports_accuracy_and_the_reference_log_likelihood(tiny_model):
+    metrics, rows = evaluate_checkpoint(tiny_model, TASK, RECORDS, max_new_tokens=4, batch_size=2, backend="hf")
+    assert metrics["n"] == 4 and len(rows) == 4 and 0 <= metrics["accuracy"] <= 1
+    assert metrics["ref_loglik"] < 0 and metrics["ref_loglik_per_token"] > metrics["ref_loglik"]
+    assert metrics["backend"] == "hf" and metrics["device"] == resolve_device("auto")
+
+
+def test_sampled_evaluation_needs_a_temperature(tiny_model):
+    with pytest.raises(ValueError, match="temperature"):
+        evaluate_checkpoint(tiny_model, TASK, RECORDS, max_new_tokens=2, batch_size=2, samples=2)
+
+
+def test_forward_and_reverse_kl_of_a_model_with_itself_are_zero(tiny_model):
+    forward = checkpoint_kl(tiny_model, tiny_model, TASK, RECORDS[:2], max_new_tokens=3)
+    reverse = checkpoint_kl(tiny_model, tiny_model, TASK, RECORDS[:2], max_new_tokens=3, reverse=True)
+    assert abs(forward["kl_mean"]) < 1e-6 and forward["direction"] == "forward" and reverse["direction"] == "reverse"

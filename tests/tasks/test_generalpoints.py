@@ -1,0 +1,27 @@
+"""GeneralPoints: in- and out-of-distribution hands, exact scoring against the hand."""
+
+from forgetlab.tasks import make_task
+from forgetlab.tasks.generalpoints import solve
+
+
+def test_generalpoints_in_and_out_of_distribution():
+    iid = make_task("gp", {"kind": "generalpoints"}).build("test", 40, seed=0)
+    ood_task = make_task("gp-ood", {"kind": "generalpoints", "ood": True})
+    ood = ood_task.build("test", 40, seed=0)
+    face = {"J": 11, "Q": 12, "K": 13}
+    for record in ood:
+        assert {"J", "Q", "K"} & set(record["cards"])
+        assert [face.get(c, 1 if c == "A" else int(c) if c.isdigit() else 0) for c in record["cards"]] == record[
+            "numbers"
+        ]
+        assert ood_task.score(record, ood_task.reference(record)).correct == 1.0
+    assert all(v <= 10 for r in iid for v in r["numbers"])
+
+
+def test_generalpoints_scoring_is_exact_and_checks_the_hand():
+    task = make_task("gp", {"kind": "generalpoints"})
+    record = {"cards": ["3", "3", "8", "8"], "numbers": [3, 3, 8, 8], "target": 24}
+    assert task.score(record, "<answer>8 / (3 - 8 / 3)</answer>").correct == 1  # needs exact fractions
+    assert task.score(record, "<answer>8 * 3</answer>").correct == 0  # not every card
+    assert task.score(record, "<answer>8 * 3 + 8 - 8</answer>").correct == 0  # 3 used once, 8 three times
+    assert solve([1, 1, 1, 1], 24) is None

@@ -1,0 +1,36 @@
+"""Outputs never half-written, and output paths checked before any work starts."""
+
+import os
+
+import pytest
+
+from forgetlab.io import atomic_path, check_writable, read_jsonl, write_jsonl
+
+
+def test_a_failed_write_leaves_no_file(tmp_path):
+    target = tmp_path / "out.json"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("job died")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jsonl_round_trip(tmp_path):
+    write_jsonl([{"a": 1}, {"b": [2]}], tmp_path / "rows.jsonl")
+    assert read_jsonl(tmp_path / "rows.jsonl") == [{"a": 1}, {"b": [2]}]
+
+
+def test_an_output_under_a_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match=r"--out 'afile/deeper/x.json': .*/afile is a file, not a folder"):
+        check_writable("afile/deeper/x.json", "--out")
+    assert check_writable(tmp_path / "new" / "folder" / "x.json") == tmp_path / "new" / "folder" / "x.json"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_output_in_a_read_only_folder_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(ValueError, match="no permission to write"):
+        check_writable(locked / "x.json")

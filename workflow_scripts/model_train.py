@@ -1,0 +1,27 @@
+"""Adapter: train one stage from its parent checkpoint (rules/models.smk: model_train); a job holding several
+GPUs trains under accelerate + DeepSpeed (config/deepspeed/zero3.yaml)."""
+
+import sys
+from pathlib import Path
+
+import torch
+
+from forgetlab.train import run_stage
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+torch.set_num_threads(snakemake.threads)
+
+params, outputs = snakemake.params, snakemake.output
+run_stage(
+    params.stage,
+    params.stage["task"],
+    params.task,
+    snakemake.input.data,
+    model_dir=snakemake.input.parent,
+    out_dir=outputs.model,
+    log_path=outputs.train_log,
+    checkpoint_dir=outputs.checkpoints,
+    device=params.device,
+    gpus=int(snakemake.resources.get("gpu", 0) or 0),
+    accelerate_config=Path(snakemake.scriptdir).parent / "config" / "deepspeed" / "zero3.yaml",
+)

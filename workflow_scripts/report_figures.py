@@ -1,0 +1,17 @@
+"""Adapter: the figures of forgetlab.report.FIGURES from the metrics table and training logs (rules/report.smk:
+report_figures)."""
+
+import sys
+
+import pandas as pd
+
+from forgetlab.io import read_jsonl
+from forgetlab.report import FIGURES, FigureData, draw_figure
+
+sys.stderr = open(snakemake.log[0], "w")
+
+settings = snakemake.params.figures
+logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in snakemake.params.train_log_entries}
+data = FigureData(pd.read_csv(snakemake.input.metrics), logs, settings["new_task"], settings["prior_task"])
+for name in FIGURES:
+    draw_figure(name, data, snakemake.output[name])
