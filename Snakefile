@@ -16,6 +16,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
+include: "rules/analysis.smk"
 include: "rules/report.smk"
 
 

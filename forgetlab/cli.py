@@ -284,6 +284,66 @@ def cmd_kl(args) -> None:
     _emit(metrics)
 
 
+ANALYSIS_OPTIONS = {  # analysis -> its options that the command line sets
+    "svd": ["fraction"], "attention": ["n"], "drift": ["n", "top_k"], "probe": ["n", "label"],
+    "concepts": ["words", "top_n"],
+}  # fmt: skip
+
+
+def cmd_analyse(args) -> None:
+    from .analysis import analysis_rows, run_analysis
+    from .analysis.config import AnalysisConfig
+    from .io import read_jsonl, write_json
+
+    _check_model(args.reference, "--reference")
+    _check_model(args.model, "--model")
+    _check_out(args.out)
+    config, path = _config(args)
+    name = args.analysis
+    section = (config or {}).get("analysis", {}).get(name) or AnalysisConfig().to_dict()[name]
+    given = {key: getattr(args, key) for key in ANALYSIS_OPTIONS[name] if getattr(args, key) is not None}
+    settings = {**section, **given}
+    task = rows = None
+    if name not in ("svd", "concepts") or args.task:
+        if not args.task:
+            raise ValueError(f"the {name} analysis reads a task's items: give --task")
+        task = _task(args, config, path, args.task)
+        records = read_jsonl(args.samples) if args.samples else task.build("test")
+        rows = analysis_rows(task, records, args.format, settings.get("n", len(records)))
+        if name == "concepts":
+            settings = {**settings, "task": args.task, "n_answers": len(rows)}
+    _threads(args)
+    chat = args.chat if args.chat is not None else (config["evaluate"]["chat"] if config else True)
+    device = args.device or (config or {}).get("device", "auto")
+    result = run_analysis(name, args.reference, args.model, settings, task, rows, args.format, chat, device)
+    write_json({"analysis": name, "reference": args.reference, **result}, args.out)
+    _emit(result["summary"])
+
+
+def cmd_restore(args) -> None:
+    from .analysis.restore import restore_model
+
+    _check_model(args.reference, "--reference")
+    _check_model(args.model, "--model")
+    _check_out(args.out)
+    span = None
+    if args.layers:
+        first, _, last = args.layers.partition("-")
+        if not (first.isdigit() and last.isdigit()):
+            raise ValueError(f"--layers {args.layers!r}: expected a range first-last, e.g. 0-7")
+        span = (int(first), int(last))
+    if args.mode != "layers" and args.fraction is None:
+        raise ValueError(f"--mode {args.mode} needs --fraction (the share of singular components restored)")
+    if args.mode == "layers" and span is None and args.fraction is None:
+        raise ValueError("--mode layers needs --layers A-B or --fraction (of the layers, from the first)")
+    _threads(args)
+    restored = restore_model(
+        args.reference, args.model, args.out, args.mode, args.fraction, span, args.tail, args.control == "random",
+        args.seed,
+    )  # fmt: skip
+    _emit({**restored, "out": args.out})
+
+
 def cmd_schema(args) -> None:
     from .config import schema_yaml
 
@@ -300,6 +360,7 @@ def cmd_schema(args) -> None:
 
 # -- the parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from .analysis.config import RESTORE_MODES, ConceptsConfig, DriftConfig, ProbeConfig, SVDConfig
     from .evaluate.config import BACKENDS, EvaluateConfig, KLConfig
     from .models import DEVICES
     from .prompts import FORMATS
@@ -392,6 +453,42 @@ def build_parser() -> argparse.ArgumentParser:
     kl.add_argument("--out", required=True, help="metrics JSON")
     device_option(kl)
     common(kl)
+
+    analyse = command("analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, "
+                      "outputs", cmd_analyse)  # fmt: skip
+    analyse.add_argument("analysis", choices=ANALYSIS_OPTIONS, help="which analysis")
+    analyse.add_argument("--reference", required=True, help="the reference model (HF folder), e.g. the base")
+    analyse.add_argument("--model", required=True, help="the checkpoint (HF folder)")
+    analyse.add_argument("--task", help="task whose items the analysis reads (attention, drift, probe; concepts: "
+                         "its answers as concepts)")  # fmt: skip
+    analyse.add_argument("--samples", help="the checkpoint's evaluation samples of the task (eval/<task>.samples"
+                         ".jsonl): its items and which it answered right (default: the task's test split)")  # fmt: skip
+    analyse.add_argument("--format", choices=FORMATS, help="prompt format of the items (default: the task's)")
+    _setting(analyse, "--fraction", SVDConfig, "fraction", "analysis.svd", type=float)
+    analyse.add_argument("--n", type=positive_int, help="items read, the first n (default: the config's "
+                         "analysis.<analysis>.n; without one 16, and 64 for probe)")  # fmt: skip
+    _setting(analyse, "--label", ProbeConfig, "label", "analysis.probe")
+    _setting(analyse, "--top-k", DriftConfig, "top_k", "analysis.drift", type=positive_int)
+    _setting(analyse, "--top-n", ConceptsConfig, "top_n", "analysis.concepts", type=positive_int)
+    _setting(analyse, "--words", ConceptsConfig, "words", "analysis.concepts", nargs="+")
+    _setting(analyse, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
+    analyse.add_argument("--out", required=True, help="JSON of the summary and the rows")
+    device_option(analyse)
+    common(analyse, "task options and the analysis settings")
+
+    restore = command("restore", "a checkpoint with part of a reference's weights put back, as a model folder",
+                      cmd_restore)  # fmt: skip
+    restore.add_argument("--reference", required=True, help="the model to take weights from (HF folder)")
+    restore.add_argument("--model", required=True, help="the checkpoint to restore (HF folder)")
+    restore.add_argument("--mode", required=True, choices=RESTORE_MODES, help="what is put back")
+    restore.add_argument("--fraction", type=float, help="share of the singular components restored, largest first "
+                         "(layers mode: of the layers, first first)")  # fmt: skip
+    restore.add_argument("--layers", help="layers mode: the layer range reset, first-last (e.g. 0-7)")
+    restore.add_argument("--tail", type=float, default=0.0, help="components mode: also this bottom share")
+    restore.add_argument("--control", choices=["random"], help="as many components (or layers) chosen at random")
+    restore.add_argument("--seed", type=int, default=0, help="seed of the random control")
+    restore.add_argument("--out", required=True, help="folder to write the restored model to")
+    restore.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
 
     schema = command("schema", "print the config's JSON schema (config/schema.yaml): every key, described", cmd_schema)
     schema.add_argument("--out", help="write it to this file instead of stdout")

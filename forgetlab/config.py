@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .analysis.config import ANALYSES, AnalysisConfig
+from .analysis.plan import analysed_checkpoints, analysis_task
 from .evaluate.config import EvaluateConfig
-from .lineages import expand_sweeps
+from .lineages import BASE, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage
 from .models import DEVICES, ModelSpec
 from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
 from .resources import Resources
@@ -66,6 +68,7 @@ class WorkflowConfig(Options):
     )  # fmt: skip
     evaluate: EvaluateConfig = option(help=summary(EvaluateConfig))
     figures: FiguresConfig = option(help=summary(FiguresConfig), factory=FiguresConfig)
+    analysis: AnalysisConfig = option(help=summary(AnalysisConfig), factory=AnalysisConfig)
     resources: Resources = option(help=summary(Resources), factory=Resources)
     device: str = option(
         "auto",
@@ -95,6 +98,11 @@ class WorkflowConfig(Options):
         for key in ("new_task", "prior_task"):
             if getattr(self.figures, key) is not None:
                 _require(getattr(self.figures, key), self.tasks, f"figures.{key}", "task")
+        named = {"analysis.task": self.analysis.task}
+        named.update({f"analysis.{name}.task": getattr(self.analysis, name).task for name in ANALYSES if name != "svd"})
+        for field, task in named.items():
+            if task is not None:
+                _require(task, self.tasks, field, "task")
 
 
 def _require(name: str, defined: dict, field: str, kind: str) -> None:
@@ -146,7 +154,42 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     for spec in resolved["stages"].values():
         spec.pop("sweep")
     resolved.update(lineages=lineages, sweep={})
+    _check_analysis(resolved)
     return resolved, groups
+
+
+def _checkpoint_paths(config: dict) -> list[str]:
+    """Every checkpoint path of the expanded config: lineages and their kept steps."""
+    paths = []
+    for lineage in lineage_paths(config["lineages"]):
+        paths.append(lineage)
+        if lineage != BASE:
+            spec = config["stages"][lineage_stage(lineage)]
+            paths += [f"{lineage}/steps/{step}" for step in checkpoint_steps(spec["steps"], spec["save_every"])]
+    return paths
+
+
+def _check_analysis(config: dict) -> None:
+    """What the analysis section names exists once sweeps are expanded: its reference, the lineages to restore,
+    and (evaluated, so their items and answers are there) the tasks its analyses read."""
+    analysis, known = config["analysis"], _checkpoint_paths(config)
+    if analysis["reference"] not in ("base", "parent", *known):
+        hint = did_you_mean(analysis["reference"], known)
+        raise ConfigError(f"analysis.reference: {analysis['reference']!r} is neither base, parent nor a checkpoint "
+                          f"of the lineages (checkpoints: {known}){hint}")  # fmt: skip
+    for field, chosen in (("analysis.lineages", analysis["lineages"]), ("analysis.restore.lineages",
+                                                                        analysis["restore"]["lineages"])):  # fmt: skip
+        for i, lineage in enumerate(chosen or []):
+            if lineage not in known or "/steps/" in lineage or lineage == BASE:
+                hint = did_you_mean(lineage, known)
+                raise ConfigError(f"{field}[{i}]: {lineage!r} is not a trained lineage{hint}")
+    for name in analysis["run"]:
+        task = analysis_task(config, name) if name != "restore" else None
+        if task is not None and task not in config["evaluate"]["tasks"]:
+            raise ConfigError(f"analysis.{name}: it reads the evaluation items of task {task!r}, which evaluate.tasks "
+                              f"does not list ({config['evaluate']['tasks']})")  # fmt: skip
+    if analysis["run"] and not analysed_checkpoints(config, lineage_paths(config["lineages"])):
+        raise ConfigError("analysis.run: no checkpoint to analyse (every trained checkpoint is the reference itself)")
 
 
 def load_yaml(path: str | os.PathLike) -> dict:

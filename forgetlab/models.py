@@ -241,11 +241,12 @@ def load_tokenizer(path: str | os.PathLike, padding_side: str = "left"):
     return tokenizer
 
 
-def load_model(path: str | os.PathLike, device: str = "auto", dtype: str | None = None):
+def load_model(path: str | os.PathLike, device: str = "auto", dtype: str | None = None, **kwargs):
     """The model in ``path`` on ``device`` (auto: CUDA when present), in bf16 on a GPU that supports it and
-    fp32 on the CPU unless ``dtype`` says otherwise (training keeps fp32 master weights)."""
+    fp32 on the CPU unless ``dtype`` says otherwise (training keeps fp32 master weights). ``kwargs`` go to
+    ``from_pretrained`` (e.g. ``attn_implementation="eager"`` for attention maps)."""
     from transformers import AutoModelForCausalLM
 
     device = resolve_device(device)
-    model = AutoModelForCausalLM.from_pretrained(check_model_dir(path), dtype=dtype or model_dtype(device))
-    return model.to(device)
+    model = AutoModelForCausalLM.from_pretrained(check_model_dir(path), dtype=dtype or model_dtype(device), **kwargs)
+    return model.to(device).eval()

@@ -4,9 +4,16 @@ import re
 import yaml
 from snakemake.utils import validate
 
+from forgetlab.analysis.plan import (
+    analysed_checkpoints,
+    analysis_task,
+    reference_of,
+    restore_variants,
+    restored_lineages,
+)
 from forgetlab.config import resolve_config
 from forgetlab.lineages import BASE, checkpoint_steps, lineage_paths, lineage_stage
-from forgetlab.report import FIGURE_FORMATS, FIGURES
+from forgetlab.report import FIGURE_FORMATS, active_figures
 from forgetlab.resources import job_request
 from forgetlab.tasks import SPLITS
 
@@ -25,6 +32,11 @@ KL_TASKS = config["evaluate"]["kl"]["tasks"]
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
 EVALSCOPE_TASKS = config["evaluate"]["evalscope"]["tasks"]
 EVAL_FORMATS = config["evaluate"]["formats"]
+ANALYSIS = config["analysis"]
+ANALYSES = [name for name in ANALYSIS["run"] if name != "restore"]
+RESTORES = restore_variants(ANALYSIS["restore"]) if "restore" in ANALYSIS["run"] else {}
+RESTORED_LINEAGES = restored_lineages(config, LINEAGES) if RESTORES else []
+FIGURES = active_figures(ANALYSIS["run"])
 # config/cluster.yaml next to the Snakefile, unless the config names another file
 with open(config["cluster_file"] or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
     CLUSTER = yaml.safe_load(handle) or {}
@@ -42,10 +54,12 @@ wildcard_constraints:
     split=_choice(SPLITS),
     parent=f"base(?:/(?:{_choice(STAGES)}))*",
     lineage=f"base(?:/(?:{_choice(STAGES)}))*",
-    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?",
+    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(RESTORES) or '(?!)'}))?",
     step="[0-9]+",
     evaluation=f"(?:{_choice(EVAL_TASKS)})(?:\\.(?:{_choice(EVAL_FORMATS) or '(?!)'}))?",
     benchmark=_choice(HARNESS_TASKS + EVALSCOPE_TASKS) or "(?!)",
+    analysis=_choice(ANALYSES) or "(?!)",
+    restore=_choice(RESTORES) or "(?!)",
 
 
 def _existing(entries):
@@ -55,41 +69,67 @@ def _existing(entries):
     return [entry for entry in entries if os.path.exists(entry["path"])]
 
 
-def _evaluation_names(lineage):
+def _evaluation_names(lineage, variant=None):
     """(folder, name, task, format) of every metrics file of one checkpoint."""
     names = [("eval", task, task, None) for task in EVAL_TASKS]
     names += [("eval", f"{task}.{style}", task, style) for task in EVAL_TASKS for style in EVAL_FORMATS]
-    if lineage != BASE:
+    if lineage != BASE and (variant is None or ANALYSIS["restore"]["kl"]):
         names += [("kl", task, task, None) for task in KL_TASKS]
     names += [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
     return names + [("evalscope", benchmark, benchmark, None) for benchmark in EVALSCOPE_TASKS]
 
 
 def checkpoints():
-    """(model, lineage, step, folder) of every checkpoint: the base, each stage's intermediate steps (when
-    it keeps them) and its final model."""
+    """(model, lineage, step, folder, variant) of every checkpoint that is evaluated: the base, each stage's
+    intermediate steps (when it keeps them) and its final model, and the restore experiments made of it."""
     for model in MODELS:
         for lineage in LINEAGES:
             if lineage == BASE:
-                yield model, lineage, 0, f"results/{model}/{BASE}"
+                yield model, lineage, 0, f"results/{model}/{BASE}", None
                 continue
             spec = config["stages"][lineage_stage(lineage)]
             for step in checkpoint_steps(spec["steps"], spec["save_every"]):
-                yield model, lineage, step, f"results/{model}/{lineage}/steps/{step}"
-            yield model, lineage, spec["steps"], f"results/{model}/{lineage}"
+                yield model, lineage, step, f"results/{model}/{lineage}/steps/{step}", None
+            yield model, lineage, spec["steps"], f"results/{model}/{lineage}", None
+            if lineage in RESTORED_LINEAGES:
+                for label in RESTORES:
+                    yield model, lineage, spec["steps"], f"results/{model}/{lineage}/restored/{label}", f"restored/{label}"
+
+
+def _seed(lineage):
+    return None if lineage == BASE else config["stages"][lineage_stage(lineage)]["seed"]
+
+
+def analysis_entries(names=None):
+    """One dict per analysis result (analysis/<name>.json of every analysed checkpoint)."""
+    return _existing(
+        [
+            {"model": model, "lineage": path.split("/steps/")[0], "stage": lineage_stage(path.split("/steps/")[0]),
+             "step": step, "task": analysis_task(config, name) or "weights", "format": None,
+             "seed": _seed(path.split("/steps/")[0]), "variant": None, "analysis": name, "checkpoint": path,
+             "path": f"results/{model}/{path}/analysis/{name}.json"}
+            for model in MODELS
+            for path, step in analysed_checkpoints(config, LINEAGES)
+            for name in names or ANALYSES
+        ]
+    )  # fmt: skip
 
 
 def eval_entries():
-    """One dict per metrics file (generation evals, KL of trained checkpoints, lm-eval benchmarks): the
-    table's identifying columns plus its path."""
+    """One dict per metrics file (generation evals, KL of trained checkpoints, lm-eval benchmarks, analysis
+    summaries): the table's identifying columns plus its path."""
     entries = [
         {"model": model, "lineage": lineage, "stage": lineage_stage(lineage), "step": step, "task": task,
-         "format": style, "seed": None if lineage == BASE else config["stages"][lineage_stage(lineage)]["seed"],
-         "path": f"{folder}/{kind}/{name}.json"}
-        for model, lineage, step, folder in checkpoints()
-        for kind, name, task, style in _evaluation_names(lineage)
+         "format": style, "seed": _seed(lineage), "variant": variant, "path": f"{folder}/{kind}/{name}.json"}
+        for model, lineage, step, folder, variant in checkpoints()
+        for kind, name, task, style in _evaluation_names(lineage, variant)
     ]  # fmt: skip
-    return _existing(entries)
+    return _existing(entries) + analysis_entries()
+
+
+def restore_references():
+    """Lineage -> the checkpoint its restore experiments take weights from (recovery is measured against it)."""
+    return {lineage: reference_of(lineage, ANALYSIS["reference"]) for lineage in RESTORED_LINEAGES}
 
 
 def lineage_tasks():

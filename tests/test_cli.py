@@ -203,7 +203,7 @@ def test_n_takes_positive_integers_only(here, capsys, n):
 def test_every_option_of_every_command_has_help_and_shows_its_default():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "schema"}
+    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "analyse", "restore", "schema"}
     for name, command in commands.items():
         for action in command._actions:
             if action.dest == "help":
@@ -265,3 +265,20 @@ def test_the_kl_command_and_python_m_forgetlab(tiny_model, tmp_path):
 def test_the_schema_command_prints_the_schema_file(here, capsys):
     code, out, _ = forgetlab(capsys, "schema")
     assert code == 0 and out == (ROOT / "config" / "schema.yaml").read_text()
+
+
+def test_analyse_and_restore_work_on_two_model_folders(here, capsys, tiny_model):
+    pair = ["--reference", tiny_model, "--model", tiny_model]
+    code, out, err = forgetlab(capsys, "analyse", "svd", *pair, "--fraction", "0.5", "--out", "svd.json")
+    assert code == 0, err
+    assert json.loads(out)["svd_max_angle"] < 0.1 and len(read_json(here / "svd.json")["rows"]) == 2 * 7 * 2
+    restore = ["--mode", "directions", "--fraction", "0.5", "--control", "random", "--out", "restored"]
+    code, out, err = forgetlab(capsys, "restore", *pair, *restore)
+    assert code == 0 and json.loads(out)["control"] is True and (here / "restored" / "model.safetensors").exists(), err
+    drift = ["--reference", tiny_model, "--model", "restored", "--task", "arithmetic", "--n", "2", "--out", "d.json"]
+    code, out, err = forgetlab(capsys, "analyse", "drift", *drift)
+    assert code == 0 and json.loads(out)["drift_hidden_cosine"] > 0.99, err  # a restore of the model itself
+    code, _, err = forgetlab(capsys, "analyse", "attention", *pair, "--out", "a.json")
+    assert code == 2 and "the attention analysis reads a task's items: give --task" in err
+    code, _, err = forgetlab(capsys, "restore", *pair, "--mode", "values", "--out", "r2")
+    assert code == 2 and "--mode values needs --fraction" in err and not (here / "r2").exists()

@@ -6,12 +6,13 @@ import sys
 import pandas as pd
 
 from forgetlab.io import read_jsonl
-from forgetlab.report import FIGURES, FigureData, draw_figure
+from forgetlab.report import FigureData, draw_figure
 
 sys.stderr = open(snakemake.log[0], "w")
 
 settings = snakemake.params.figures
 logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in snakemake.params.train_log_entries}
-data = FigureData(pd.read_csv(snakemake.input.metrics), logs, settings["new_task"], settings["prior_task"])
-for name in FIGURES:
+analyses = {name: pd.read_csv(path) for name, path in zip(snakemake.params.analyses, snakemake.input.analyses)}
+data = FigureData(pd.read_csv(snakemake.input.metrics), logs, settings["new_task"], settings["prior_task"], analyses)
+for name in snakemake.output.keys():
     draw_figure(name, data, snakemake.output[name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from . import FIGURES
-from .tables import default_format, final_checkpoints
+from .tables import default_format, final_checkpoints, ordinary
 
 __all__ = ["FigureData", "draw_figure", "plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training",
            "save_figure"]  # fmt: skip
@@ -29,13 +30,15 @@ class FigureData:
     train_logs: dict[str, list[dict]] = field(default_factory=dict)
     new_task: str | None = None
     prior_task: str | None = None
+    analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # analysis -> its gathered rows
 
 
 def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> None:
     """Draw the figure ``name`` (one of FIGURES) into every path of ``outputs`` (one per format)."""
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; known: {list(FIGURES)}")
-    globals()[FIGURES[name]](data, outputs)
+    module, function = FIGURES[name].draw.split(":")
+    getattr(importlib.import_module(f"forgetlab.report.{module}"), function)(data, outputs)
 
 
 def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
@@ -148,7 +151,7 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> No
     """Evolution over training: one panel per task (in-distribution, OOD, prior), one line per lineage from
     the base through every kept checkpoint of each stage, with the 95% bootstrap interval as a band."""
     table = data.table
-    rows = table[(table["metric"] == metric) & default_format(table)]
+    rows = table[(table["metric"] == metric) & default_format(table) & ordinary(table)]
     tasks = list(dict.fromkeys(rows["task"])) or [metric]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
     lineages = sorted(set(rows["lineage"]))

@@ -12,8 +12,10 @@ __all__ = [
     "default_format",
     "final_checkpoints",
     "metrics_table",
+    "ordinary",
     "with_deltas",
     "with_forgetting",
+    "with_recovery",
     "with_seed_summary",
 ]
 
@@ -21,18 +23,23 @@ __all__ = [
 PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
 DELTA_METRICS = (*PRIMARY_METRICS, "acc_norm", "ref_loglik_per_token")
 
-# format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated
-TABLE_COLUMNS = ["model", "lineage", "stage", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed"]
+# format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated;
+# variant: empty for a trained checkpoint, else what was made of it (restored/directions-0.2)
+TABLE_COLUMNS = [
+    "model", "lineage", "stage", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed", "variant",
+]  # fmt: skip
 
 
 def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
     """Long table from evaluation metrics.
 
-    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional step, format, seed); every
-    numeric metric ``m`` becomes a row, with ``m_ci`` as its interval when present.
+    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional step, format, seed,
+    variant); every numeric metric ``m`` becomes a row, with ``m_ci`` as its interval when present. An analysis
+    result contributes its ``summary``.
     """
     rows = []
     for entry, result in zip(entries, metrics, strict=True):
+        result = result.get("summary", result)
         for name, value in result.items():
             if name.endswith("_ci") or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -50,6 +57,7 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
                     "ci_low": low,
                     "ci_high": high,
                     "seed": entry.get("seed"),
+                    "variant": entry.get("variant"),
                 }
             )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -109,7 +117,7 @@ def with_forgetting(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) ->
     ``new (mean)``). Intervals combine the per-task ones as independent normal errors."""
     deltas = table[table["metric"].str.startswith("delta_") & default_format(table)]
     rows = []
-    for (_, lineage, _), group in deltas.groupby(["model", "lineage", "step"], dropna=False, sort=False):
+    for (_, lineage, _, _), group in deltas.groupby(["model", "lineage", "step", "variant"], dropna=False, sort=False):
         trained = set(lineage_tasks.get(lineage, []))
         headline = [row for _, task_rows in group.groupby("task") if (row := _primary_delta(task_rows)) is not None]
         for metric, task, sign, chosen in (
@@ -132,11 +140,48 @@ def _se(row) -> float:
     return (row["ci_high"] - row["ci_low"]) / (2 * 1.96)
 
 
+def ordinary(table: pd.DataFrame) -> pd.Series:
+    """Which rows are of a trained checkpoint itself, not of a variant made of it (a restore experiment)."""
+    return table["variant"].isna() | (table["variant"] == "")
+
+
 def final_checkpoints(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of each lineage's final checkpoint in the default prompt format (no intermediate steps, no
-    further formats): one row per (model, lineage, task, metric, seed) as the summary figures expect."""
+    further formats, no restored variants): one row per (model, lineage, task, metric, seed) as the summary
+    figures expect."""
+    table = table[ordinary(table)]
     last = table.groupby(["model", "lineage"])["step"].transform("max")
     return table[default_format(table) & ((table["step"] == last) | table["step"].isna())]
+
+
+def with_recovery(table: pd.DataFrame, references: dict[str, str]) -> pd.DataFrame:
+    """Add ``recovery`` rows for every restored variant: per task, the share of the accuracy its checkpoint lost
+    against the reference that the restore brings back, (restored - checkpoint) / (reference - checkpoint).
+    ``references`` maps a lineage to its reference checkpoint path (a lineage, or lineage/steps/<step>)."""
+    accuracy = table[(table["metric"] == "accuracy") & default_format(table)]
+    plain = accuracy[ordinary(accuracy)]
+    final = plain.groupby(["model", "lineage"])["step"].max()
+
+    def value(model, lineage, step, task):
+        found = plain[(plain["model"] == model) & (plain["lineage"] == lineage) & (plain["step"] == step)
+                      & (plain["task"] == task)]  # fmt: skip
+        return found["value"].iloc[0] if len(found) else None
+
+    rows = []
+    for _, row in accuracy[~ordinary(accuracy)].iterrows():
+        reference = references.get(row["lineage"])
+        if reference is None:
+            continue
+        lineage, _, step = reference.partition("/steps/")
+        step = int(step) if step else final.get((row["model"], lineage))
+        before = value(row["model"], row["lineage"], row["step"], row["task"])
+        target = value(row["model"], lineage, step, row["task"])
+        if before is None or target is None:
+            continue
+        lost = target - before
+        recovered = (row["value"] - before) / lost if abs(lost) > 1e-9 else float("nan")
+        rows.append({**row.to_dict(), "metric": "recovery", "value": recovered, "ci_low": None, "ci_high": None})
+    return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
 
 def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.DataFrame:
@@ -147,7 +192,7 @@ def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.Da
     if seeded.empty or not seed_groups:
         return table
     seeded = seeded.assign(lineage=[seed_group(lineage, seed_groups) for lineage in seeded["lineage"]])
-    keys = ["model", "lineage", "step", "task", "format", "metric"]
+    keys = ["model", "lineage", "step", "task", "format", "metric", "variant"]
     rows = []
     for _, group in seeded.groupby(keys, dropna=False, sort=False):
         if group["seed"].nunique() < 2:

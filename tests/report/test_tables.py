@@ -8,8 +8,9 @@ from forgetlab.report import (
     metrics_table,
     with_deltas,
     with_forgetting,
+    with_recovery,
     with_seed_summary,
-)
+)  # fmt: skip
 
 
 def _entries():
@@ -114,3 +115,15 @@ def test_forgetting_averages_prior_tasks_and_benchmarks_gain_the_trained_one():
         [0.2 - half, 0.2 + half]
     )
     assert "delta_n" not in set(table.metric) and "delta_acc_norm" in set(table.metric)
+
+
+def test_recovery_is_the_share_of_the_lost_accuracy_a_restore_brings_back():
+    rows = [("base", None, 0, 0.8), ("base/sft", None, 10, 0.2), ("base/sft", "restored/directions-0.2", 10, 0.5),
+            ("base/sft", "restored/directions-0.2-random", 10, 0.2)]  # fmt: skip
+    entries = [{"model": "m", "lineage": ln, "stage": ln.split("/")[-1], "step": s, "task": "prior", "variant": v}
+               for ln, v, s, _ in rows]  # fmt: skip
+    table = metrics_table(entries, [{"accuracy": value} for *_, value in rows])
+    recovery = with_recovery(table, {"base/sft": "base"})
+    found = recovery[recovery.metric == "recovery"].set_index("variant")["value"]
+    assert found["restored/directions-0.2"] == pytest.approx(0.5) and found["restored/directions-0.2-random"] == 0.0
+    assert final_checkpoints(recovery)["variant"].isna().all()  # summary figures keep the checkpoints themselves

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from forgetlab.analysis import ANALYSES
 from forgetlab.report import FIGURE_FORMATS, FIGURES
 
 from ..conftest import ROOT, TEST_CONFIG
@@ -19,6 +20,9 @@ MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_templ
 LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
 # every checkpoint: the lineages' models plus the step-1 checkpoint the SFT stage keeps (save_every: 1)
 CHECKPOINTS = LINEAGES + ["base/sft-countdown/steps/1"]
+# the analysis scenario's restore experiments of the SFT model, evaluated like checkpoints
+RESTORED = ["base/sft-countdown/restored/directions-0.5", "base/sft-countdown/restored/directions-0.5-random"]
+MAIN_SCENARIOS = ["harness", "analysis"]
 
 
 def snakemake(workdir, *args, scenarios=()):
@@ -31,10 +35,19 @@ def snakemake(workdir, *args, scenarios=()):
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
-def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True):
-    """Every target of `all` for the tiny config; the harness scenario adds an lm-eval benchmark."""
+def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=True):
+    """Every target of `all` for the tiny config; the harness scenario adds an lm-eval benchmark, the analysis
+    scenario every analysis of each trained lineage and two restored checkpoints."""
+    figures = [name for name, figure in FIGURES.items() if figure.needs is None or analysis]
     paths = ["results/tables/metrics.csv"]
-    paths += [f"results/figures/{name}.{ext}" for name in FIGURES for ext in FIGURE_FORMATS]
+    paths += [f"results/figures/{name}.{ext}" for name in figures for ext in FIGURE_FORMATS]
+    if analysis:
+        paths += [f"results/tables/analysis_{name}.csv" for name in ANALYSES]
+        for lineage in LINEAGES[1:]:
+            paths += [
+                f"results/tiny/{lineage}/analysis/{name}.{ext}" for name in ANALYSES for ext in ("json", "csv", "png")
+            ]
+        checkpoints = checkpoints + RESTORED
     for checkpoint in checkpoints:
         root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
@@ -43,7 +56,7 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True):
         ]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
         paths += [f"{root}/kl/countdown.json"] if checkpoint != "base" else []
-    paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c != "base" and "/steps/" not in c]
+    paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c in LINEAGES[1:]]
     return [workdir / path for path in paths]
 
 
@@ -56,7 +69,7 @@ def workdir(tmp_path_factory):
     """`all` on tiny.yaml with the lm-eval scenario; the benchmark's task YAML and data sit in the workdir."""
     workdir = tmp_path_factory.mktemp("workflow")
     shutil.copytree(ROOT / "tests" / "harness", workdir / "tests" / "harness")
-    result = snakemake(workdir, "all", scenarios=["harness"])
+    result = snakemake(workdir, "all", scenarios=MAIN_SCENARIOS)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -68,13 +81,19 @@ def test_every_target_of_all_exists(workdir):
 
     table = pd.read_csv(workdir / "results/tables/metrics.csv")
     accuracy = table[table.metric == "accuracy"]
-    assert len(accuracy) == len(CHECKPOINTS) * 2
+    assert len(accuracy) == (len(CHECKPOINTS) + len(RESTORED)) * 2
     assert accuracy["value"].between(0, 1).all()
     assert sorted(set(accuracy[accuracy.lineage == "base/sft-countdown"]["step"])) == [1, 2]
-    assert len(table[table.metric == "ref_loglik"]) == len(CHECKPOINTS) * 2
-    assert len(table[table.metric == "forgetting"]) == len(CHECKPOINTS) - 1  # arithmetic and tiny_mc, averaged
-    assert len(table[table.metric == "kl_mean"]) == len(CHECKPOINTS) - 1
-    assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS)
+    assert len(table[table.metric == "ref_loglik"]) == (len(CHECKPOINTS) + len(RESTORED)) * 2
+    trained = len(CHECKPOINTS) - 1 + len(RESTORED)
+    assert len(table[table.metric == "forgetting"]) == trained  # arithmetic and tiny_mc, averaged
+    assert len(table[table.metric == "kl_mean"]) == trained
+    assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS) + len(RESTORED)
+    assert set(table[table.metric == "recovery"]["variant"]) == {
+        f"restored/{path.rsplit('/', 1)[1]}" for path in RESTORED
+    }
+    svd = table[table.metric == "svd_max_angle"].set_index("lineage")["value"]
+    assert sorted(svd.index) == sorted(LINEAGES[1:]) and svd["base/sft-countdown"] > 0
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
     assert '"reward"' in log[0]
     metrics = json.loads((workdir / "results/tiny/base/eval/countdown.json").read_text())
@@ -83,7 +102,7 @@ def test_every_target_of_all_exists(workdir):
 
 def test_second_run_has_nothing_to_do(workdir):
     before = _mtimes(workdir)
-    result = snakemake(workdir, "all", scenarios=["harness"])
+    result = snakemake(workdir, "all", scenarios=MAIN_SCENARIOS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
     assert _mtimes(workdir) == before
@@ -91,7 +110,7 @@ def test_second_run_has_nothing_to_do(workdir):
 
 def test_figures_target_replots_from_existing_metrics(workdir):
     shutil.rmtree(workdir / "results/figures")
-    result = snakemake(workdir, "figures", scenarios=["harness"])
+    result = snakemake(workdir, "figures", scenarios=MAIN_SCENARIOS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert all((workdir / f"results/figures/{name}.png").exists() for name in FIGURES)
     assert "report_figures" in result.stderr and "model_train" not in result.stderr
@@ -99,7 +118,7 @@ def test_figures_target_replots_from_existing_metrics(workdir):
 
 def test_a_further_prompt_format_is_a_target_of_its_own(workdir):
     target = "results/tiny/base/sft-countdown/steps/1/eval/countdown.natural.json"
-    result = snakemake(workdir, target, scenarios=["harness", "formats"])
+    result = snakemake(workdir, target, scenarios=[*MAIN_SCENARIOS, "formats"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 1 steps" in result.stderr  # the checkpoint exists: only the evaluation runs
     assert json.loads((workdir / target).read_text())["format"] == "natural"
@@ -110,7 +129,7 @@ def test_a_further_prompt_format_is_a_target_of_its_own(workdir):
 def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir):
     # Leaves the workdir trained with the changed config: keep this the last test using ``workdir``.
     before = _mtimes(workdir)
-    result = snakemake(workdir, "all", scenarios=["harness", "lr-changed"])
+    result = snakemake(workdir, "all", scenarios=[*MAIN_SCENARIOS, "lr-changed"])
     assert result.returncode == 0, result.stderr[-3000:]
     after = _mtimes(workdir)
     rerun = {path.relative_to(workdir).as_posix() for path in after if after[path] != before.get(path)}

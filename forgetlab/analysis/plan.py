@@ -1,0 +1,73 @@
+"""Which checkpoints the analysis stage reads and writes: the reference of each checkpoint, the restore variants,
+the task each analysis reads. Plain bookkeeping over a resolved config (no torch), shared by the workflow and
+its checks."""
+
+from __future__ import annotations
+
+from ..lineages import BASE, checkpoint_steps, lineage_stage
+
+__all__ = [
+    "analysed_checkpoints", "analysis_task", "reference_of", "restore_label", "restore_variants", "restored_lineages",
+]  # fmt: skip
+
+# Analyses that read the weights alone; the others read a task's items
+WEIGHT_ANALYSES = ("svd", "concepts")
+
+
+def restore_label(mode: str, fraction: float | None = None, span: str | None = None, control: bool = False) -> str:
+    """Folder name of a restore: directions-0.2, layers-0-7, components-0.2-random, ..."""
+    amount = span if mode == "layers" and span else f"{fraction:g}"
+    return f"{mode}-{amount}" + ("-random" if control else "")
+
+
+def restore_variants(restore: dict) -> dict[str, dict]:
+    """label -> {mode, fraction, span, control} of every restore the config asks for."""
+    variants = {}
+    for control in (False, True) if restore["control"] else (False,):
+        for mode in restore["modes"]:
+            amounts = [(fraction, None) for fraction in restore["fractions"]]
+            if mode == "layers":
+                amounts += [(None, span) for span in restore["layers"]]
+            for fraction, span in amounts:
+                label = restore_label(mode, fraction, span, control)
+                variants[label] = {"mode": mode, "fraction": fraction, "span": span, "control": control}
+    return variants
+
+
+def restored_lineages(config: dict, lineages: list[str]) -> list[str]:
+    """The trained lineages whose final checkpoint gets the restore experiments."""
+    chosen = config["analysis"]["restore"]["lineages"]
+    return [lineage for lineage in lineages if lineage != BASE and (chosen is None or lineage in chosen)]
+
+
+def reference_of(checkpoint: str, reference: str) -> str:
+    """The checkpoint path a checkpoint is compared with: the base, its lineage's parent, or a named one."""
+    if reference == "base":
+        return BASE
+    if reference == "parent":
+        lineage = checkpoint.split("/steps/")[0]
+        return lineage.rsplit("/", 1)[0] if lineage != BASE else BASE
+    return reference
+
+
+def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, int]]:
+    """(checkpoint path, step) of every checkpoint the analyses run on: each trained lineage's final model, and
+    with ``checkpoints: all`` its kept steps; never the reference itself."""
+    analysis = config["analysis"]
+    found = []
+    for lineage in lineages:
+        if lineage == BASE or (analysis["lineages"] is not None and lineage not in analysis["lineages"]):
+            continue
+        spec = config["stages"][lineage_stage(lineage)]
+        steps = checkpoint_steps(spec["steps"], spec["save_every"]) if analysis["checkpoints"] == "all" else []
+        found += [(f"{lineage}/steps/{step}", step) for step in steps] + [(lineage, spec["steps"])]
+    return [(path, step) for path, step in found if reference_of(path, analysis["reference"]) != path]
+
+
+def analysis_task(config: dict, name: str) -> str | None:
+    """The task an analysis reads (None for the weight analyses, unless concepts take a task's answers)."""
+    analysis = config["analysis"]
+    if name in WEIGHT_ANALYSES:
+        return analysis[name].get("task") if name == "concepts" else None
+    fallback = config["figures"]["prior_task"] or config["evaluate"]["tasks"][0]
+    return analysis[name]["task"] or analysis["task"] or fallback

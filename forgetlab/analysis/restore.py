@@ -1,0 +1,117 @@
+"""Restore experiments: a checkpoint with part of a reference's weights put back, written as a new model folder.
+
+Modes, per linear weight W = U S Vᵀ of the decoder layers (singular components ranked by singular value):
+  directions  the reference's singular vectors (U, V) of the chosen components, the checkpoint's values
+  components  the reference's whole triples (U, S, V) of the chosen components (top share, and a bottom ``tail``)
+  values      the checkpoint's singular vectors with the reference's singular values
+  layers      every tensor of a range of decoder layers reset to the reference
+A random control picks the same number of components (or layers) at random instead of the top ones, so a
+restored share can be told from restoring any share of that size.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+from scipy.linalg import svd
+
+from ..io import atomic_dir
+from .config import RESTORE_MODES
+from .plan import restore_label
+from .weights import MATRICES, WeightReader, linear_weights
+
+__all__ = ["RESTORE_MODES", "choose_components", "choose_layers", "restore_label", "restore_model", "restore_weight"]
+_LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
+
+
+def choose_components(
+    rank: int, fraction: float, tail: float = 0.0, control: bool = False, seed: int = 0
+) -> np.ndarray:
+    """Indices (by singular value, largest first) of the components to restore: the top ``fraction`` and the
+    bottom ``tail`` of ``rank``; a control draws as many at random."""
+    top, bottom = round(fraction * rank), round(tail * rank)
+    count = min(top + bottom, rank)
+    if control:
+        return np.sort(np.random.default_rng(seed).choice(rank, count, replace=False))
+    return np.unique(np.concatenate([np.arange(min(top, rank)), np.arange(rank - min(bottom, rank), rank)])).astype(int)
+
+
+def choose_layers(layers: int, span: tuple[int, int], control: bool = False, seed: int = 0) -> list[int]:
+    """The decoder layers ``span`` (first, last; inclusive) names, or as many at random for a control."""
+    first, last = span
+    if not 0 <= first <= last < layers:
+        raise ValueError(f"layer range {first}-{last} is outside the model's {layers} layers (0-{layers - 1})")
+    if control:
+        return sorted(np.random.default_rng(seed).choice(layers, last - first + 1, replace=False).tolist())
+    return list(range(first, last + 1))
+
+
+def restore_weight(reference: np.ndarray, checkpoint: np.ndarray, mode: str, indices: np.ndarray) -> np.ndarray:
+    """The checkpoint's weight with the components ``indices`` taken from the reference as ``mode`` says."""
+    if mode not in RESTORE_MODES[:3]:
+        raise ValueError(f"mode must be one of {list(RESTORE_MODES[:3])} for a weight, not {mode!r}")
+    u_new, s_new, vt_new = svd(checkpoint, full_matrices=False, check_finite=False)
+    u_ref, s_ref, vt_ref = svd(reference, full_matrices=False, check_finite=False)
+    if mode in ("directions", "components"):
+        u_new[:, indices], vt_new[indices] = u_ref[:, indices], vt_ref[indices]
+    if mode in ("values", "components"):
+        s_new[indices] = s_ref[indices]
+    return (u_new * s_new) @ vt_new
+
+
+def restore_model(
+    reference_dir: str | os.PathLike,
+    model_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    mode: str,
+    fraction: float | None = None,
+    span: tuple[int, int] | None = None,
+    tail: float = 0.0,
+    control: bool = False,
+    seed: int = 0,
+    matrices=MATRICES,
+) -> dict:
+    """Write the checkpoint in ``model_dir`` with part of ``reference_dir`` restored into ``out_dir`` (an HF
+    folder: the checkpoint's config and tokenizer, its safetensors files rewritten). ``fraction`` is the share of
+    singular components (or, in layers mode without ``span``, of the first layers); returns what was restored."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    if mode not in RESTORE_MODES:
+        raise ValueError(f"restore mode must be one of {list(RESTORE_MODES)}, not {mode!r}")
+    reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    if mode == "layers":
+        count = 1 + max((int(m.group(1)) for name in checkpoint.names() if (m := _LAYER.search(name))), default=-1)
+        if span is None:
+            if fraction is None:
+                raise ValueError("layers mode needs a layer range or a fraction of the layers")
+            span = (0, max(1, round(fraction * count)) - 1)
+        chosen = set(choose_layers(count, span, control, seed))
+        targets = {name for name in checkpoint.names() if (m := _LAYER.search(name)) and int(m.group(1)) in chosen}
+        restored = {"layers": sorted(chosen)}
+    else:
+        if fraction is None:
+            raise ValueError(f"{mode} mode needs a fraction of the singular components")
+        targets = {name for _, _, name in linear_weights(checkpoint, matrices)}
+        restored = {"matrices": len(targets), "fraction": fraction, "tail": tail}
+    model_dir = Path(model_dir)
+    with atomic_dir(out_dir) as tmp:
+        for source in sorted({path for path in checkpoint.files.values()}):
+            tensors = load_file(str(source))
+            for name in sorted(targets & set(tensors)):
+                before = reference.load(name)
+                if mode == "layers":
+                    tensors[name] = torch.from_numpy(before).to(tensors[name].dtype)
+                    continue
+                indices = choose_components(min(before.shape), fraction, tail, control, seed)
+                after = restore_weight(before, tensors[name].float().numpy(), mode, indices)
+                tensors[name] = torch.from_numpy(after).to(tensors[name].dtype)
+            save_file(tensors, str(tmp / source.name), metadata={"format": "pt"})
+        for path in model_dir.iterdir():
+            if path.is_file() and path.suffix != ".safetensors":
+                shutil.copy2(path, tmp / path.name)
+    return {"mode": mode, "control": control, **restored}

@@ -1,0 +1,126 @@
+"""How the weights moved: per linear weight of every layer, principal angles between the top-k singular
+subspaces of a reference and a checkpoint, singular-value drift, and how much of the change rotates rather than
+rescales.
+
+One matrix at a time: a matrix's analysis holds the difference, the reference's thin SVD factors and the
+checkpoint's top-k factors, never the whole model.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+from scipy.linalg import subspace_angles, svd, svdvals
+
+from .weights import MATRICES, WeightReader, linear_weights
+
+__all__ = ["compare_matrix", "principal_angles", "random_subspace_angle", "svd_analysis"]
+
+_CHUNK = 256  # singular components per block when projecting the difference (bounds the m x r product)
+
+
+def principal_angles(a: np.ndarray, b: np.ndarray, orthonormal: bool = False) -> np.ndarray:
+    """Principal angles in degrees, smallest first, between the column spans of ``a`` and ``b`` (in float64).
+
+    ``scipy.linalg.subspace_angles`` first orthonormalises both bases with an SVD each; singular vectors are
+    orthonormal already, so with ``orthonormal`` its algorithm runs without that step (same values: the tests
+    compare the two): cosines from the singular values of aᵀb, and the small angles, where arccos is inaccurate,
+    from the sines of b's component outside span(a).
+    """
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    if not orthonormal:
+        return np.degrees(subspace_angles(a, b))[::-1]  # scipy gives them largest first
+    if a.shape[1] < b.shape[1]:
+        a, b = b, a
+    cross = a.T @ b
+    cosines = svdvals(cross)  # largest first: the smallest angles first
+    sines = svdvals(b - a @ cross)[::-1]  # smallest first
+    small = cosines**2 >= 0.5
+    return np.degrees(np.where(small, np.arcsin(np.clip(sines, -1, 1)), np.arccos(np.clip(cosines, -1, 1))))
+
+
+@functools.lru_cache(maxsize=64)
+def random_subspace_angle(n: int, k: int, seed: int = 0) -> float:
+    """Mean principal angle (degrees) between two random k-dimensional subspaces of R^n: the value two
+    unrelated subspaces of the same size reach (near 90 when k << n, lower as k approaches n / 2)."""
+    rng = np.random.default_rng(seed)
+    a, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    b, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    return float(principal_angles(a, b).mean())
+
+
+def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: float, seed: int = 0) -> list[dict]:
+    """Rows for the left (column space) and right (row space) singular subspaces of one weight. Both arrays are
+    consumed (overwritten) to keep memory at a few copies of the matrix."""
+    if reference.shape != checkpoint.shape:
+        raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
+    if not 0 < fraction <= 0.5:
+        raise ValueError(f"fraction must lie in (0, 0.5], not {fraction}")
+    m, n = reference.shape
+    rank = min(m, n)
+    k = max(1, int(fraction * rank))
+    reference_norm = float(np.linalg.norm(reference))
+    u_new, s_new, vt_new = svd(checkpoint, full_matrices=False, check_finite=False)
+    u_new, vt_new = u_new[:, :k].copy(), vt_new[:k].copy()
+    delta = checkpoint
+    delta -= reference  # the checkpoint's buffer now holds the change
+    u_ref, s_ref, vt_ref = svd(reference, full_matrices=False, overwrite_a=True, check_finite=False)
+    delta_energy = float(np.square(delta).sum())
+    diagonal = np.concatenate(
+        [
+            np.einsum("ij,ij->j", u_ref[:, i : i + _CHUNK], delta @ vt_ref[i : i + _CHUNK].T)
+            for i in range(0, rank, _CHUNK)
+        ]
+    )
+    left = principal_angles(u_ref[:, :k], u_new, orthonormal=True)
+    right = principal_angles(vt_ref[:k].T, vt_new.T, orthonormal=True)
+    del u_ref, vt_ref, u_new, vt_new
+    s_delta = svd(delta, compute_uv=False, overwrite_a=True, check_finite=False)
+    kept = s_ref > s_ref[0] * 1e-6  # relative drift of singular values that are not numerically zero
+    shared = {
+        "rows": m, "cols": n, "k": k,
+        "sv_drift": float(np.mean((s_new[kept] - s_ref[kept]) / s_ref[kept])),
+        "sv_drift_top": float(np.mean((s_new[:k] - s_ref[:k]) / s_ref[:k])),
+        "rotation_share": float(1 - np.square(diagonal).sum() / delta_energy) if delta_energy > 0 else 0.0,
+        "delta_norm": float(np.sqrt(delta_energy)) / reference_norm if reference_norm else 0.0,
+        "delta_top_sv": float(s_delta[0] / s_ref[0]) if s_ref[0] else 0.0,
+        "delta_stable_rank": float(delta_energy / s_delta[0] ** 2) if s_delta[0] else 0.0,
+    }  # fmt: skip
+    rows = []
+    for side, angles, dim in (("left", left, m), ("right", right, n)):
+        rows.append({
+            "side": side, **shared, "mean_angle": float(angles.mean()), "max_angle": float(angles.max()),
+            "chordal": float(np.sqrt(np.square(np.sin(np.radians(angles))).sum())),
+            "random_mean_angle": random_subspace_angle(dim, k, seed),
+        })  # fmt: skip
+    return rows
+
+
+def svd_analysis(
+    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, fraction: float = 0.25, matrices=MATRICES,
+    seed: int = 0,
+) -> dict:  # fmt: skip
+    """``rows``: one per (layer, matrix, side) of every linear weight; ``summary``: their means, and the relative
+    size of the whole change (``weight_change``: ||W_t - W_r|| / ||W_r|| over all the weights compared)."""
+    reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    rows, change, size = [], 0.0, 0.0
+    for layer, matrix, name in linear_weights(checkpoint, matrices):
+        before, after = reference.load(name), checkpoint.load(name)
+        energy = float(np.square(before).sum())
+        for row in compare_matrix(before, after, fraction, seed):
+            rows.append({"layer": layer, "matrix": matrix, **row})
+        size, change = size + energy, change + rows[-1]["delta_norm"] ** 2 * energy
+    if not rows:
+        raise ValueError(f"{model_dir}: no linear layer weights found (q/k/v/o/gate/up/down_proj)")
+
+    def mean(key: str) -> float:
+        return float(np.mean([row[key] for row in rows]))
+
+    summary = {
+        "svd_mean_angle": mean("mean_angle"), "svd_max_angle": float(max(row["max_angle"] for row in rows)),
+        "svd_random_mean_angle": mean("random_mean_angle"), "svd_sv_drift": mean("sv_drift"),
+        "svd_rotation_share": mean("rotation_share"), "weight_change": float(np.sqrt(change / size)),
+    }  # fmt: skip
+    return {"summary": summary, "rows": rows}

@@ -1,0 +1,18 @@
+"""Adapter: a restore experiment's model folder (rules/analysis.smk: analysis_restore)."""
+
+import sys
+
+import torch
+
+from forgetlab.analysis import restore_model
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+torch.set_num_threads(snakemake.threads)
+
+variant, params = snakemake.params.variant, snakemake.params
+span = tuple(int(end) for end in variant["span"].split("-")) if variant["span"] else None
+restored = restore_model(
+    snakemake.input.reference, snakemake.input.model, snakemake.output[0], variant["mode"], variant["fraction"],
+    span, params.tail, variant["control"], params.seed, params.matrices,
+)  # fmt: skip
+print(restored)
