@@ -24,6 +24,14 @@ from generation_vs_lmeval import model_folder  # the same default model (benchma
 
 
 def peak_rss_mb() -> float:
+    """This process's RSS high-water mark (VmHWM). Not getrusage's ru_maxrss: a child of a big parent inherits
+    the parent's peak there at fork, and resetting the mark does not lower it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

@@ -5,24 +5,23 @@
 
 Not a test: it prints a table. Each matrix size runs in a fresh process (two random matrices, the second a
 perturbed copy of the first), so its peak RSS growth is its own; the last column gives that growth in copies of
-one fp32 matrix. The whole-model row compares SmolLM2-135M-Instruct (materialised from the offline package)
-with a copy whose weights are perturbed by 1%, or --model with --checkpoint.
+one fp32 matrix (the two input matrices are not counted). The first matrix of a size also pays for its
+random-subspace baseline. The whole-model row compares SmolLM2-135M-Instruct (materialised from the offline
+package) with a copy whose weights are perturbed by 1%, or --model with --checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# the same peak-RSS probe as the KL benchmark (benchmarks/ is this script's sys.path[0])
+from kl_throughput import peak_rss_mb, reset_peak_rss
 
 
 def one_matrix(rows: int, cols: int, fraction: float) -> dict:
@@ -33,45 +32,38 @@ def one_matrix(rows: int, cols: int, fraction: float) -> dict:
     rng = np.random.default_rng(0)
     reference = rng.standard_normal((rows, cols), dtype=np.float32)
     checkpoint = reference + 0.01 * rng.standard_normal((rows, cols), dtype=np.float32)
-    before = peak_mb()
+    reset_peak_rss()
+    before = peak_rss_mb()
     start = time.perf_counter()
     compare_matrix(reference, checkpoint, fraction)
     seconds = time.perf_counter() - start
     # the two input matrices were allocated before `before`; growth is what the analysis itself needs
-    return {"seconds": seconds, "growth_mb": peak_mb() - before, "matrix_mb": rows * cols * 4 / 2**20}
+    return {"seconds": seconds, "growth_mb": peak_rss_mb() - before, "matrix_mb": rows * cols * 4 / 2**20}
 
 
-def whole_model(reference: str | None, checkpoint: str | None, fraction: float) -> dict:
+def perturbed_copy(reference: str, folder: str) -> str:
+    """A copy of the model in ``reference`` with every weight scaled by 1 + 1% noise, in ``folder``."""
     import torch
     from safetensors.torch import load_file, save_file
 
+    for path in Path(reference).iterdir():
+        if path.suffix != ".safetensors":
+            (Path(folder) / path.name).write_bytes(path.read_bytes())
+    tensors = load_file(str(Path(reference) / "model.safetensors"))
+    torch.manual_seed(0)
+    save_file({k: v * (1 + 0.01 * torch.randn_like(v)) for k, v in tensors.items()}, f"{folder}/model.safetensors")
+    return folder
+
+
+def whole_model(reference: str, checkpoint: str, fraction: float) -> dict:
     from forgetlab.analysis.svd import svd_analysis
 
-    with tempfile.TemporaryDirectory() as folder:
-        if reference is None:
-            sys.path.insert(0, str(Path(__file__).parent))
-            from generation_vs_lmeval import model_folder
-
-            reference = str(model_folder(None))
-        if checkpoint is None:
-            checkpoint = folder
-            for path in Path(reference).iterdir():
-                if path.suffix != ".safetensors":
-                    (Path(folder) / path.name).write_bytes(path.read_bytes())
-            tensors = load_file(str(Path(reference) / "model.safetensors"))
-            torch.manual_seed(0)
-            save_file(
-                {k: v * (1 + 0.01 * torch.randn_like(v)) for k, v in tensors.items()}, f"{folder}/model.safetensors"
-            )
-            del tensors
-        before = peak_mb()
-        start = time.perf_counter()
-        result = svd_analysis(reference, checkpoint, fraction)
-        return {
-            "seconds": time.perf_counter() - start,
-            "growth_mb": peak_mb() - before,
-            "matrices": len(result["rows"]) // 2,
-        }
+    reset_peak_rss()
+    before = peak_rss_mb()  # after the imports: what the analysis adds, reading one matrix pair at a time
+    start = time.perf_counter()
+    result = svd_analysis(reference, checkpoint, fraction)
+    seconds, growth = time.perf_counter() - start, peak_rss_mb() - before
+    return {"seconds": seconds, "growth_mb": growth, "matrices": len(result["rows"]) // 2}
 
 
 def main() -> None:
@@ -93,9 +85,17 @@ def main() -> None:
     if args.whole:
         print(json.dumps(whole_model(args.model, args.checkpoint, args.fraction)))
         return
+    if args.model is None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from generation_vs_lmeval import model_folder
+
+        args.model = str(model_folder(None))
+    scratch = tempfile.TemporaryDirectory()
+    if args.checkpoint is None:
+        args.checkpoint = perturbed_copy(args.model, scratch.name)
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads)}
     common = ["--fraction", str(args.fraction), "--threads", str(args.threads)]
-    print("| matrix | seconds | peak RSS growth (MB) | in copies of the matrix |")
+    print("| matrix | seconds | peak RSS growth beyond the two input matrices (MB) | in copies of one matrix |")
     print("|---|---|---|---|")
     for size in args.sizes:
         out = subprocess.run(
@@ -106,13 +106,8 @@ def main() -> None:
             print(f"| {size} | failed: {out.stderr.strip().splitlines()[-1]} | | |")
             continue
         print(f"| {size} | {row['seconds']:.2f} | {row['growth_mb']:.0f} | {row['growth_mb'] / row['matrix_mb']:.2f} |")
-    extra = [
-        *(["--model", args.model] if args.model else []),
-        *(["--checkpoint", args.checkpoint] if args.checkpoint else []),
-    ]
-    out = subprocess.run(
-        [sys.executable, __file__, "--whole", *common, *extra], capture_output=True, text=True, env=env
-    )
+    whole = ["--whole", *common, "--model", args.model, "--checkpoint", args.checkpoint]
+    out = subprocess.run([sys.executable, __file__, *whole], capture_output=True, text=True, env=env)
     if out.returncode:
         print(f"whole model: failed: {out.stderr.strip()[-500:]}")
         return

@@ -9,7 +9,16 @@ from __future__ import annotations
 import itertools
 import re
 
-__all__ = ["BASE", "checkpoint_steps", "expand_sweeps", "lineage_paths", "lineage_stage", "seed_group", "variant_label"]
+__all__ = [
+    "BASE",
+    "checkpoint_lineage",
+    "checkpoint_steps",
+    "expand_sweeps",
+    "lineage_paths",
+    "lineage_stage",
+    "seed_group",
+    "variant_label",
+]
 
 BASE = "base"
 
@@ -28,6 +37,11 @@ def lineage_paths(lineages: list[list[str]]) -> list[str]:
 def lineage_stage(lineage: str) -> str:
     """The last stage of a lineage path ('base' for the base model)."""
     return lineage.rsplit("/", 1)[-1]
+
+
+def checkpoint_lineage(checkpoint: str) -> str:
+    """The lineage a checkpoint path belongs to: 'base/sft/steps/40' -> 'base/sft'."""
+    return checkpoint.split("/steps/")[0]
 
 
 def checkpoint_steps(steps: int, every: int) -> list[int]:

@@ -1,17 +1,3 @@
-def analysis_inputs(wildcards):
-    """The checkpoint, its reference and, for the analyses that read a task, the checkpoint's own evaluation
-    samples of that task (which items it still answers right)."""
-    reference = reference_of(wildcards.checkpoint, ANALYSIS["reference"])
-    inputs = {
-        "reference": f"results/{wildcards.model}/{reference}/model",
-        "model": f"results/{wildcards.model}/{wildcards.checkpoint}/model",
-    }
-    task = analysis_task(config, wildcards.analysis)
-    if task:
-        inputs["samples"] = f"results/{wildcards.model}/{wildcards.checkpoint}/eval/{task}.samples.jsonl"
-    return inputs
-
-
 rule analysis_checkpoint:
     input:
         unpack(analysis_inputs),
@@ -23,11 +9,11 @@ rule analysis_checkpoint:
         "logs/analysis_checkpoint/{model}/{checkpoint}/{analysis}.log",
     benchmark:
         "results/benchmarks/analysis_checkpoint/{model}/{checkpoint}/{analysis}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
     threads: 1
     resources:
         **job_resources("evaluate"),
-    conda:
-        "../envs/evaluation.yaml"
     params:
         settings=lambda wildcards: ANALYSIS[wildcards.analysis],
         task_name=lambda wildcards: analysis_task(config, wildcards.analysis),
@@ -46,18 +32,25 @@ rule analysis_restore:
         reference=lambda wildcards: f"results/{wildcards.model}/{reference_of(wildcards.lineage, ANALYSIS['reference'])}/model",
         model="results/{model}/{lineage}/model",
     output:
-        directory("results/{model}/{lineage}/restored/{restore}/model"),
+        # with control: the random control of the same size, from the same SVDs
+        **(
+            {"control": directory("results/{model}/{lineage}/restored/{restore}-random/model")}
+            if ANALYSIS["restore"]["control"]
+            else {}
+        ),
+        model=directory("results/{model}/{lineage}/restored/{restore}/model"),
     log:
         "logs/analysis_restore/{model}/{lineage}/{restore}.log",
     benchmark:
         "results/benchmarks/analysis_restore/{model}/{lineage}/{restore}.tsv"
+    conda:
+        "../envs/analysis.yaml"
     threads: 1
     resources:
         **job_resources("prepare"),
-    conda:
-        "../envs/analysis.yaml"
     params:
         variant=lambda wildcards: RESTORES[wildcards.restore],
+        control=ANALYSIS["restore"]["control"],
         tail=ANALYSIS["restore"]["tail"],
         seed=ANALYSIS["restore"]["seed"],
         matrices=ANALYSIS["svd"]["matrices"],

@@ -8,11 +8,12 @@ from forgetlab.analysis.plan import (
     analysed_checkpoints,
     analysis_task,
     reference_of,
+    restore_labels,
     restore_variants,
     restored_lineages,
 )
 from forgetlab.config import resolve_config
-from forgetlab.lineages import BASE, checkpoint_steps, lineage_paths, lineage_stage
+from forgetlab.lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_paths, lineage_stage
 from forgetlab.report import FIGURE_FORMATS, active_figures
 from forgetlab.resources import job_request
 from forgetlab.tasks import SPLITS
@@ -35,6 +36,7 @@ EVAL_FORMATS = config["evaluate"]["formats"]
 ANALYSIS = config["analysis"]
 ANALYSES = [name for name in ANALYSIS["run"] if name != "restore"]
 RESTORES = restore_variants(ANALYSIS["restore"]) if "restore" in ANALYSIS["run"] else {}
+RESTORE_LABELS = restore_labels(ANALYSIS["restore"]) if RESTORES else []
 RESTORED_LINEAGES = restored_lineages(config, LINEAGES) if RESTORES else []
 FIGURES = active_figures(ANALYSIS["run"])
 # config/cluster.yaml next to the Snakefile, unless the config names another file
@@ -54,7 +56,7 @@ wildcard_constraints:
     split=_choice(SPLITS),
     parent=f"base(?:/(?:{_choice(STAGES)}))*",
     lineage=f"base(?:/(?:{_choice(STAGES)}))*",
-    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(RESTORES) or '(?!)'}))?",
+    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(RESTORE_LABELS) or '(?!)'}))?",
     step="[0-9]+",
     evaluation=f"(?:{_choice(EVAL_TASKS)})(?:\\.(?:{_choice(EVAL_FORMATS) or '(?!)'}))?",
     benchmark=_choice(HARNESS_TASKS + EVALSCOPE_TASKS) or "(?!)",
@@ -92,21 +94,37 @@ def checkpoints():
                 yield model, lineage, step, f"results/{model}/{lineage}/steps/{step}", None
             yield model, lineage, spec["steps"], f"results/{model}/{lineage}", None
             if lineage in RESTORED_LINEAGES:
-                for label in RESTORES:
-                    yield model, lineage, spec["steps"], f"results/{model}/{lineage}/restored/{label}", f"restored/{label}"
+                for label in RESTORE_LABELS:
+                    yield model, lineage, spec[
+                        "steps"
+                    ], f"results/{model}/{lineage}/restored/{label}", f"restored/{label}"
 
 
 def _seed(lineage):
     return None if lineage == BASE else config["stages"][lineage_stage(lineage)]["seed"]
 
 
+def analysis_inputs(wildcards):
+    """The checkpoint, its reference and, for the analyses that read a task, the checkpoint's own evaluation
+    samples of that task (which items it still answers right)."""
+    reference = reference_of(wildcards.checkpoint, ANALYSIS["reference"])
+    inputs = {
+        "reference": f"results/{wildcards.model}/{reference}/model",
+        "model": f"results/{wildcards.model}/{wildcards.checkpoint}/model",
+    }
+    task = analysis_task(config, wildcards.analysis)
+    if task:
+        inputs["samples"] = f"results/{wildcards.model}/{wildcards.checkpoint}/eval/{task}.samples.jsonl"
+    return inputs
+
+
 def analysis_entries(names=None):
     """One dict per analysis result (analysis/<name>.json of every analysed checkpoint)."""
     return _existing(
         [
-            {"model": model, "lineage": path.split("/steps/")[0], "stage": lineage_stage(path.split("/steps/")[0]),
+            {"model": model, "lineage": checkpoint_lineage(path), "stage": lineage_stage(checkpoint_lineage(path)),
              "step": step, "task": analysis_task(config, name) or "weights", "format": None,
-             "seed": _seed(path.split("/steps/")[0]), "variant": None, "analysis": name, "checkpoint": path,
+             "seed": _seed(checkpoint_lineage(path)), "variant": None, "analysis": name, "checkpoint": path,
              "path": f"results/{model}/{path}/analysis/{name}.json"}
             for model in MODELS
             for path, step in analysed_checkpoints(config, LINEAGES)

@@ -40,7 +40,9 @@ rule report_figures:
 rule report_analysis_table:
     # every checkpoint's rows of one analysis, with the columns that say which checkpoint
     input:
-        lambda wildcards: [entry["path"].removesuffix(".json") + ".csv" for entry in analysis_entries([wildcards.analysis])],
+        lambda wildcards: [
+            entry["path"].removesuffix(".json") + ".csv" for entry in analysis_entries([wildcards.analysis])
+        ],
     output:
         "results/tables/analysis_{analysis}.csv",
     log:

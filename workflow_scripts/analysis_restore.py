@@ -12,7 +12,7 @@ torch.set_num_threads(snakemake.threads)
 variant, params = snakemake.params.variant, snakemake.params
 span = tuple(int(end) for end in variant["span"].split("-")) if variant["span"] else None
 restored = restore_model(
-    snakemake.input.reference, snakemake.input.model, snakemake.output[0], variant["mode"], variant["fraction"],
-    span, params.tail, variant["control"], params.seed, params.matrices,
+    snakemake.input.reference, snakemake.input.model, snakemake.output.model, variant["mode"], variant["fraction"],
+    span, params.tail, False, params.seed, params.matrices, snakemake.output.control if params.control else None,
 )  # fmt: skip
 print(restored)

@@ -14,5 +14,5 @@ settings = snakemake.params.figures
 logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in snakemake.params.train_log_entries}
 analyses = {name: pd.read_csv(path) for name, path in zip(snakemake.params.analyses, snakemake.input.analyses)}
 data = FigureData(pd.read_csv(snakemake.input.metrics), logs, settings["new_task"], settings["prior_task"], analyses)
-for name in snakemake.output.keys():
-    draw_figure(name, data, snakemake.output[name])
+for name, paths in snakemake.output.items():
+    draw_figure(name, data, paths)

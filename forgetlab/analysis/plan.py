@@ -4,10 +4,11 @@ its checks."""
 
 from __future__ import annotations
 
-from ..lineages import BASE, checkpoint_steps, lineage_stage
+from ..lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_stage
 
 __all__ = [
-    "analysed_checkpoints", "analysis_task", "reference_of", "restore_label", "restore_variants", "restored_lineages",
+    "analysed_checkpoints", "analysis_task", "control_label", "reference_of", "restore_label", "restore_labels",
+    "restore_variants", "restored_lineages",
 ]  # fmt: skip
 
 # Analyses that read the weights alone; the others read a task's items
@@ -21,17 +22,26 @@ def restore_label(mode: str, fraction: float | None = None, span: str | None = N
 
 
 def restore_variants(restore: dict) -> dict[str, dict]:
-    """label -> {mode, fraction, span, control} of every restore the config asks for."""
+    """label -> {mode, fraction, span} of every restore the config asks for (its random control, when asked
+    for, is written by the same job under ``control_label``)."""
     variants = {}
-    for control in (False, True) if restore["control"] else (False,):
-        for mode in restore["modes"]:
-            amounts = [(fraction, None) for fraction in restore["fractions"]]
-            if mode == "layers":
-                amounts += [(None, span) for span in restore["layers"]]
-            for fraction, span in amounts:
-                label = restore_label(mode, fraction, span, control)
-                variants[label] = {"mode": mode, "fraction": fraction, "span": span, "control": control}
+    for mode in restore["modes"]:
+        amounts = [(fraction, None) for fraction in restore["fractions"]]
+        if mode == "layers":
+            amounts += [(None, span) for span in restore["layers"]]
+        for fraction, span in amounts:
+            variants[restore_label(mode, fraction, span)] = {"mode": mode, "fraction": fraction, "span": span}
     return variants
+
+
+def control_label(label: str) -> str:
+    return f"{label}-random"
+
+
+def restore_labels(restore: dict) -> list[str]:
+    """Every restored checkpoint's label: each restore, then each random control."""
+    labels = list(restore_variants(restore))
+    return labels + [control_label(label) for label in labels] if restore["control"] else labels
 
 
 def restored_lineages(config: dict, lineages: list[str]) -> list[str]:
@@ -45,7 +55,7 @@ def reference_of(checkpoint: str, reference: str) -> str:
     if reference == "base":
         return BASE
     if reference == "parent":
-        lineage = checkpoint.split("/steps/")[0]
+        lineage = checkpoint_lineage(checkpoint)
         return lineage.rsplit("/", 1)[0] if lineage != BASE else BASE
     return reference
 

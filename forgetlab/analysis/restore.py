@@ -11,6 +11,7 @@ restored share can be told from restoring any share of that size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -24,7 +25,10 @@ from .config import RESTORE_MODES
 from .plan import restore_label
 from .weights import MATRICES, WeightReader, linear_weights
 
-__all__ = ["RESTORE_MODES", "choose_components", "choose_layers", "restore_label", "restore_model", "restore_weight"]
+__all__ = [
+    "RESTORE_MODES", "choose_components", "choose_layers", "restore_label", "restore_model", "restore_weight",
+    "restore_weights",
+]  # fmt: skip
 _LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 
 
@@ -52,15 +56,24 @@ def choose_layers(layers: int, span: tuple[int, int], control: bool = False, see
 
 def restore_weight(reference: np.ndarray, checkpoint: np.ndarray, mode: str, indices: np.ndarray) -> np.ndarray:
     """The checkpoint's weight with the components ``indices`` taken from the reference as ``mode`` says."""
+    return restore_weights(reference, checkpoint, mode, [indices])[0]
+
+
+def restore_weights(reference: np.ndarray, checkpoint: np.ndarray, mode: str, selections: list[np.ndarray]) -> list:
+    """One restored weight per selection of component indices, from one SVD of each matrix."""
     if mode not in RESTORE_MODES[:3]:
         raise ValueError(f"mode must be one of {list(RESTORE_MODES[:3])} for a weight, not {mode!r}")
     u_new, s_new, vt_new = svd(checkpoint, full_matrices=False, check_finite=False)
     u_ref, s_ref, vt_ref = svd(reference, full_matrices=False, check_finite=False)
-    if mode in ("directions", "components"):
-        u_new[:, indices], vt_new[indices] = u_ref[:, indices], vt_ref[indices]
-    if mode in ("values", "components"):
-        s_new[indices] = s_ref[indices]
-    return (u_new * s_new) @ vt_new
+    restored = []
+    for indices in selections:
+        u, values, vt = u_new.copy(), s_new.copy(), vt_new.copy()
+        if mode in ("directions", "components"):
+            u[:, indices], vt[indices] = u_ref[:, indices], vt_ref[indices]
+        if mode in ("values", "components"):
+            values[indices] = s_ref[indices]
+        restored.append((u * values) @ vt)
+    return restored
 
 
 def restore_model(
@@ -74,44 +87,56 @@ def restore_model(
     control: bool = False,
     seed: int = 0,
     matrices=MATRICES,
+    control_dir: str | os.PathLike | None = None,
 ) -> dict:
     """Write the checkpoint in ``model_dir`` with part of ``reference_dir`` restored into ``out_dir`` (an HF
     folder: the checkpoint's config and tokenizer, its safetensors files rewritten). ``fraction`` is the share of
-    singular components (or, in layers mode without ``span``, of the first layers); returns what was restored."""
+    singular components (or, in layers mode without ``span``, of the first layers); ``control`` chooses them at
+    random. With ``control_dir`` the random control is written there too, from the same SVDs. Returns what was
+    restored."""
     import torch
     from safetensors.torch import load_file, save_file
 
     if mode not in RESTORE_MODES:
         raise ValueError(f"restore mode must be one of {list(RESTORE_MODES)}, not {mode!r}")
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    outputs = [(out_dir, control)] + ([(control_dir, True)] if control_dir is not None else [])
+    restored: dict = {"mode": mode, "control": control}
     if mode == "layers":
         count = 1 + max((int(m.group(1)) for name in checkpoint.names() if (m := _LAYER.search(name))), default=-1)
         if span is None:
             if fraction is None:
                 raise ValueError("layers mode needs a layer range or a fraction of the layers")
             span = (0, max(1, round(fraction * count)) - 1)
-        chosen = set(choose_layers(count, span, control, seed))
-        targets = {name for name in checkpoint.names() if (m := _LAYER.search(name)) and int(m.group(1)) in chosen}
-        restored = {"layers": sorted(chosen)}
+        chosen = [set(choose_layers(count, span, random, seed)) for _, random in outputs]
+        layer_of = {name: int(m.group(1)) for name in checkpoint.names() if (m := _LAYER.search(name))}
+        targets = [{name for name, layer in layer_of.items() if layer in layers} for layers in chosen]
+        restored["layers"] = sorted(chosen[0])
     else:
         if fraction is None:
             raise ValueError(f"{mode} mode needs a fraction of the singular components")
-        targets = {name for _, _, name in linear_weights(checkpoint, matrices)}
-        restored = {"matrices": len(targets), "fraction": fraction, "tail": tail}
-    model_dir = Path(model_dir)
-    with atomic_dir(out_dir) as tmp:
-        for source in sorted({path for path in checkpoint.files.values()}):
-            tensors = load_file(str(source))
-            for name in sorted(targets & set(tensors)):
+        targets = [{name for _, _, name in linear_weights(checkpoint, matrices)}] * len(outputs)
+        restored.update(matrices=len(targets[0]), fraction=fraction, tail=tail)
+    with contextlib.ExitStack() as stack:
+        folders = [stack.enter_context(atomic_dir(path)) for path, _ in outputs]
+        for source in sorted(set(checkpoint.files.values())):
+            original = load_file(str(source))
+            versions = [dict(original) for _ in outputs]
+            for name in sorted(set().union(*targets) & set(original)):
                 before = reference.load(name)
+                wanted = [i for i, names in enumerate(targets) if name in names]
                 if mode == "layers":
-                    tensors[name] = torch.from_numpy(before).to(tensors[name].dtype)
+                    for i in wanted:
+                        versions[i][name] = torch.from_numpy(before).to(original[name].dtype)
                     continue
-                indices = choose_components(min(before.shape), fraction, tail, control, seed)
-                after = restore_weight(before, tensors[name].float().numpy(), mode, indices)
-                tensors[name] = torch.from_numpy(after).to(tensors[name].dtype)
-            save_file(tensors, str(tmp / source.name), metadata={"format": "pt"})
-        for path in model_dir.iterdir():
-            if path.is_file() and path.suffix != ".safetensors":
-                shutil.copy2(path, tmp / path.name)
-    return {"mode": mode, "control": control, **restored}
+                selections = [choose_components(min(before.shape), fraction, tail, outputs[i][1], seed) for i in wanted]
+                weights = restore_weights(before, original[name].float().numpy(), mode, selections)
+                for i, weight in zip(wanted, weights):
+                    versions[i][name] = torch.from_numpy(weight).to(original[name].dtype)
+            for folder, tensors in zip(folders, versions):
+                save_file(tensors, str(folder / source.name), metadata={"format": "pt"})
+        for folder in folders:
+            for path in Path(model_dir).iterdir():
+                if path.is_file() and path.suffix != ".safetensors":
+                    shutil.copy2(path, folder / path.name)
+    return restored

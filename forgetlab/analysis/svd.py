@@ -51,6 +51,13 @@ def random_subspace_angle(n: int, k: int, seed: int = 0) -> float:
     return float(principal_angles(a, b).mean())
 
 
+def _svd(matrix: np.ndarray, overwrite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD of a C-ordered matrix, run on its transpose: that view is Fortran-ordered, so LAPACK works on it
+    in place instead of on a hidden copy (one copy of the matrix less, and faster)."""
+    v, s, ut = svd(matrix.T, full_matrices=False, overwrite_a=overwrite, check_finite=False)
+    return ut.T, s, v.T
+
+
 def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: float, seed: int = 0) -> list[dict]:
     """Rows for the left (column space) and right (row space) singular subspaces of one weight. Both arrays are
     consumed (overwritten) to keep memory at a few copies of the matrix."""
@@ -62,11 +69,11 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
     rank = min(m, n)
     k = max(1, int(fraction * rank))
     reference_norm = float(np.linalg.norm(reference))
-    u_new, s_new, vt_new = svd(checkpoint, full_matrices=False, check_finite=False)
+    u_new, s_new, vt_new = _svd(checkpoint, overwrite=False)
     u_new, vt_new = u_new[:, :k].copy(), vt_new[:k].copy()
     delta = checkpoint
     delta -= reference  # the checkpoint's buffer now holds the change
-    u_ref, s_ref, vt_ref = svd(reference, full_matrices=False, overwrite_a=True, check_finite=False)
+    u_ref, s_ref, vt_ref = _svd(reference, overwrite=True)
     delta_energy = float(np.square(delta).sum())
     diagonal = np.concatenate(
         [
@@ -77,8 +84,8 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
     left = principal_angles(u_ref[:, :k], u_new, orthonormal=True)
     right = principal_angles(vt_ref[:k].T, vt_new.T, orthonormal=True)
     del u_ref, vt_ref, u_new, vt_new
-    s_delta = svd(delta, compute_uv=False, overwrite_a=True, check_finite=False)
-    kept = s_ref > s_ref[0] * 1e-6  # relative drift of singular values that are not numerically zero
+    s_delta = svd(delta.T, compute_uv=False, overwrite_a=True, check_finite=False)
+    kept = s_ref > s_ref[0] * 1e-3  # relative drift of the singular values that carry the map, not of near-zeros
     shared = {
         "rows": m, "cols": n, "k": k,
         "sv_drift": float(np.mean((s_new[kept] - s_ref[kept]) / s_ref[kept])),

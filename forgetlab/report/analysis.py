@@ -22,7 +22,9 @@ MATRIX_STYLES = {"q": "-", "k": "--", "v": "-.", "o": ":", "gate": "-", "up": "-
 def _panels(table: pd.DataFrame, rows: int = 1, width: float = 4.5, height: float = 3.4):
     """(figure, axes[row][panel], checkpoint labels): one column of panels per checkpoint."""
     labels = list(dict.fromkeys(table["checkpoint"])) if "checkpoint" in table else ["checkpoint"]
-    fig, axes = plt.subplots(rows, len(labels), figsize=(width * len(labels), height * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, len(labels), figsize=(width * len(labels), height * rows), squeeze=False, constrained_layout=True
+    )
     return fig, axes, labels
 
 

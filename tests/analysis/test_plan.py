@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from forgetlab.analysis.plan import analysed_checkpoints, analysis_task, reference_of, restore_variants
+from forgetlab.analysis.plan import analysed_checkpoints, analysis_task, reference_of, restore_labels, restore_variants
 from forgetlab.config import ConfigError, resolve_config
 from forgetlab.lineages import lineage_paths
 
@@ -19,13 +19,13 @@ def _config(**analysis):
 
 
 def test_restore_variants_pair_each_restore_with_its_random_control():
-    variants = restore_variants(
-        {"modes": ["directions", "layers"], "fractions": [0.2], "layers": ["0-1"], "control": True}
-    )
-    assert list(variants) == [
+    restore = {"modes": ["directions", "layers"], "fractions": [0.2], "layers": ["0-1"], "control": True}
+    assert list(restore_variants(restore)) == ["directions-0.2", "layers-0.2", "layers-0-1"]
+    assert restore_variants(restore)["layers-0-1"] == {"mode": "layers", "fraction": None, "span": "0-1"}
+    assert restore_labels(restore) == [
         "directions-0.2", "layers-0.2", "layers-0-1", "directions-0.2-random", "layers-0.2-random", "layers-0-1-random",
     ]  # fmt: skip
-    assert variants["layers-0-1-random"] == {"mode": "layers", "fraction": None, "span": "0-1", "control": True}
+    assert restore_labels({**restore, "control": False}) == ["directions-0.2", "layers-0.2", "layers-0-1"]
 
 
 def test_references_base_parent_or_a_named_checkpoint():
