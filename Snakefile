@@ -12,6 +12,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
@@ -24,8 +27,11 @@ rule all:
     input:
         paths(eval_entries()),
         figure_targets(),
+        "results/tables/predictors.csv",
+        "results/provenance.yaml",
 
 
 rule figures:
     input:
         figure_targets(),
+        "results/tables/predictors.csv",

@@ -234,7 +234,7 @@ def cmd_train(args) -> None:
     _emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
 
 
-EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "backend"]
+EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]
 
 
 def cmd_eval(args) -> None:
@@ -358,6 +358,27 @@ def cmd_schema(args) -> None:
         sys.stdout.write(text)
 
 
+def cmd_fit(args) -> None:
+    import pandas as pd
+
+    from .io import atomic_path
+    from .report.fits import fit_predictors
+
+    if not os.path.isfile(args.metrics):
+        raise ValueError(f"--metrics: no such file: {args.metrics}")
+    _check_out(args.out)
+    table = pd.read_csv(args.metrics)
+    missing = [column for column in ("metric", "task", "value", "method") if column not in table]
+    if missing:
+        raise ValueError(f"--metrics: {args.metrics} is not a forgetlab metrics table (no column {missing[0]!r})")
+    fits = fit_predictors(table)
+    with atomic_path(args.out) as tmp:
+        fits.to_csv(tmp, index=False)
+    best = fits[fits["method"] == "all"].head(1)
+    _emit({"rows": len(fits), **({"best": best["predictor"].iloc[0], "r2_linear": best["r2_linear"].iloc[0]}
+                                 if len(best) else {})})  # fmt: skip
+
+
 # -- the parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from .analysis.config import RESTORE_MODES, ConceptsConfig, DriftConfig, ProbeConfig, SVDConfig
@@ -432,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     _setting(evaluate, "--batch-size", EvaluateConfig, "batch_size", "evaluate", type=positive_int)
     _setting(evaluate, "--samples", EvaluateConfig, "samples", "evaluate", type=positive_int)
     _setting(evaluate, "--temperature", EvaluateConfig, "temperature", "evaluate", type=non_negative_float)
+    _setting(evaluate, "--loglik-format", EvaluateConfig, "loglik_format", "evaluate", choices=FORMATS)
     _setting(evaluate, "--backend", EvaluateConfig, "backend", "evaluate", choices=BACKENDS)
     _setting(evaluate, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     evaluate.add_argument("--out", required=True, help="metrics JSON; the samples go beside it (.samples.jsonl)")
@@ -489,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--seed", type=int, default=0, help="seed of the random control")
     restore.add_argument("--out", required=True, help="folder to write the restored model to")
     restore.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
+
+    fit = command("fit", "rank the predictors of forgetting: linear/quadratic R² and Spearman per method", cmd_fit)
+    fit.add_argument("--metrics", required=True, help="a metrics table (results/tables/metrics.csv)")
+    fit.add_argument("--out", required=True, help="the predictors table (CSV)")
 
     schema = command("schema", "print the config's JSON schema (config/schema.yaml): every key, described", cmd_schema)
     schema.add_argument("--out", help="write it to this file instead of stdout")

@@ -39,10 +39,11 @@ LABEL = {"pattern": "^[A-Za-z0-9][A-Za-z0-9_.+-]*$"}
 
 @dataclass(kw_only=True)
 class FiguresConfig(Options):
-    """Which tasks the summary figures put on their axes."""
+    """Which tasks the summary figures put on their axes, and how they are drawn."""
 
     new_task: str | None = option(None, "the trained task (y axis of learning vs forgetting; x axis of KL)")
     prior_task: str | None = option(None, "the task that may be forgotten (x axis of learning vs forgetting)")
+    smoothing: int = option(1, "training figure: rolling mean over this many logged steps (1: raw)", minimum=1)
 
 
 @dataclass(kw_only=True)

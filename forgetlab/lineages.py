@@ -14,6 +14,7 @@ __all__ = [
     "checkpoint_lineage",
     "checkpoint_steps",
     "expand_sweeps",
+    "lineage_method",
     "lineage_paths",
     "lineage_stage",
     "seed_group",
@@ -37,6 +38,13 @@ def lineage_paths(lineages: list[list[str]]) -> list[str]:
 def lineage_stage(lineage: str) -> str:
     """The last stage of a lineage path ('base' for the base model)."""
     return lineage.rsplit("/", 1)[-1]
+
+
+def lineage_method(lineage: str, stages: dict[str, dict]) -> str:
+    """How a lineage was trained: its stages' methods in order ('sft', 'grpo', 'sft+grpo' for RL after SFT;
+    'base' for the base model). Sweeps of one method share it, so figures colour and fit per method."""
+    methods = [stages[stage]["method"] for stage in lineage.split("/")[1:]]
+    return "+".join(methods) or BASE
 
 
 def checkpoint_lineage(checkpoint: str) -> str:

@@ -13,8 +13,10 @@ from forgetlab.analysis.plan import (
     restored_lineages,
 )
 from forgetlab.config import resolve_config
-from forgetlab.lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_paths, lineage_stage
-from forgetlab.report import FIGURE_FORMATS, active_figures
+from forgetlab.lineages import (
+    BASE, checkpoint_lineage, checkpoint_steps, lineage_method, lineage_paths, lineage_stage, seed_group,
+)  # fmt: skip
+from forgetlab.report import FIGURE_FORMATS, FIGURES as FIGURE_KINDS, active_figures
 from forgetlab.resources import job_request
 from forgetlab.tasks import SPLITS
 
@@ -123,6 +125,7 @@ def analysis_entries(names=None):
     return _existing(
         [
             {"model": model, "lineage": checkpoint_lineage(path), "stage": lineage_stage(checkpoint_lineage(path)),
+             "method": lineage_method(checkpoint_lineage(path), config["stages"]),
              "step": step, "task": analysis_task(config, name) or "weights", "format": None,
              "seed": _seed(checkpoint_lineage(path)), "variant": None, "analysis": name, "checkpoint": path,
              "path": f"results/{model}/{path}/analysis/{name}.json"}
@@ -137,11 +140,15 @@ def eval_entries():
     """One dict per metrics file (generation evals, KL of trained checkpoints, lm-eval benchmarks, analysis
     summaries): the table's identifying columns plus its path."""
     entries = [
-        {"model": model, "lineage": lineage, "stage": lineage_stage(lineage), "step": step, "task": task,
-         "format": style, "seed": _seed(lineage), "variant": variant, "path": f"{folder}/{kind}/{name}.json"}
+        {"model": model, "lineage": lineage, "stage": lineage_stage(lineage),
+         "method": lineage_method(lineage, config["stages"]), "step": step, "task": task,
+         "format": style, "seed": _seed(lineage), "variant": variant, "path": f"{folder}/{kind}/{name}.json",
+         "items": f"{folder}/{kind}/{name}.samples.jsonl" if kind == "eval" else None}
         for model, lineage, step, folder, variant in checkpoints()
         for kind, name, task, style in _evaluation_names(lineage, variant)
     ]  # fmt: skip
+    if config["figures_only"]:  # per-item scores only where they exist (else the deltas' intervals are unpaired)
+        entries = [{**e, "items": e["items"] if e["items"] and os.path.exists(e["items"]) else None} for e in entries]
     return _existing(entries) + analysis_entries()
 
 
@@ -158,7 +165,7 @@ def lineage_tasks():
 def train_log_entries():
     return _existing(
         [
-            {"model": m, "lineage": l, "path": f"results/{m}/{l}/train_log.jsonl"}
+            {"model": m, "lineage": l, "group": seed_group(l, SEED_GROUPS), "path": f"results/{m}/{l}/train_log.jsonl"}
             for m in MODELS
             for l in LINEAGES
             if l != BASE
@@ -170,8 +177,25 @@ def paths(entries):
     return [entry["path"] for entry in entries]
 
 
+def item_paths(entries):
+    """The per-item samples of the entries that have them (paired intervals of the deltas)."""
+    return [entry["items"] for entry in entries if entry.get("items")]
+
+
 def figure_targets():
     return expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=FIGURE_FORMATS)
+
+
+def figure_outputs(name):
+    """A figure's files, the PNG in the report with its caption (report/<name>.rst) under its category."""
+    paths = {ext: f"results/figures/{name}.{ext}" for ext in FIGURE_FORMATS}
+    paths["png"] = report(paths["png"], caption=f"../report/{name}.rst", category=FIGURE_KINDS[name].category)
+    return list(paths.values())
+
+
+def checkpoint_models():
+    """Checkpoint name (its path under results/) -> its model folder, for every evaluated checkpoint."""
+    return {folder.removeprefix("results/"): f"{folder}/model" for _, _, _, folder, _ in checkpoints()}
 
 
 def _science(spec):

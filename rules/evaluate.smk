@@ -25,6 +25,7 @@ rule evaluate_generation:
         chat=config["evaluate"]["chat"],
         samples=config["evaluate"]["samples"],
         temperature=config["evaluate"]["temperature"],
+        loglik_format=config["evaluate"]["loglik_format"],
         device=config["device"],
     script:
         "../workflow_scripts/evaluate_generation.py"

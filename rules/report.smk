@@ -1,8 +1,9 @@
 rule report_table:
     input:
-        paths(eval_entries()),
+        metrics=paths(eval_entries()),
+        samples=item_paths(eval_entries()),
     output:
-        "results/tables/metrics.csv",
+        report("results/tables/metrics.csv", caption="../report/metrics.rst", category="tables"),
     log:
         "logs/report_table/metrics.log",
     localrule: True
@@ -17,13 +18,28 @@ rule report_table:
         "../workflow_scripts/report_table.py"
 
 
+rule report_predictors:
+    # which measurement predicts forgetting: R² and Spearman per predictor and method
+    input:
+        "results/tables/metrics.csv",
+    output:
+        report("results/tables/predictors.csv", caption="../report/predictors.rst", category="tables"),
+    log:
+        "logs/report_predictors/predictors.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow_scripts/report_predictors.py"
+
+
 rule report_figures:
     input:
         metrics="results/tables/metrics.csv",
         train_logs=paths(train_log_entries()),
         analyses=expand("results/tables/analysis_{analysis}.csv", analysis=ANALYSES),
     output:
-        **{name: expand("results/figures/{name}.{ext}", name=name, ext=FIGURE_FORMATS) for name in FIGURES},
+        **{name: figure_outputs(name) for name in FIGURES},
     log:
         "logs/report_figures/figures.log",
     localrule: True
@@ -54,3 +70,22 @@ rule report_analysis_table:
         entries=lambda wildcards: analysis_entries([wildcards.analysis]),
     script:
         "../workflow_scripts/report_analysis_table.py"
+
+
+rule report_provenance:
+    # what the results came from: config as run, code version and commit, packages, checkpoint hashes
+    input:
+        checkpoint_models().values(),
+    output:
+        report("results/provenance.yaml", caption="../report/provenance.rst", category="provenance"),
+    log:
+        "logs/report_provenance/provenance.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        config=config,
+        checkpoints=checkpoint_models(),
+        code_dir=workflow.basedir,
+    script:
+        "../workflow_scripts/report_provenance.py"

@@ -203,7 +203,7 @@ def test_n_takes_positive_integers_only(here, capsys, n):
 def test_every_option_of_every_command_has_help_and_shows_its_default():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "analyse", "restore", "schema"}
+    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "analyse", "restore", "fit", "schema"}
     for name, command in commands.items():
         for action in command._actions:
             if action.dest == "help":
@@ -282,3 +282,15 @@ def test_analyse_and_restore_work_on_two_model_folders(here, capsys, tiny_model)
     assert code == 2 and "the attention analysis reads a task's items: give --task" in err
     code, _, err = forgetlab(capsys, "restore", *pair, "--mode", "values", "--out", "r2")
     assert code == 2 and "--mode values needs --fraction" in err and not (here / "r2").exists()
+
+
+def test_fit_ranks_predictors_from_a_metrics_table(here, capsys):
+    from .report.test_fits import _table
+
+    _table([("sft", kl, kl / 10, 0.1 * kl) for kl in (1.0, 2.0, 3.0, 4.0)]).to_csv("metrics.csv", index=False)
+    code, out, err = forgetlab(capsys, "fit", "--metrics", "metrics.csv", "--out", "predictors.csv")
+    assert code == 0, err
+    assert json.loads(out)["best"] in ("forward_kl_new", "weight_change") and (here / "predictors.csv").exists()
+    (here / "other.csv").write_text("a,b\n1,2\n")
+    code, _, err = forgetlab(capsys, "fit", "--metrics", "other.csv", "--out", "p.csv")
+    assert code != 0 and "not a forgetlab metrics table" in err and not (here / "p.csv").exists()

@@ -8,7 +8,7 @@ from ..models import load_model, load_tokenizer, resolve_device
 from ..tasks import Task
 from .engines import HFEngine, open_engine
 from .generation import evaluate_records
-from .likelihood import policy_kl, reference_loglik
+from .likelihood import loglik_summary, policy_kl, reference_logliks
 
 __all__ = ["checkpoint_kl", "evaluate_checkpoint"]
 
@@ -24,11 +24,13 @@ def evaluate_checkpoint(
     chat: bool = True,
     samples: int = 1,
     temperature: float = 0.0,
+    loglik_format: str | None = "natural",
     backend: str = "auto",
     device: str = "auto",
 ) -> tuple[dict, list[dict]]:
-    """(metrics, one row per completion): generation accuracy with intervals (mean@k and pass@k when sampled)
-    and the reference answers' log-likelihood, in prompt format ``style`` (default: the task's)."""
+    """(metrics, one row per completion): generation accuracy with intervals (mean@k and pass@k when sampled),
+    in prompt format ``style`` (default: the task's), and the reference answers' log-likelihood in
+    ``loglik_format`` (None: ``style``). Each row carries its item's log-likelihoods, for paired intervals."""
     device = resolve_device(device)
     tokenizer = load_tokenizer(model_dir)
     engine = open_engine(backend, model_dir, tokenizer, batch_size, device=device)
@@ -38,7 +40,12 @@ def evaluate_checkpoint(
     engine.close()
     # Reference log-likelihood moves long before accuracy does: cheap, and always through HF (exact log-probs).
     model = engine.model if isinstance(engine, HFEngine) else load_model(model_dir, device)
-    metrics.update(reference_loglik(model, tokenizer, task, records, style, chat) | {"n": metrics["n"]})
+    logliks = reference_logliks(model, tokenizer, task, records, loglik_format or style, chat)
+    metrics.update(loglik_summary(logliks))
+    for index, row in enumerate(rows):  # rows come in record order, ``samples`` per record
+        value, tokens = logliks[index // samples]
+        row.update(ref_loglik=value, ref_loglik_per_token=value / max(tokens, 1))
+    metrics["loglik_format"] = loglik_format or style or task.format
     return {**metrics, "backend": engine.name, "device": device}, rows
 
 

@@ -65,6 +65,11 @@ class EvaluateConfig(Options):
         "auto", "generation engine; auto: vLLM when installed and a GPU is visible", enum=list(BACKENDS)
     )
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
+    loglik_format: str | None = option(
+        "natural", "prompt format the reference answers' log-likelihood is read in (null: the evaluation's). "
+        "natural (the question alone, 'The answer is ...') is how a base model answers, so a stage that only "
+        "teaches another format (tags) does not show as a gain", enum=list(FORMATS),
+    )  # fmt: skip
     samples: int = option(1, "completions per prompt: more than 1 reports mean@k and pass@k", minimum=1)
     temperature: float = option(0.0, "sampling temperature; 0 is greedy", minimum=0)
     kl: KLConfig = option(help=summary(KLConfig), factory=KLConfig)

@@ -16,7 +16,10 @@ from ..stats import bootstrap_ci
 from ..tasks import Task
 from .generation import prompt_text
 
-__all__ = ["SequenceKL", "completion_logprob", "encode_prompt", "policy_kl", "reference_loglik", "sequence_kl"]
+__all__ = [
+    "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl", "reference_loglik",
+    "reference_logliks", "sequence_kl",
+]  # fmt: skip
 
 
 def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
@@ -166,14 +169,13 @@ def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> 
 
 
 @torch.inference_mode()
-def reference_loglik(
+def reference_logliks(
     model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
-) -> dict:
-    """Mean log-likelihood of each record's reference answer given the prompt.
+) -> list[tuple[float, int]]:
+    """(log-likelihood, answer tokens) of each record's reference answer given the prompt.
 
     Only the answer content is scored: the reference completion up to its last occurrence of the answer
-    (tags, worked reasoning) is conditioning context, so a stage that merely teaches the tag format does not
-    look like a gain in knowledge.
+    (tags, worked reasoning) is conditioning context.
     """
     style = style or task.format
     contexts, answers = [], []
@@ -186,11 +188,25 @@ def reference_loglik(
         answers.append(_tokens(tokenizer, answer))
     sequences = [torch.tensor(context + answer) for context, answer in zip(contexts, answers)]
     hidden = _final_hidden(model, sequences)
-    per_sequence = [
-        _completion_logprob(model, h, ids, len(context), chunk) for h, ids, context in zip(hidden, sequences, contexts)
+    return [
+        (_completion_logprob(model, h, ids, len(context), chunk), len(answer))
+        for h, ids, context, answer in zip(hidden, sequences, contexts, answers)
     ]
-    per_token = [value / max(len(answer), 1) for value, answer in zip(per_sequence, answers)]
-    return {"n": len(records), **_summary(per_sequence, "ref_loglik"), **_summary(per_token, "ref_loglik_per_token")}
+
+
+def loglik_summary(values: list[tuple[float, int]]) -> dict:
+    """Mean log-likelihood per answer and per answer token, with bootstrap intervals."""
+    return {
+        **_summary([value for value, _ in values], "ref_loglik"),
+        **_summary([value / max(tokens, 1) for value, tokens in values], "ref_loglik_per_token"),
+    }
+
+
+def reference_loglik(
+    model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
+) -> dict:
+    """Mean log-likelihood of the records' reference answers (see ``reference_logliks``)."""
+    return {"n": len(records), **loglik_summary(reference_logliks(model, tokenizer, task, records, style, chat, chunk))}
 
 
 def _tokens(tokenizer, text: str) -> list[int]:

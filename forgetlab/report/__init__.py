@@ -10,20 +10,23 @@ from typing import NamedTuple
 
 class Figure(NamedTuple):
     draw: str  # module:function of forgetlab.report drawing it from a FigureData
+    category: str  # its section of the Snakemake report (its caption: report/<name>.rst)
     needs: str | None = None  # the analysis (analysis.run) without which there is nothing to draw
 
 
 FIGURES = {
-    "forgetting": Figure("figures:plot_forgetting"),
-    "training": Figure("figures:plot_training"),
-    "kl_forgetting": Figure("figures:plot_kl_forgetting"),
-    "curves": Figure("figures:plot_curves"),
-    "svd": Figure("analysis:plot_svd", "svd"),
-    "restore": Figure("analysis:plot_restore", "restore"),
-    "attention": Figure("analysis:plot_attention", "attention"),
-    "concepts": Figure("analysis:plot_concepts", "concepts"),
-    "probe": Figure("analysis:plot_probe", "probe"),
-    "drift": Figure("analysis:plot_drift", "drift"),
+    "forgetting": Figure("figures:plot_forgetting", "evaluation"),
+    "curves": Figure("figures:plot_curves", "evaluation"),
+    "benchmarks": Figure("figures:plot_benchmarks", "evaluation"),
+    "pareto": Figure("forgetting:plot_pareto", "forgetting"),
+    "kl_forgetting": Figure("forgetting:plot_kl_forgetting", "forgetting"),
+    "training": Figure("figures:plot_training", "training"),
+    "svd": Figure("analysis:plot_svd", "analysis", "svd"),
+    "restore": Figure("analysis:plot_restore", "analysis", "restore"),
+    "attention": Figure("analysis:plot_attention", "analysis", "attention"),
+    "concepts": Figure("analysis:plot_concepts", "analysis", "concepts"),
+    "probe": Figure("analysis:plot_probe", "analysis", "probe"),
+    "drift": Figure("analysis:plot_drift", "analysis", "drift"),
 }
 FIGURE_FORMATS = ("png", "pdf")
 
@@ -33,12 +36,16 @@ def active_figures(analyses: list[str]) -> list[str]:
     return [name for name, figure in FIGURES.items() if figure.needs is None or figure.needs in analyses]
 
 
-_EXPORTS = {
-    "FigureData": "figures", "draw_figure": "figures", "plot_curves": "figures", "plot_forgetting": "figures",
-    "plot_kl_forgetting": "figures", "plot_training": "figures", "TABLE_COLUMNS": "tables",
-    "final_checkpoints": "tables", "metrics_table": "tables", "with_deltas": "tables", "with_forgetting": "tables",
-    "with_recovery": "tables", "with_seed_summary": "tables", "ordinary": "tables",
+_MODULES = {
+    "figures": ["FigureData", "draw_figure", "plot_curves", "plot_forgetting", "plot_training"],
+    "fits": ["PREDICTORS", "fit_predictors"],
+    "forgetting": ["plot_kl_forgetting", "plot_pareto"],
+    "tables": [
+        "TABLE_COLUMNS", "final_checkpoints", "item_key", "item_scores", "metrics_table", "ordinary", "with_deltas",
+        "with_forgetting", "with_recovery", "with_seed_summary",
+    ],
 }  # fmt: skip
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 __all__ = sorted(["FIGURES", "FIGURE_FORMATS", "Figure", "active_figures", *_EXPORTS])
 
 

@@ -36,10 +36,10 @@ def _empty(outputs, what: str) -> None:
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.text(0.5, 0.5, f"no {what} data yet", ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_svd(data, outputs: list) -> None:
+def plot_svd(data, outputs: list) -> list[dict]:
     """Top: mean principal angle (degrees) between the top-k left singular subspaces per layer, one line per
     matrix, the random-subspace baseline dotted. Bottom: mean relative singular-value drift per layer."""
     table = data.analysis.get("svd", EMPTY)
@@ -61,10 +61,10 @@ def plot_svd(data, outputs: list) -> None:
         for ax in axes[:, column]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].legend(fontsize=7, ncol=2)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_attention(data, outputs: list) -> None:
+def plot_attention(data, outputs: list) -> list[dict]:
     """Jensen-Shannon divergence (nats) between the reference's and the checkpoint's attention, layer x head."""
     table = data.analysis.get("attention", EMPTY)
     rows = table[table["group"] == "all"] if not table.empty else table
@@ -77,10 +77,10 @@ def plot_attention(data, outputs: list) -> None:
         image = axes[0][column].imshow(grid.to_numpy(), aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=top)
         axes[0][column].set(title=label, xlabel="head", ylabel="layer")
     fig.colorbar(image, ax=axes[0].tolist(), label="attention JS divergence (nats)")
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_probe(data, outputs: list) -> None:
+def plot_probe(data, outputs: list) -> list[dict]:
     """Held-out probe accuracy per layer: trained on the reference, on the checkpoint, and the reference's probe
     read on the checkpoint (transfer); the majority class dotted."""
     table = data.analysis.get("probe", EMPTY)
@@ -95,10 +95,10 @@ def plot_probe(data, outputs: list) -> None:
         ax.plot(rows["layer"], rows["majority"], ":", color="grey", label="majority class")
         ax.set(title=label, xlabel="layer", ylabel="held-out accuracy", ylim=(-0.02, 1.02))
     axes[0][0].legend(fontsize=7)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_concepts(data, outputs: list) -> None:
+def plot_concepts(data, outputs: list) -> list[dict]:
     """Overlap (Jaccard) of each concept's top-n neurons between reference and checkpoint per layer, mean over
     concepts, for the neurons that read (up_proj) and write (down_proj) the concept."""
     table = data.analysis.get("concepts", EMPTY)
@@ -112,10 +112,10 @@ def plot_concepts(data, outputs: list) -> None:
             ax.plot(mean.index, mean.to_numpy(), style, color="black", label=f"{side}: {weights}")
         ax.set(title=label, xlabel="layer", ylabel="top-n neuron overlap (Jaccard)", ylim=(-0.02, 1.02))
     axes[0][0].legend(fontsize=7)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_drift(data, outputs: list) -> None:
+def plot_drift(data, outputs: list) -> list[dict]:
     """Cosine between the reference's and the checkpoint's hidden states per layer, one line per checkpoint."""
     table = data.analysis.get("drift", EMPTY)
     if table.empty:
@@ -130,10 +130,10 @@ def plot_drift(data, outputs: list) -> None:
         )
     ax.set(xlabel="layer (0: embeddings)", ylabel="hidden-state cosine to the reference")
     ax.legend(fontsize=7)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-def plot_restore(data, outputs: list) -> None:
+def plot_restore(data, outputs: list) -> list[dict]:
     """Share of the lost accuracy that restoring part of the reference's weights brings back, per task, against
     the amount restored; one line per mode, its random control dashed."""
     table = data.table
@@ -156,4 +156,4 @@ def plot_restore(data, outputs: list) -> None:
         ax.axhline(1, color="grey", linewidth=0.8, linestyle=":")
         ax.set(title=task, xlabel="share restored", ylabel="accuracy recovered (1: back to the reference)", xlim=(0, 1))
         ax.legend(fontsize=7)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)

@@ -15,10 +15,20 @@ import pandas as pd
 import seaborn as sns
 
 from . import FIGURES
-from .tables import default_format, final_checkpoints, ordinary
+from .tables import default_format, final_checkpoints, headline_delta, ordinary
 
-__all__ = ["FigureData", "draw_figure", "plot_curves", "plot_forgetting", "plot_kl_forgetting", "plot_training",
-           "save_figure"]  # fmt: skip
+__all__ = [
+    "FigureData",
+    "describe",
+    "draw_figure",
+    "method_style",
+    "no_data",
+    "plot_benchmarks",
+    "plot_curves",
+    "plot_forgetting",
+    "plot_training",
+    "save_figure",
+]  # fmt: skip
 
 
 @dataclass
@@ -31,21 +41,63 @@ class FigureData:
     new_task: str | None = None
     prior_task: str | None = None
     analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # analysis -> its gathered rows
+    log_groups: dict[str, str] = field(default_factory=dict)  # log label -> its seed group (one line per group)
+    smoothing: int = 1  # rolling mean over this many logged steps in the training figure
 
 
-def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> None:
-    """Draw the figure ``name`` (one of FIGURES) into every path of ``outputs`` (one per format)."""
+def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> list[dict]:
+    """Draw the figure ``name`` (one of FIGURES) into every path of ``outputs`` (one per format); returns what
+    each panel shows (``describe``)."""
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; known: {list(FIGURES)}")
     module, function = FIGURES[name].draw.split(":")
-    getattr(importlib.import_module(f"forgetlab.report.{module}"), function)(data, outputs)
+    return getattr(importlib.import_module(f"forgetlab.report.{module}"), function)(data, outputs)
 
 
-def save_figure(fig, outputs: list[str | os.PathLike]) -> None:
+def describe(fig) -> list[dict]:
+    """What each panel of ``fig`` shows, for checking a figure without looking: its title, how many data series
+    (lines with points, scatters, bar groups, error bars, images), legend entries and texts."""
+    panels = []
+    for ax in fig.axes:
+        if not ax.get_visible() or ax.get_label() == "<colorbar>":
+            continue
+        lines = [line for line in ax.lines if len(line.get_xdata()) > 1 or line.get_marker() not in ("None", "")]
+        legend = ax.get_legend()
+        panels.append({
+            "title": ax.get_title(), "lines": len(lines), "collections": len(ax.collections),
+            "containers": len(ax.containers), "images": len(ax.images),
+            "legend": len(legend.get_texts()) if legend else 0, "texts": [text.get_text() for text in ax.texts],
+        })  # fmt: skip
+    return panels
+
+
+def save_figure(fig, outputs: list[str | os.PathLike]) -> list[dict]:
+    """Write ``fig`` to every path (PNG at 150 dpi, PDF as vectors), close it, return ``describe(fig)``."""
     for path in outputs:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path, bbox_inches="tight", dpi=150)
+    panels = describe(fig)
     plt.close(fig)
+    return panels
+
+
+# one colour and marker per method in every figure; markers keep methods apart in black and white
+_METHOD_STYLES = [("#0072B2", "o"), ("#D55E00", "s"), ("#009E73", "^"), ("#CC79A7", "D"), ("#E69F00", "v"),
+                  ("#56B4E9", "P"), ("#000000", "X")]  # fmt: skip
+_KNOWN_METHODS = ["sft", "grpo", "sft+grpo"]
+
+
+def method_style(method: str) -> tuple[str, str]:
+    """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', ...): fixed for the usual ones, so a method
+    looks the same in every figure and every run."""
+    index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 3 + sum(map(ord, method)) % 4
+    return _METHOD_STYLES[index]
+
+
+def no_data(ax, why: str) -> None:
+    """An empty panel that says what it is waiting for."""
+    ax.text(0.5, 0.5, f"no data yet: {why}", ha="center", va="center", transform=ax.transAxes, wrap=True)
+    ax.set(xticks=[], yticks=[])
 
 
 def _accuracy(table: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -53,7 +105,7 @@ def _accuracy(table: pd.DataFrame, task: str) -> pd.DataFrame:
     return rows.set_index(["model", "lineage"])[["value", "ci_low", "ci_high"]]
 
 
-def plot_forgetting(data: FigureData, outputs: list) -> None:
+def plot_forgetting(data: FigureData, outputs: list) -> list[dict]:
     """Left: accuracy per lineage and task. Right: new-task vs prior-task accuracy, one point per checkpoint."""
     new_task, prior_task = data.new_task, data.prior_task
     table = final_checkpoints(data.table)
@@ -62,8 +114,7 @@ def plot_forgetting(data: FigureData, outputs: list) -> None:
     if accuracy.empty:
         for ax in (bars, scatter):
             ax.text(0.5, 0.5, "no accuracy metrics yet", ha="center", va="center", transform=ax.transAxes)
-        save_figure(fig, outputs)
-        return
+        return save_figure(fig, outputs)
     _accuracy_bars(bars, accuracy)
     tasks = set(accuracy["task"])
     if new_task in tasks and prior_task in tasks:
@@ -82,7 +133,7 @@ def plot_forgetting(data: FigureData, outputs: list) -> None:
         scatter.legend(fontsize=7, loc="best")
     else:
         scatter.text(0.5, 0.5, "set figures.new_task and figures.prior_task", ha="center", transform=scatter.transAxes)
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
 def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
@@ -104,38 +155,6 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
     ax.legend(title="task")
 
 
-def plot_kl_forgetting(data: FigureData, outputs: list) -> None:
-    """RL's Razor view: forward KL to the base on the new task against the change on the prior task
-    (accuracy and reference log-likelihood per token), one point per trained checkpoint."""
-    new_task, prior_task = data.new_task, data.prior_task
-    table = final_checkpoints(data.table)
-    panels = [
-        ("delta_accuracy", "prior-task accuracy change"),
-        ("delta_ref_loglik_per_token", "prior-task ref. log-lik./token change"),
-    ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
-    kl = table[(table["metric"] == "kl_mean") & (table["task"] == new_task)].set_index(["model", "lineage"])
-    for ax, (metric, label) in zip(axes, panels):
-        change = table[(table["metric"] == metric) & (table["task"] == prior_task)].set_index(["model", "lineage"])
-        joined = kl.merge(change, left_index=True, right_index=True, suffixes=("_kl", "_change"))
-        if joined.empty:
-            ax.text(
-                0.5, 0.5, "needs KL on the new task and the prior task's metrics", ha="center", transform=ax.transAxes
-            )
-            continue
-        for (model, lineage), row in joined.iterrows():
-            ax.errorbar(
-                row["value_kl"], row["value_change"],
-                xerr=[[row["value_kl"] - row["ci_low_kl"]], [row["ci_high_kl"] - row["value_kl"]]],
-                yerr=[[row["value_change"] - row["ci_low_change"]], [row["ci_high_change"] - row["value_change"]]],
-                fmt="o", capsize=3, label=f"{model}: {lineage}",
-            )  # fmt: skip
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set(xlabel=f"forward KL to base on {new_task} (nats/sequence)", ylabel=label, title=f"{label} vs KL")
-        ax.legend(fontsize=7)
-    save_figure(fig, outputs)
-
-
 def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
     """Rows of a lineage and its ancestors with ``total_step``: steps counted from the base, so an RL stage
     continues where its SFT parent ended."""
@@ -147,7 +166,7 @@ def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
     return pd.concat(frames).sort_values("total_step")
 
 
-def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> None:
+def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> list[dict]:
     """Evolution over training: one panel per task (in-distribution, OOD, prior), one line per lineage from
     the base through every kept checkpoint of each stage, with the 95% bootstrap interval as a band."""
     table = data.table
@@ -174,31 +193,108 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> No
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.15))
-    save_figure(fig, outputs)
+    return save_figure(fig, outputs)
 
 
-TRAINING_METRICS = ["loss", "reward", "rewards/correct/mean", "kl", "completions/mean_length"]
+# logged quantity -> panel title with units; "rewards/*/mean" stands for each reward function's mean
+TRAINING_METRICS = {
+    "loss": "loss",
+    "reward": "reward (weighted sum)",
+    "rewards/*/mean": "reward {name} (mean)",
+    "kl": "KL to the reference (nats/token)",
+    "completions/mean_length": "completion length (tokens)",
+    "entropy": "token entropy (nats)",
+    "clip_ratio/region_mean": "clipped ratio share",
+    "frac_reward_zero_std": "groups with all-equal rewards (share)",
+    "mean_token_accuracy": "token accuracy (SFT)",
+    "learning_rate": "learning rate",
+}
 
 
-def plot_training(data: FigureData, outputs: list) -> None:
-    """One panel per logged metric, one line per stage (label -> step rows), one colour per stage throughout."""
-    logs = data.train_logs
-    rows = [
-        {"stage": label, "step": row["step"], "metric": metric, "value": row[metric]}
-        for label, steps in logs.items()
-        for row in steps
-        for metric in TRAINING_METRICS
-        if metric in row and "train_runtime" not in row
-    ]
-    frame = pd.DataFrame(rows, columns=["stage", "step", "metric", "value"])
-    metrics = [m for m in TRAINING_METRICS if m in set(frame["metric"])] or ["loss"]
-    palette = dict(zip(logs, sns.color_palette(n_colors=max(len(logs), 1))))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.5), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
-        data = frame[frame["metric"] == metric]
-        sns.lineplot(data=data, x="step", y="value", hue="stage", palette=palette, ax=ax, marker="o", legend=False)
-        ax.set(title=metric, ylabel="")
-    handles = [plt.Line2D([], [], color=color, marker="o", label=label) for label, color in palette.items()]
-    if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.12))
-    save_figure(fig, outputs)
+def _training_metrics(logged: set[str]) -> dict[str, str]:
+    """The logged quantities to plot, in TRAINING_METRICS order, each reward function's mean expanded."""
+    chosen = {}
+    for metric, title in TRAINING_METRICS.items():
+        if "*" in metric:
+            prefix, suffix = metric.split("*")
+            names = sorted(m[len(prefix) : -len(suffix)] for m in logged if m.startswith(prefix) and m.endswith(suffix))
+            chosen |= {f"{prefix}{name}{suffix}": title.format(name=name) for name in names}
+        elif metric in logged:
+            chosen[metric] = title
+    return chosen
+
+
+def plot_training(data: FigureData, outputs: list) -> list[dict]:
+    """One panel per logged quantity (TRAINING_METRICS) against the stage's own steps, one line per stage;
+    stages swept over seeds share a line with a 95% band over the seeds. ``data.smoothing`` > 1 draws a
+    rolling mean over that many logged steps."""
+    frames = []
+    for label, steps in data.train_logs.items():
+        log = pd.DataFrame([row for row in steps if "train_runtime" not in row])
+        if log.empty or "step" not in log:
+            continue
+        log = log.sort_values("step").set_index("step").select_dtypes("number")
+        log = log.rolling(data.smoothing, min_periods=1).mean() if data.smoothing > 1 else log
+        long = log.reset_index().melt(id_vars="step", var_name="metric", value_name="value").dropna()
+        frames.append(long.assign(stage=data.log_groups.get(label, label), run=label))
+    frame = pd.concat(frames) if frames else pd.DataFrame(columns=["step", "metric", "value", "stage", "run"])
+    metrics = _training_metrics(set(frame["metric"]))
+    stages = list(dict.fromkeys(frame["stage"]))
+    palette = dict(zip(stages, sns.color_palette("colorblind", n_colors=max(len(stages), 1))))
+    columns = min(len(metrics), 4) or 1
+    rows = -(-len(metrics) // columns) or 1
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), squeeze=False, layout="constrained")
+    for ax in axes.flat[len(metrics) :]:
+        ax.set_visible(False)
+    if not metrics:
+        axes[0][0].set_visible(True)
+        no_data(axes[0][0], "no training logs")
+    for index, (ax, (metric, title)) in enumerate(zip(axes.flat, metrics.items())):
+        rows_of = frame[frame["metric"] == metric]
+        # colour and dashes per stage (readable in black and white); the first panel's legend serves the figure
+        sns.lineplot(data=rows_of, x="step", y="value", hue="stage", style="stage", hue_order=stages,
+                     style_order=stages, palette=palette, ax=ax, errorbar=("ci", 95), n_boot=200, seed=0,
+                     legend=index == 0)  # fmt: skip
+        ax.set(title=title, ylabel="", xlabel="step")
+    if metrics and axes[0][0].get_legend() is not None:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        axes[0][0].get_legend().remove()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 3))
+    smoothing = f" (rolling mean over {data.smoothing} steps)" if data.smoothing > 1 else ""
+    fig.suptitle(f"Training logs{smoothing}; bands: 95% interval over seeds")
+    return save_figure(fig, outputs)
+
+
+def plot_benchmarks(data: FigureData, outputs: list) -> list[dict]:
+    """Every task and benchmark against every final checkpoint: the change over the base on the task's headline
+    metric (accuracy, acc, mc2, ...), a star where the 95% interval excludes zero."""
+    table = final_checkpoints(data.table)
+    deltas = table[table["metric"].str.startswith("delta_") & (table["lineage"] != "base")]
+    cells = {}
+    for (model, lineage, task), rows in deltas.groupby(["model", "lineage", "task"], sort=False):
+        row = headline_delta(rows)
+        if row is not None:
+            cells[(f"{model}: {lineage}" if deltas["model"].nunique() > 1 else lineage, task)] = row
+    checkpoints = list(dict.fromkeys(key[0] for key in cells))
+    tasks = list(dict.fromkeys(key[1] for key in cells))
+    fig, ax = plt.subplots(figsize=(3.5 + 1.3 * max(len(tasks), 1), 1.8 + 0.5 * max(len(checkpoints), 1)),
+                           layout="constrained")  # fmt: skip
+    if not cells:
+        no_data(ax, "no task deltas (evaluate.tasks, evaluate.harness)")
+        return save_figure(fig, outputs)
+    values = np.array([[cells[(c, t)]["value"] if (c, t) in cells else np.nan for t in tasks] for c in checkpoints])
+    limit = np.nanmax(np.abs(values)) or 1.0
+    image = ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+    for i, checkpoint in enumerate(checkpoints):
+        for j, task in enumerate(tasks):
+            row = cells.get((checkpoint, task))
+            if row is None:
+                continue
+            sure = pd.notna(row["ci_low"]) and (row["ci_low"] > 0 or row["ci_high"] < 0)
+            ax.text(j, i, f"{row['value']:+.2f}{'*' if sure else ''}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(row["value"]) > 0.6 * limit else "black")  # fmt: skip
+    ax.set_xticks(range(len(tasks)), tasks, rotation=30, ha="right")
+    ax.set_yticks(range(len(checkpoints)), checkpoints)
+    fig.colorbar(image, ax=ax, label="checkpoint minus base (headline metric)")
+    fig.suptitle("Change over the base per task (* : the paired 95% interval excludes 0)", fontsize=10)
+    return save_figure(fig, outputs)

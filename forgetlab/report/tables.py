@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..lineages import seed_group
-from ..stats import bootstrap_ci
+from ..lineages import BASE, seed_group
+from ..stats import bootstrap_ci, paired_bootstrap_ci
 
 __all__ = [
+    "KL_METRICS",
+    "NEW_TASKS",
+    "PRIOR_TASKS",
     "TABLE_COLUMNS",
     "default_format",
     "final_checkpoints",
+    "headline_delta",
+    "item_key",
+    "item_scores",
     "metrics_table",
     "ordinary",
     "with_deltas",
@@ -23,17 +29,23 @@ __all__ = [
 PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
 DELTA_METRICS = (*PRIMARY_METRICS, "acc_norm", "ref_loglik_per_token")
 
+# metrics scored per item in an evaluation's samples (metric -> its field there): their deltas get paired intervals
+ITEM_METRICS = {"accuracy": "correct", "ref_loglik": "ref_loglik", "ref_loglik_per_token": "ref_loglik_per_token"}
+
 # format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated;
 # variant: empty for a trained checkpoint, else what was made of it (restored/directions-0.2)
 TABLE_COLUMNS = [
-    "model", "lineage", "stage", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed", "variant",
+    "model", "lineage", "stage", "method", "step", "task", "format", "metric", "value", "ci_low", "ci_high", "seed",
+    "variant",
 ]  # fmt: skip
+NEW_TASKS, PRIOR_TASKS = "new (mean)", "prior (mean)"  # the task of a per-checkpoint average over tasks
+KL_METRICS = ("kl_mean", "reverse_kl_mean")  # averaged over the new and the prior tasks too (fit predictors)
 
 
 def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
     """Long table from evaluation metrics.
 
-    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional step, format, seed,
+    ``entries[i]`` identifies ``metrics[i]`` (model, lineage, stage, task, optional method, step, format, seed,
     variant); every numeric metric ``m`` becomes a row, with ``m_ci`` as its interval when present. An analysis
     result contributes its ``summary``.
     """
@@ -49,6 +61,7 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
                     "model": entry["model"],
                     "lineage": entry["lineage"],
                     "stage": entry["stage"],
+                    "method": entry.get("method"),
                     "step": entry.get("step"),
                     "task": entry["task"],
                     "format": entry.get("format"),
@@ -63,35 +76,70 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def with_deltas(table: pd.DataFrame, metrics: tuple[str, ...] = DELTA_METRICS) -> pd.DataFrame:
+def item_scores(rows: list[dict]) -> pd.DataFrame:
+    """One evaluation's per-item scores from its samples: indexed by item id, one column per metric of
+    ITEM_METRICS present, the mean over the item's completions."""
+    frame = pd.DataFrame(rows)
+    fields = {field: metric for metric, field in ITEM_METRICS.items() if field in frame}
+    if "id" not in frame or not fields:
+        return pd.DataFrame()
+    return frame.groupby("id", sort=False)[list(fields)].mean().rename(columns=fields)
+
+
+def item_key(row) -> tuple[str, ...]:
+    """Which evaluation a table row (or table entry) comes from: the key of its ``item_scores``."""
+
+    def text(name):
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+            return ""
+        return str(int(value)) if name == "step" else str(value)
+
+    return tuple(text(name) for name in ("model", "lineage", "step", "task", "format", "variant"))
+
+
+def _pair(items: dict | None, row, metric: str) -> tuple | None:
+    """(checkpoint's, base's) per-item scores of ``metric`` on the items both were scored on, or None."""
+    metric = metric.removeprefix("delta_")
+    if not items or metric not in ITEM_METRICS:
+        return None
+    mine = items.get(item_key(row))
+    base = items.get(item_key({**dict(row), "lineage": BASE, "step": 0, "variant": None}))
+    if mine is None or base is None or metric not in mine or metric not in base:
+        return None
+    shared = mine.index.intersection(base.index)
+    return (mine.loc[shared, metric].to_numpy(), base.loc[shared, metric].to_numpy()) if len(shared) else None
+
+
+def with_deltas(
+    table: pd.DataFrame, items: dict | None = None, metrics: tuple[str, ...] = DELTA_METRICS
+) -> pd.DataFrame:  # fmt: skip
     """Add ``delta_<metric>`` rows: a checkpoint's value minus its base model's on the same task.
 
-    On a prior task a negative delta is forgetting; on the trained task a positive one is the gain. The
-    interval combines the two bootstrap intervals as independent normal errors (items are shared, so it is
-    conservative).
+    On a prior task a negative delta is forgetting; on the trained task a positive one is the gain. Checkpoint
+    and base are scored on the same items, so where ``items`` (``item_key`` -> ``item_scores``) holds both, the
+    interval is a paired bootstrap over the items; otherwise (lm-eval benchmarks) it combines the two intervals
+    as independent normal errors, which is conservative.
     """
     rows = []
     table = table.assign(format=table["format"].fillna(""))
     # lm-eval names a filtered metric "exact_match:strict-match"; its base name decides
     for metric in sorted({m for m in table["metric"] if m.split(":")[0] in metrics}):
         values = table[table["metric"] == metric]
-        base = values[values["lineage"] == "base"].set_index(["model", "task", "format"])
-        for _, row in values[values["lineage"] != "base"].iterrows():
+        base = values[values["lineage"] == BASE].set_index(["model", "task", "format"])
+        for _, row in values[values["lineage"] != BASE].iterrows():
             key = (row["model"], row["task"], row["format"])
             if key not in base.index:
                 continue
             reference = base.loc[key]
             delta = row["value"] - reference["value"]
-            half = 1.96 * ((_se(row) ** 2 + _se(reference) ** 2) ** 0.5)
-            rows.append(
-                {
-                    **row.to_dict(),
-                    "metric": f"delta_{metric}",
-                    "value": delta,
-                    "ci_low": delta - half,
-                    "ci_high": delta + half,
-                }
-            )
+            pair = _pair(items, row, metric)
+            if pair is not None:
+                low, high = paired_bootstrap_ci([pair])
+            else:
+                half = 1.96 * ((_se(row) ** 2 + _se(reference) ** 2) ** 0.5)
+                low, high = delta - half, delta + half
+            rows.append({**row.to_dict(), "metric": f"delta_{metric}", "value": delta, "ci_low": low, "ci_high": high})
     table = table.assign(format=table["format"].mask(table["format"] == ""))
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
@@ -101,7 +149,7 @@ def default_format(table: pd.DataFrame) -> pd.Series:
     return table["format"].isna() | (table["format"] == "")
 
 
-def _primary_delta(rows: pd.DataFrame) -> pd.Series | None:
+def headline_delta(rows: pd.DataFrame) -> pd.Series | None:
     """The delta row of a task's headline metric (first of PRIMARY_METRICS present), or None."""
     names = {m.removeprefix("delta_").split(":")[0]: m for m in rows["metric"]}
     for name in PRIMARY_METRICS:
@@ -110,28 +158,47 @@ def _primary_delta(rows: pd.DataFrame) -> pd.Series | None:
     return None
 
 
-def with_forgetting(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) -> pd.DataFrame:
+def with_forgetting(
+    table: pd.DataFrame, lineage_tasks: dict[str, list[str]], items: dict | None = None
+) -> pd.DataFrame:  # fmt: skip
     """Add per-checkpoint averages over tasks: ``forgetting`` (base minus checkpoint on the headline metric,
     averaged over the prior tasks and benchmarks, i.e. those no stage of the lineage trained on; task
-    ``prior (mean)``) and ``new_task_gain`` (checkpoint minus base, averaged over the trained tasks; task
-    ``new (mean)``). Intervals combine the per-task ones as independent normal errors."""
-    deltas = table[table["metric"].str.startswith("delta_") & default_format(table)]
+    ``prior (mean)``), ``new_task_gain`` (checkpoint minus base, averaged over the trained tasks; task
+    ``new (mean)``), and the KL metrics averaged over each of the two groups. The interval of forgetting and
+    gain is a paired bootstrap over every task's items when ``items`` holds them all (see ``with_deltas``);
+    otherwise the per-task intervals are combined as independent normal errors."""
+    wanted = table["metric"].str.startswith("delta_") | table["metric"].isin(KL_METRICS)
     rows = []
-    for (_, lineage, _, _), group in deltas.groupby(["model", "lineage", "step", "variant"], dropna=False, sort=False):
+    keys = ["model", "lineage", "step", "variant"]
+    for (_, lineage, _, _), group in table[wanted & default_format(table)].groupby(keys, dropna=False, sort=False):
         trained = set(lineage_tasks.get(lineage, []))
-        headline = [row for _, task_rows in group.groupby("task") if (row := _primary_delta(task_rows)) is not None]
-        for metric, task, sign, chosen in (
-            ("forgetting", "prior (mean)", -1, [r for r in headline if r["task"] not in trained]),
-            ("new_task_gain", "new (mean)", 1, [r for r in headline if r["task"] in trained]),
-        ):
-            if not chosen:
-                continue
-            value = sign * sum(r["value"] for r in chosen) / len(chosen)
-            half = 1.96 * (sum(_se(r) ** 2 for r in chosen) ** 0.5) / len(chosen)
-            first = chosen[0]
-            rows.append({**first.to_dict(), "task": task, "format": None, "metric": metric, "value": value,
-                         "ci_low": value - half, "ci_high": value + half})  # fmt: skip
+        deltas = group[group["metric"].str.startswith("delta_")]
+        headline = [row for _, task_rows in deltas.groupby("task") if (row := headline_delta(task_rows)) is not None]
+        averages = [
+            ("forgetting", PRIOR_TASKS, -1, [r for r in headline if r["task"] not in trained]),
+            ("new_task_gain", NEW_TASKS, 1, [r for r in headline if r["task"] in trained]),
+        ]
+        for metric in KL_METRICS:
+            kl = [row for _, row in group[group["metric"] == metric].iterrows()]
+            averages += [
+                (metric, NEW_TASKS, 1, [r for r in kl if r["task"] in trained]),
+                (metric, PRIOR_TASKS, 1, [r for r in kl if r["task"] not in trained]),
+            ]
+        rows += [_average(chosen, metric, task, sign, items) for metric, task, sign, chosen in averages if chosen]
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
+
+
+def _average(chosen: list, metric: str, task: str, sign: int, items: dict | None) -> dict:
+    """One row: ``sign`` times the mean of the ``chosen`` rows' values, with its interval."""
+    value = sign * sum(r["value"] for r in chosen) / len(chosen)
+    pairs = [_pair(items, r, r["metric"].split(":")[0]) for r in chosen]
+    if all(pair is not None for pair in pairs):
+        low, high = sorted(sign * bound for bound in paired_bootstrap_ci(pairs))
+    else:
+        half = 1.96 * (sum(_se(r) ** 2 for r in chosen) ** 0.5) / len(chosen)
+        low, high = value - half, value + half
+    return {**chosen[0].to_dict(), "task": task, "format": None, "metric": metric, "value": value,
+            "ci_low": low, "ci_high": high}  # fmt: skip
 
 
 def _se(row) -> float:

@@ -1,16 +1,20 @@
 """Tidy metric tables: one row per metric, deltas to the base, forgetting and gain averaged, seed summaries."""
 
+import numpy as np
 import pytest
 
 from forgetlab.report import (
     TABLE_COLUMNS,
     final_checkpoints,
+    item_key,
+    item_scores,
     metrics_table,
     with_deltas,
     with_forgetting,
     with_recovery,
     with_seed_summary,
 )  # fmt: skip
+from forgetlab.stats import bootstrap_ci, paired_bootstrap_ci
 
 
 def _entries():
@@ -127,3 +131,44 @@ def test_recovery_is_the_share_of_the_lost_accuracy_a_restore_brings_back():
     found = recovery[recovery.metric == "recovery"].set_index("variant")["value"]
     assert found["restored/directions-0.2"] == pytest.approx(0.5) and found["restored/directions-0.2-random"] == 0.0
     assert final_checkpoints(recovery)["variant"].isna().all()  # summary figures keep the checkpoints themselves
+
+
+def _paired(base_correct, sft_correct):
+    """Tables of base and base/sft on one prior task, with per-item scores (item_scores of their samples)."""
+    entries = [{"model": "m", "lineage": ln, "stage": ln.rsplit("/", 1)[-1], "step": step, "task": "prior"}
+               for ln, step in (("base", 0), ("base/sft", 10))]  # fmt: skip
+    samples = [
+        [{"id": f"q{i}", "sample": 0, "correct": float(c), "ref_loglik": -1.0} for i, c in enumerate(correct)]
+        for correct in (base_correct, sft_correct)
+    ]
+    metrics = [{"accuracy": sum(c) / len(c), "accuracy_ci": list(bootstrap_ci(c))} for c in (base_correct, sft_correct)]
+    items = {item_key(entry): item_scores(rows) for entry, rows in zip(entries, samples)}
+    return metrics_table(entries, metrics), items
+
+
+def test_a_checkpoint_that_answers_like_its_base_has_a_zero_width_paired_interval():
+    correct = [1, 0] * 16  # the same 16 of 32 items right: independent intervals would be about +-0.35 wide
+    table, items = _paired(correct, correct)
+    delta = with_deltas(table, items).query("metric == 'delta_accuracy'").iloc[0]
+    assert (delta["value"], delta["ci_low"], delta["ci_high"]) == (0.0, 0.0, 0.0)
+    independent = with_deltas(table).query("metric == 'delta_accuracy'").iloc[0]
+    assert independent["ci_high"] - independent["ci_low"] > 0.3
+
+
+def test_paired_interval_of_forgetting_brackets_the_items_lost():
+    base, sft = [1] * 20 + [0] * 12, [1] * 12 + [0] * 20  # 8 of 32 items lost, none gained
+    plain, items = _paired(base, sft)
+    table = with_forgetting(with_deltas(plain, items), {"base/sft": ["new"]}, items)
+    forgetting = table.query("metric == 'forgetting'").iloc[0]
+    assert forgetting["value"] == pytest.approx(0.25)
+    assert 0.05 < forgetting["ci_low"] < 0.25 < forgetting["ci_high"] < 0.45
+    unpaired = with_forgetting(with_deltas(plain), {"base/sft": ["new"]}).query("metric == 'forgetting'").iloc[0]
+    assert forgetting["ci_high"] - forgetting["ci_low"] < 0.7 * (unpaired["ci_high"] - unpaired["ci_low"])
+    low, high = paired_bootstrap_ci([(np.array(sft, float), np.array(base, float))])
+    assert (forgetting["ci_low"], forgetting["ci_high"]) == pytest.approx((-high, -low))
+
+
+def test_item_scores_average_the_samples_of_an_item():
+    rows = [{"id": "a", "correct": 1.0}, {"id": "a", "correct": 0.0}, {"id": "b", "correct": 1.0}]
+    assert item_scores(rows)["accuracy"].to_dict() == {"a": 0.5, "b": 1.0}
+    assert item_scores([{"question": "no id"}]).empty

@@ -1,7 +1,9 @@
 """The real Snakefile on the tiny test config and its scenarios (tests/config/*.yaml): targets, no-op rerun,
 selective rerun, further formats, figures-only mode, configs that stop before any job."""
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +41,7 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
     """Every target of `all` for the tiny config; the harness scenario adds an lm-eval benchmark, the analysis
     scenario every analysis of each trained lineage and two restored checkpoints."""
     figures = [name for name, figure in FIGURES.items() if figure.needs is None or analysis]
-    paths = ["results/tables/metrics.csv"]
+    paths = ["results/tables/metrics.csv", "results/tables/predictors.csv", "results/provenance.yaml"]
     paths += [f"results/figures/{name}.{ext}" for name in figures for ext in FIGURE_FORMATS]
     if analysis:
         paths += [f"results/tables/analysis_{name}.csv" for name in ANALYSES]
@@ -87,7 +89,9 @@ def test_every_target_of_all_exists(workdir):
     assert len(table[table.metric == "ref_loglik"]) == (len(CHECKPOINTS) + len(RESTORED)) * 2
     trained = len(CHECKPOINTS) - 1 + len(RESTORED)
     assert len(table[table.metric == "forgetting"]) == trained  # arithmetic and tiny_mc, averaged
-    assert len(table[table.metric == "kl_mean"]) == trained
+    assert len(table[(table.metric == "kl_mean") & (table.task == "countdown")]) == trained
+    assert len(table[(table.metric == "kl_mean") & (table.task == "new (mean)")]) == trained  # KL on trained tasks
+    assert set(pd.read_csv(workdir / "results/tables/predictors.csv")["method"]) >= {"all", "sft", "grpo"}
     assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS) + len(RESTORED)
     assert set(table[table.metric == "recovery"]["variant"]) == {
         f"restored/{path.rsplit('/', 1)[1]}" for path in RESTORED
@@ -98,6 +102,51 @@ def test_every_target_of_all_exists(workdir):
     assert '"reward"' in log[0]
     metrics = json.loads((workdir / "results/tiny/base/eval/countdown.json").read_text())
     assert metrics["device"] in ("cpu", "cuda") and metrics["backend"] == "hf"
+
+
+# appended to the report page: once it has loaded, decode every embedded result in the browser and list those
+# that show (images with a real width; tables and text as they are) with the report's sections
+REPORT_PROBE = """<script>
+window.addEventListener("load", () => {
+  const shown = [], paths = Object.keys(results);
+  let left = paths.length;
+  const done = () => {
+    if (--left > 0) return;
+    const out = document.createElement("pre");
+    out.id = "forgetlab-probe";
+    out.textContent = JSON.stringify({shown: shown, sections: Object.keys(categories)});
+    document.body.appendChild(out);
+  };
+  for (const path of paths) {
+    if (!results[path].mime_type.startsWith("image/")) { shown.push(path); done(); continue; }
+    const image = new Image();
+    image.onload = () => { if (image.naturalWidth > 100) shown.push(path); done(); };
+    image.onerror = done;
+    image.src = results[path].data_uri;
+  }
+});
+</script>"""
+
+
+def test_the_report_page_shows_every_figure_and_table_in_a_browser(workdir):
+    result = snakemake(workdir, "--report", "report.html", scenarios=MAIN_SCENARIOS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless browser (apt-get install chromium)")
+    page = workdir / "probed.html"
+    page.write_text((workdir / "report.html").read_text().replace("</body>", REPORT_PROBE + "</body>"))
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom",
+         page.as_uri()], capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    probe = re.search(r'<pre id="forgetlab-probe">(.*?)</pre>', dom, re.S)
+    assert probe, "the report page did not load in the browser"
+    found = json.loads(html.unescape(probe.group(1)))
+    figures = {f"results/figures/{name}.png" for name in FIGURES}
+    tables = {"results/tables/metrics.csv", "results/tables/predictors.csv", "results/provenance.yaml"}
+    assert set(found["shown"]) == figures | tables
+    assert set(found["sections"]) == {figure.category for figure in FIGURES.values()} | {"tables", "provenance"}
 
 
 def test_second_run_has_nothing_to_do(workdir):
@@ -133,7 +182,8 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir):
     assert result.returncode == 0, result.stderr[-3000:]
     after = _mtimes(workdir)
     rerun = {path.relative_to(workdir).as_posix() for path in after if after[path] != before.get(path)}
-    downstream = ("results/tiny/base/sft-countdown/", "results/tables/", "results/figures/")
+    # provenance records the config and the checkpoint hashes: it follows any change
+    downstream = ("results/tiny/base/sft-countdown/", "results/tables/", "results/figures/", "results/provenance.yaml")
     assert any(p.startswith("results/tiny/base/sft-countdown/model/") for p in rerun)
     assert any(p.startswith("results/tiny/base/sft-countdown/grpo-countdown/model/") for p in rerun)
     assert all(p.startswith(downstream) or p.startswith("results/benchmarks/") for p in rerun), sorted(rerun)

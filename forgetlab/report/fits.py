@@ -1,0 +1,100 @@
+"""Which measurement predicts forgetting: linear and quadratic fits of forgetting on each candidate predictor,
+over every trained checkpoint of a run (RL's Razor's question, asked of every measurement forgetlab makes)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from .tables import NEW_TASKS, PRIOR_TASKS, ordinary
+
+__all__ = [
+    "PREDICTORS", "PREDICTOR_COLUMNS", "Predictor", "checkpoint_points", "checkpoint_values", "fit_predictors",
+    "r_squared",
+]  # fmt: skip
+
+
+
+class Predictor(NamedTuple):
+    task: str  # the task and metric of its rows in the metrics table
+    metric: str
+    label: str  # for figures
+
+
+# the candidate predictors of forgetting; those a run did not measure are skipped
+PREDICTORS = {
+    "forward_kl_new": Predictor(NEW_TASKS, "kl_mean", "KL(base‖model), new task"),
+    "reverse_kl_new": Predictor(NEW_TASKS, "reverse_kl_mean", "KL(model‖base), new task"),
+    "forward_kl_prior": Predictor(PRIOR_TASKS, "kl_mean", "KL(base‖model), prior tasks"),
+    "weight_change": Predictor("weights", "weight_change", "‖ΔW‖ / ‖W‖"),
+    "svd_mean_angle": Predictor("weights", "svd_mean_angle", "mean principal angle"),
+}
+PREDICTOR_COLUMNS = ["predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman"]
+_TARGET = (PRIOR_TASKS, "forgetting")
+_CHECKPOINT = ["model", "lineage", "step", "seed"]
+
+
+def r_squared(x, y, degree: int) -> float:
+    """R² of the least-squares polynomial of ``degree`` through (x, y); NaN when x or y is constant or the
+    polynomial would pass through every point (no more points than coefficients)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    total = float(np.square(y - y.mean()).sum()) if len(y) else 0.0
+    if len(x) <= degree + 1 or total == 0 or np.ptp(x) == 0:
+        return float("nan")
+    residual = y - np.polyval(np.polyfit(x, y, degree), x)
+    return 1 - float(np.square(residual).sum()) / total
+
+
+def _trained(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of trained checkpoints: every kept step of every swept setting and seed; no base, no restored
+    variants, no seed means."""
+    rows = table[ordinary(table) & (table["lineage"] != "base") & (table["seed"].astype(str) != "mean")]
+    return rows.assign(seed=rows["seed"].astype(str), step=pd.to_numeric(rows["step"]))
+
+
+def checkpoint_values(table: pd.DataFrame, task: str, metric: str) -> pd.DataFrame:
+    """One row per trained checkpoint that has ``metric`` on ``task``: the checkpoint's columns, ``method``,
+    ``value``, ``ci_low`` and ``ci_high``."""
+    rows = _trained(table)
+    rows = rows[(rows["task"] == task) & (rows["metric"] == metric)]
+    columns = [*_CHECKPOINT, "method", "value", "ci_low", "ci_high"]
+    return rows.drop_duplicates(_CHECKPOINT)[columns].reset_index(drop=True)
+
+
+def checkpoint_points(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained checkpoint with a forgetting value: its ``method``, ``forgetting`` and one column per
+    predictor it has."""
+    target = checkpoint_values(table, *_TARGET).rename(columns={"value": "forgetting"})
+    points = target[[*_CHECKPOINT, "method", "forgetting"]]
+    for name, predictor in PREDICTORS.items():
+        values = checkpoint_values(table, predictor.task, predictor.metric)
+        if not values.empty:
+            points = points.merge(values[[*_CHECKPOINT, "value"]].rename(columns={"value": name}), how="left")
+    return points
+
+
+def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
+    """``PREDICTOR_COLUMNS``: per predictor and method (and ``all`` methods pooled), the number of checkpoints,
+    R² of a linear and of a quadratic fit of forgetting on the predictor, and Spearman's rho; pooled rows first,
+    each group ranked by linear R² (the best predictor on this run first)."""
+    points = checkpoint_points(table)
+    rows = []
+    for predictor in PREDICTORS:
+        if predictor not in points:
+            continue
+        usable = points[points[predictor].notna()]
+        groups = [("all", usable)] + [(str(method), group) for method, group in usable.groupby("method")]
+        for method, group in groups:
+            x, y = group[predictor].to_numpy(float), group["forgetting"].to_numpy(float)
+            constant = len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0
+            rows.append({
+                "predictor": predictor, "method": method, "n": len(x), "r2_linear": r_squared(x, y, 1),
+                "r2_quadratic": r_squared(x, y, 2), "spearman": float("nan") if constant else spearmanr(x, y)[0],
+            })  # fmt: skip
+    fits = pd.DataFrame(rows, columns=PREDICTOR_COLUMNS)
+    fits = fits.assign(pooled=fits["method"] != "all").sort_values(["pooled", "method", "r2_linear"],
+                                                                   ascending=[True, True, False])  # fmt: skip
+    return fits.drop(columns="pooled").reset_index(drop=True)
