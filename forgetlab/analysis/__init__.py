@@ -4,7 +4,7 @@ moved from a reference, and restore experiments that put part of the reference b
 The names below load on first use: reading the analysis config imports no torch.
 """
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "ANALYSES": "config", "AnalysisConfig": "config", "RESTORE_MODES": "config", "restore_model": "restore",
@@ -12,8 +12,4 @@ _EXPORTS = {
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import torch
 
+from ..evaluate.likelihood import right_padded
+
 __all__ = ["forward_each"]
 
 
@@ -22,11 +24,7 @@ def forward_each(
     ``attentions`` (one [heads, T, T] per layer) as asked, in float32."""
     for start in range(0, len(sequences), batch_size):
         batch = sequences[start : start + batch_size]
-        width = max(len(ids) for ids in batch)
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        for row, sequence in enumerate(batch):
-            ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.tensor(sequence), 1
+        ids, mask = right_padded(batch)
         output = model(
             input_ids=ids.to(model.device), attention_mask=mask.to(model.device), output_hidden_states=hidden,
             output_attentions=attentions, logits_to_keep=0 if logits else 1,

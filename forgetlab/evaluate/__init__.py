@@ -3,7 +3,7 @@
 The names below load on first use, so reading the evaluation config (forgetlab.evaluate.config) imports no torch.
 """
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "HFEngine": "engines", "VLLMEngine": "engines", "open_engine": "engines", "resolve_backend": "engines",
@@ -12,8 +12,4 @@ _EXPORTS = {
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -18,7 +18,7 @@ from .generation import prompt_text
 
 __all__ = [
     "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl", "reference_loglik",
-    "reference_logliks", "sequence_kl",
+    "reference_logliks", "right_padded", "sequence_kl",
 ]  # fmt: skip
 
 
@@ -27,17 +27,23 @@ def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
     return tokenizer(prompt_text(tokenizer, text, chat), add_special_tokens=not chat)["input_ids"]
 
 
+def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input ids, attention mask) of token sequences (lists or tensors) padded on the right to the longest."""
+    width = max(len(sequence) for sequence in batch)
+    ids = torch.zeros(len(batch), width, dtype=torch.long)
+    mask = torch.zeros(len(batch), width, dtype=torch.long)
+    for row, sequence in enumerate(batch):
+        ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.as_tensor(sequence), 1
+    return ids, mask
+
+
 def _final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
     """Last-layer hidden states [T_i, H] per sequence (after the final norm), in right-padded batches,
     without materialising length x vocab logits."""
     hidden = []
     for start in range(0, len(sequences), batch_size):
         batch = sequences[start : start + batch_size]
-        width = max(len(s) for s in batch)
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        for row, sequence in enumerate(batch):
-            ids[row, : len(sequence)], mask[row, : len(sequence)] = sequence, 1
+        ids, mask = right_padded(batch)
         states = model.base_model(
             input_ids=ids.to(model.device), attention_mask=mask.to(model.device)
         ).last_hidden_state

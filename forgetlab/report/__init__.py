@@ -4,8 +4,9 @@
 plotting functions load on first use, so the workflow reads the list without importing pandas or matplotlib.
 """
 
-import importlib
 from typing import NamedTuple
+
+from ..lazy import lazy_exports
 
 
 class Figure(NamedTuple):
@@ -48,8 +49,4 @@ _MODULES = {
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 __all__ = sorted(["FIGURES", "FIGURE_FORMATS", "Figure", "active_figures", *_EXPORTS])
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -261,7 +261,8 @@ def plot_training(data: FigureData, outputs: list) -> list[dict]:
         axes[0][0].get_legend().remove()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 3))
     smoothing = f" (rolling mean over {data.smoothing} steps)" if data.smoothing > 1 else ""
-    fig.suptitle(f"Training logs{smoothing}; bands: 95% interval over seeds")
+    seeded = frame.groupby("stage")["run"].nunique().gt(1).any() if len(frame) else False
+    fig.suptitle(f"Training logs{smoothing}" + ("; bands: 95% interval over seeds" if seeded else ""))
     return save_figure(fig, outputs)
 
 

@@ -190,10 +190,10 @@ def with_forgetting(
 
 def _average(chosen: list, metric: str, task: str, sign: int, items: dict | None) -> dict:
     """One row: ``sign`` times the mean of the ``chosen`` rows' values, with its interval."""
-    value = sign * sum(r["value"] for r in chosen) / len(chosen)
+    value = sign * sum(r["value"] for r in chosen) / len(chosen) + 0.0  # + 0.0: no "-0.0" for a zero change
     pairs = [_pair(items, r, r["metric"].split(":")[0]) for r in chosen]
     if all(pair is not None for pair in pairs):
-        low, high = sorted(sign * bound for bound in paired_bootstrap_ci(pairs))
+        low, high = sorted(sign * bound + 0.0 for bound in paired_bootstrap_ci(pairs))
     else:
         half = 1.96 * (sum(_se(r) ** 2 for r in chosen) ** 0.5) / len(chosen)
         low, high = value - half, value + half

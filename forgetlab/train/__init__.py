@@ -2,7 +2,7 @@
 (stage.py) and the launcher (launch.py). The names below load on first use: reading a stage config imports no
 trainer."""
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "GRPOStageConfig": "config", "METHODS": "config", "SFTStageConfig": "config", "StageConfig": "config",
@@ -10,8 +10,4 @@ _EXPORTS = {
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
