@@ -67,10 +67,15 @@ wildcard_constraints:
 
 
 def _existing(entries):
-    """In figures-only mode keep the entries whose file exists, so nothing upstream is scheduled."""
+    """In figures-only mode keep the entries whose file exists, and their per-item samples only where those
+    exist (else the deltas' intervals are unpaired), so nothing upstream is scheduled."""
     if not config["figures_only"]:
         return entries
-    return [entry for entry in entries if os.path.exists(entry["path"])]
+    return [
+        {**entry, "items": entry["items"] if entry.get("items") and os.path.exists(entry["items"]) else None}
+        for entry in entries
+        if os.path.exists(entry["path"])
+    ]
 
 
 def _evaluation_names(lineage, variant=None):
@@ -147,8 +152,6 @@ def eval_entries():
         for model, lineage, step, folder, variant in checkpoints()
         for kind, name, task, style in _evaluation_names(lineage, variant)
     ]  # fmt: skip
-    if config["figures_only"]:  # per-item scores only where they exist (else the deltas' intervals are unpaired)
-        entries = [{**e, "items": e["items"] if e["items"] and os.path.exists(e["items"]) else None} for e in entries]
     return _existing(entries) + analysis_entries()
 
 

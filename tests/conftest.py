@@ -33,3 +33,22 @@ def run_forgetlab(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "forgetlab", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
     )
+
+
+def perturbed_copy(model_dir: Path, folder: Path, scale: float, seed: int, moves=lambda name: True) -> Path:
+    """A copy of the model folder ``model_dir`` in ``folder`` with Gaussian noise of std ``scale`` added to the
+    weights whose name ``moves`` selects: a second checkpoint of the same shape."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    for path in model_dir.iterdir():
+        if path.name != "model.safetensors":
+            (folder / path.name).write_bytes(path.read_bytes())
+    generator = torch.Generator().manual_seed(seed)
+    tensors = load_file(str(model_dir / "model.safetensors"))
+    moved = {
+        name: t + scale * torch.randn(t.shape, generator=generator) if moves(name) else t
+        for name, t in tensors.items()
+    }
+    save_file(moved, str(folder / "model.safetensors"))
+    return folder

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from ..lineages import BASE
 from .tables import NEW_TASKS, PRIOR_TASKS, ordinary
 
 __all__ = [
     "PREDICTORS", "PREDICTOR_COLUMNS", "Predictor", "checkpoint_points", "checkpoint_values", "fit_predictors",
     "r_squared",
 ]  # fmt: skip
-
 
 
 class Predictor(NamedTuple):
@@ -51,7 +51,7 @@ def r_squared(x, y, degree: int) -> float:
 def _trained(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of trained checkpoints: every kept step of every swept setting and seed; no base, no restored
     variants, no seed means."""
-    rows = table[ordinary(table) & (table["lineage"] != "base") & (table["seed"].astype(str) != "mean")]
+    rows = table[ordinary(table) & (table["lineage"] != BASE) & (table["seed"].astype(str) != "mean")]
     return rows.assign(seed=rows["seed"].astype(str), step=pd.to_numeric(rows["step"]))
 
 

@@ -3,14 +3,14 @@ divergence and drift; a planted linearly separable feature is read back."""
 
 import numpy as np
 import pytest
-import torch
-from safetensors.torch import load_file, save_file
 
 from forgetlab.analysis.attention import attention_analysis
 from forgetlab.analysis.concepts import concept_analysis, concept_scores
 from forgetlab.analysis.drift import drift_analysis
 from forgetlab.analysis.probe import probe_layers
 from forgetlab.models import load_model
+
+from ..conftest import perturbed_copy
 
 PROMPTS = [[1, 5, 9, 200, 17], [3, 8, 13, 21, 34, 55], [7, 7, 7]]
 
@@ -23,18 +23,7 @@ def eager(tiny_model):
 @pytest.fixture(scope="module")
 def other(tiny_model, tmp_path_factory):
     """The tiny model with its MLPs and attention moved: a second checkpoint."""
-    folder = tmp_path_factory.mktemp("other")
-    for path in tiny_model.iterdir():
-        if path.name != "model.safetensors":
-            (folder / path.name).write_bytes(path.read_bytes())
-    tensors = load_file(str(tiny_model / "model.safetensors"))
-    generator = torch.Generator().manual_seed(1)
-    moved = {
-        name: t + (0.2 * torch.randn(t.shape, generator=generator) if "_proj" in name else 0)
-        for name, t in tensors.items()
-    }
-    save_file(moved, str(folder / "model.safetensors"))
-    return folder
+    return perturbed_copy(tiny_model, tmp_path_factory.mktemp("other"), 0.2, seed=1, moves=lambda name: "_proj" in name)
 
 
 def test_identical_models_have_zero_attention_divergence(eager):

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from scipy.stats import ortho_group
 
 from forgetlab.analysis.restore import choose_components, choose_layers, restore_label, restore_model, restore_weight
 from forgetlab.models import load_model
 
+from ..conftest import perturbed_copy
 from .test_svd import _weight
 
 
@@ -41,15 +42,7 @@ def test_components_top_and_tail_and_a_random_control_of_the_same_size():
 @pytest.fixture(scope="module")
 def moved(tiny_model, tmp_path_factory):
     """The tiny model with every weight moved a little: a checkpoint to restore from its reference."""
-    folder = tmp_path_factory.mktemp("moved")
-    for path in tiny_model.iterdir():
-        if path.name != "model.safetensors":
-            (folder / path.name).write_bytes(path.read_bytes())
-    tensors = load_file(str(tiny_model / "model.safetensors"))
-    generator = torch.Generator().manual_seed(0)
-    save_file({name: t + 0.05 * torch.randn(t.shape, generator=generator) for name, t in tensors.items()},
-              str(folder / "model.safetensors"))  # fmt: skip
-    return folder
+    return perturbed_copy(tiny_model, tmp_path_factory.mktemp("moved"), 0.05, seed=0)
 
 
 def test_a_fully_restored_model_has_the_reference_linear_weights_and_loads(tiny_model, moved, tmp_path):
