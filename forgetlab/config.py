@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .analysis.config import ANALYSES, AnalysisConfig
 from .analysis.plan import analysed_checkpoints, analysis_task
 from .evaluate.config import EvaluateConfig
-from .lineages import BASE, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage
+from .lineages import BASE, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage, split_checkpoint
 from .models import DEVICES, ModelSpec
 from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
 from .resources import Resources
@@ -43,7 +43,23 @@ class FiguresConfig(Options):
 
     new_task: str | None = option(None, "the trained task (y axis of learning vs forgetting; x axis of KL)")
     prior_task: str | None = option(None, "the task that may be forgotten (x axis of learning vs forgetting)")
+    ood_task: str | None = option(None, "an out-of-distribution variant of the new task (recovery figure)")
     smoothing: int = option(1, "training figure: rolling mean over this many logged steps (1: raw)", minimum=1)
+    advantage_steps: list[int] | None = option(
+        None, "advantages figure: the steps whose histograms it draws (null: the first, middle and last)",
+        items={"type": "integer", "minimum": 1},
+    )  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class RecoveryConfig(Options):
+    """RL after SFT from several points of SFT: how far the first stage went against what the second recovers."""
+
+    from_steps: list[int] = option(
+        help="kept steps of the stage before the last of every lineage of two or more stages: its last stage is "
+        "also trained from each (base/sft/steps/10/grpo); the DAG grows with the list",
+        factory=list, items={"type": "integer", "minimum": 1},
+    )  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -69,6 +85,7 @@ class WorkflowConfig(Options):
     )  # fmt: skip
     evaluate: EvaluateConfig = option(help=summary(EvaluateConfig))
     figures: FiguresConfig = option(help=summary(FiguresConfig), factory=FiguresConfig)
+    recovery: RecoveryConfig = option(help=summary(RecoveryConfig), factory=RecoveryConfig)
     analysis: AnalysisConfig = option(help=summary(AnalysisConfig), factory=AnalysisConfig)
     resources: Resources = option(help=summary(Resources), factory=Resources)
     device: str = option(
@@ -96,7 +113,7 @@ class WorkflowConfig(Options):
         for field, names in (("evaluate.tasks", self.evaluate.tasks), ("evaluate.kl.tasks", self.evaluate.kl.tasks)):
             for i, task in enumerate(names):
                 _require(task, self.tasks, f"{field}[{i}]", "task")
-        for key in ("new_task", "prior_task"):
+        for key in ("new_task", "prior_task", "ood_task"):
             if getattr(self.figures, key) is not None:
                 _require(getattr(self.figures, key), self.tasks, f"figures.{key}", "task")
         named = {"analysis.task": self.analysis.task}
@@ -155,14 +172,33 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     for spec in resolved["stages"].values():
         spec.pop("sweep")
     resolved.update(lineages=lineages, sweep={})
+    _check_recovery(resolved)
     _check_analysis(resolved)
     return resolved, groups
+
+
+def _check_recovery(config: dict) -> None:
+    """Every step recovery starts from is kept by the stage it branches from, in every lineage it applies to."""
+    steps = config["recovery"]["from_steps"]
+    chains = [lineage for lineage in config["lineages"] if len(lineage) > 1]
+    if steps and not chains:
+        raise ConfigError("recovery.from_steps: no lineage of two or more stages to branch (add one to lineages)")
+    for lineage in chains:
+        stage = lineage[-2]
+        spec = config["stages"][stage]
+        kept = checkpoint_steps(spec["steps"], spec["save_every"])
+        for i, step in enumerate(steps):
+            if step not in kept:
+                raise ConfigError(
+                    f"recovery.from_steps[{i}]: stage {stage!r} keeps no checkpoint at step {step} (kept: {kept}); "
+                    f"set stages.{stage}.save_every or evaluate.every_steps so that it does"
+                )
 
 
 def _checkpoint_paths(config: dict) -> list[str]:
     """Every checkpoint path of the expanded config: lineages and their kept steps."""
     paths = []
-    for lineage in lineage_paths(config["lineages"]):
+    for lineage in lineage_paths(config["lineages"], config["recovery"]["from_steps"]):
         paths.append(lineage)
         if lineage != BASE:
             spec = config["stages"][lineage_stage(lineage)]
@@ -181,7 +217,7 @@ def _check_analysis(config: dict) -> None:
     for field, chosen in (("analysis.lineages", analysis["lineages"]), ("analysis.restore.lineages",
                                                                         analysis["restore"]["lineages"])):  # fmt: skip
         for i, lineage in enumerate(chosen or []):
-            if lineage not in known or "/steps/" in lineage or lineage == BASE:
+            if lineage not in known or split_checkpoint(lineage)[1] is not None or lineage == BASE:
                 hint = did_you_mean(lineage, known)
                 raise ConfigError(f"{field}[{i}]: {lineage!r} is not a trained lineage{hint}")
     for name in analysis["run"]:
@@ -189,7 +225,8 @@ def _check_analysis(config: dict) -> None:
         if task is not None and task not in config["evaluate"]["tasks"]:
             raise ConfigError(f"analysis.{name}: it reads the evaluation items of task {task!r}, which evaluate.tasks "
                               f"does not list ({config['evaluate']['tasks']})")  # fmt: skip
-    if analysis["run"] and not analysed_checkpoints(config, lineage_paths(config["lineages"])):
+    lineages = lineage_paths(config["lineages"], config["recovery"]["from_steps"])
+    if analysis["run"] and not analysed_checkpoints(config, lineages):
         raise ConfigError("analysis.run: no checkpoint to analyse (every trained checkpoint is the reference itself)")
 
 

@@ -1,7 +1,8 @@
 """Lineages and sweeps: the structure the DAG is built from (which checkpoints exist, which stage made each).
 
 A lineage is 'base' followed by stage labels ('base/sft-countdown/grpo-countdown'); every prefix of a
-configured lineage is a checkpoint too.
+configured lineage is a checkpoint too. A recovery lineage trains its last stage from a kept step of the stage
+before it: 'base/sft-countdown/steps/10/grpo-countdown'.
 """
 
 from __future__ import annotations
@@ -11,28 +12,70 @@ import re
 
 __all__ = [
     "BASE",
+    "branch_points",
     "checkpoint_lineage",
     "checkpoint_steps",
     "expand_sweeps",
     "lineage_method",
     "lineage_paths",
     "lineage_stage",
+    "lineage_stages",
+    "recovery_paths",
     "seed_group",
+    "split_checkpoint",
     "variant_label",
 ]
 
 BASE = "base"
+_STEP = re.compile(r"/steps/(\d+)")
 
 
-def lineage_paths(lineages: list[list[str]]) -> list[str]:
-    """Every checkpoint the lineages imply, as 'base', 'base/s1', 'base/s1/s2', ... (prefixes included, once)."""
+def lineage_paths(lineages: list[list[str]], recovery_steps: list[int] = ()) -> list[str]:
+    """Every trained lineage the config implies, as 'base', 'base/s1', 'base/s1/s2', ... (prefixes included,
+    once), then the recovery lineages of ``recovery_steps`` (:func:`recovery_paths`)."""
     paths = [BASE]
     for lineage in lineages:
         for depth in range(1, len(lineage) + 1):
             path = "/".join([BASE, *lineage[:depth]])
             if path not in paths:
                 paths.append(path)
-    return paths
+    return paths + [path for path in recovery_paths(lineages, recovery_steps) if path not in paths]
+
+
+def recovery_paths(lineages: list[list[str]], steps: list[int]) -> list[str]:
+    """For each lineage of two or more stages and each of ``steps``: its last stage trained from that kept step
+    of the stage before it ('base/sft/steps/10/grpo'), so RL's effect can be read against how far SFT went."""
+    return [
+        "/".join([BASE, *lineage[:-1], "steps", str(step), lineage[-1]])
+        for lineage in lineages
+        if len(lineage) > 1
+        for step in steps
+    ]
+
+
+def split_checkpoint(checkpoint: str) -> tuple[str, int | None]:
+    """(lineage, kept step or None for its final model) of a checkpoint path: 'base/sft/steps/40' ->
+    ('base/sft', 40); 'base/sft/steps/10/grpo' -> ('base/sft/steps/10/grpo', None)."""
+    match = re.fullmatch(r"(.*?)/steps/(\d+)", checkpoint)
+    return (match.group(1), int(match.group(2))) if match else (checkpoint, None)
+
+
+def lineage_stages(lineage: str) -> list[str]:
+    """The stage labels of a lineage in training order (the kept steps recovery branches from left out)."""
+    return _STEP.sub("", lineage).split("/")[1:]
+
+
+def branch_points(lineage: str) -> list[tuple[str, int | None]]:
+    """(ancestor lineage, step its child starts from or None for the final model) from the base down to the
+    lineage itself: 'base/sft/steps/10/grpo' -> [('base', None), ('base/sft', 10), ('base/sft/steps/10/grpo',
+    None)]."""
+    parts, points = lineage.split("/"), []
+    for depth, part in enumerate(parts):
+        if part == "steps" or (depth and parts[depth - 1] == "steps"):
+            continue
+        step = parts[depth + 2] if depth + 2 < len(parts) and parts[depth + 1] == "steps" else None
+        points.append(("/".join(parts[: depth + 1]), int(step) if step else None))
+    return points
 
 
 def lineage_stage(lineage: str) -> str:
@@ -43,13 +86,13 @@ def lineage_stage(lineage: str) -> str:
 def lineage_method(lineage: str, stages: dict[str, dict]) -> str:
     """How a lineage was trained: its stages' methods in order ('sft', 'grpo', 'sft+grpo' for RL after SFT;
     'base' for the base model). Sweeps of one method share it, so figures colour and fit per method."""
-    methods = [stages[stage]["method"] for stage in lineage.split("/")[1:]]
+    methods = [stages[stage]["method"] for stage in lineage_stages(lineage)]
     return "+".join(methods) or BASE
 
 
 def checkpoint_lineage(checkpoint: str) -> str:
     """The lineage a checkpoint path belongs to: 'base/sft/steps/40' -> 'base/sft'."""
-    return checkpoint.split("/steps/")[0]
+    return split_checkpoint(checkpoint)[0]
 
 
 def checkpoint_steps(steps: int, every: int) -> list[int]:

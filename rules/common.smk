@@ -14,7 +14,8 @@ from forgetlab.analysis.plan import (
 )
 from forgetlab.config import resolve_config
 from forgetlab.lineages import (
-    BASE, checkpoint_lineage, checkpoint_steps, lineage_method, lineage_paths, lineage_stage, seed_group,
+    BASE, checkpoint_lineage, checkpoint_steps, lineage_method, lineage_paths, lineage_stage, lineage_stages,
+    seed_group,
 )  # fmt: skip
 from forgetlab.report import FIGURE_FORMATS, FIGURES as FIGURE_KINDS, active_figures
 from forgetlab.resources import job_request
@@ -29,9 +30,10 @@ config.update(_resolved)
 MODELS = list(config["models"])
 STAGES = list(config["stages"])
 TASKS = list(config["tasks"])
-LINEAGES = lineage_paths(config["lineages"])
+LINEAGES = lineage_paths(config["lineages"], config["recovery"]["from_steps"])
 EVAL_TASKS = config["evaluate"]["tasks"]
 KL_TASKS = config["evaluate"]["kl"]["tasks"]
+KL_DIRECTIONS = ["", ".reverse"] if config["evaluate"]["kl"]["reverse"] else [""]
 HARNESS_TASKS = config["evaluate"]["harness"]["tasks"]
 EVALSCOPE_TASKS = config["evaluate"]["evalscope"]["tasks"]
 EVAL_FORMATS = config["evaluate"]["formats"]
@@ -51,16 +53,21 @@ def _choice(names):
     return "|".join(map(re.escape, names))
 
 
+# a lineage: stages from the base, a recovery stage branching from a kept step (base/sft/steps/10/grpo)
+_LINEAGE = f"base(?:/(?:{_choice(STAGES)})(?:/steps/[0-9]+/(?:{_choice(STAGES)}))*)*"
+
+
 wildcard_constraints:
     model=_choice(MODELS),
     task=_choice(TASKS),
     stage=_choice(STAGES),
     split=_choice(SPLITS),
-    parent=f"base(?:/(?:{_choice(STAGES)}))*",
-    lineage=f"base(?:/(?:{_choice(STAGES)}))*",
-    checkpoint=f"base(?:/(?:{_choice(STAGES)}))*(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(RESTORE_LABELS) or '(?!)'}))?",
+    parent=f"{_LINEAGE}(?:/steps/[0-9]+)?",
+    lineage=_LINEAGE,
+    checkpoint=f"{_LINEAGE}(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(RESTORE_LABELS) or '(?!)'}))?",
     step="[0-9]+",
     evaluation=f"(?:{_choice(EVAL_TASKS)})(?:\\.(?:{_choice(EVAL_FORMATS) or '(?!)'}))?",
+    divergence=f"(?:{_choice(TASKS)})(?:\\.reverse)?",
     benchmark=_choice(HARNESS_TASKS + EVALSCOPE_TASKS) or "(?!)",
     analysis=_choice(ANALYSES) or "(?!)",
     restore=_choice(RESTORES) or "(?!)",
@@ -83,7 +90,7 @@ def _evaluation_names(lineage, variant=None):
     names = [("eval", task, task, None) for task in EVAL_TASKS]
     names += [("eval", f"{task}.{style}", task, style) for task in EVAL_TASKS for style in EVAL_FORMATS]
     if lineage != BASE and (variant is None or ANALYSIS["restore"]["kl"]):
-        names += [("kl", task, task, None) for task in KL_TASKS]
+        names += [("kl", f"{task}{direction}", task, None) for task in KL_TASKS for direction in KL_DIRECTIONS]
     names += [("harness", benchmark, benchmark, None) for benchmark in HARNESS_TASKS]
     return names + [("evalscope", benchmark, benchmark, None) for benchmark in EVALSCOPE_TASKS]
 
@@ -162,7 +169,7 @@ def restore_references():
 
 def lineage_tasks():
     """Lineage -> the tasks its stages trained on (the others are prior tasks for it)."""
-    return {lineage: [config["stages"][stage]["task"] for stage in lineage.split("/")[1:]] for lineage in LINEAGES}
+    return {lineage: [config["stages"][stage]["task"] for stage in lineage_stages(lineage)] for lineage in LINEAGES}
 
 
 def train_log_entries():
@@ -222,6 +229,11 @@ def task_spec(name):
 def evaluation_task(wildcards):
     name = wildcards.evaluation
     return name if name in TASKS else name.rsplit(".", 1)[0]
+
+
+def divergence_task(wildcards):
+    """The task of kl/<task>.json (forward KL) or kl/<task>.reverse.json."""
+    return wildcards.divergence.removesuffix(".reverse")
 
 
 def evaluation_format(wildcards):

@@ -32,23 +32,26 @@ rule evaluate_generation:
 
 
 rule evaluate_kl:
+    # {divergence}: a task (KL(base || checkpoint)) or <task>.reverse (KL(checkpoint || base))
     input:
         base="results/{model}/base/model",
         model="results/{model}/{checkpoint}/model",
-        data="results/data/{task}/test.jsonl",
+        data=lambda wildcards: f"results/data/{divergence_task(wildcards)}/test.jsonl",
     output:
-        "results/{model}/{checkpoint}/kl/{task}.json",
+        "results/{model}/{checkpoint}/kl/{divergence}.json",
     log:
-        "logs/evaluate_kl/{model}/{checkpoint}/{task}.log",
+        "logs/evaluate_kl/{model}/{checkpoint}/{divergence}.log",
     benchmark:
-        "results/benchmarks/evaluate_kl/{model}/{checkpoint}/{task}.tsv"
+        "results/benchmarks/evaluate_kl/{model}/{checkpoint}/{divergence}.tsv"
     conda:
         "../envs/evaluation.yaml"
     threads: 1
     resources:
         **job_resources("evaluate"),
     params:
-        task=lambda wildcards: task_spec(wildcards.task),
+        task=lambda wildcards: task_spec(divergence_task(wildcards)),
+        task_name=divergence_task,
+        direction=lambda wildcards: "reverse" if wildcards.divergence.endswith(".reverse") else "forward",
         n=config["evaluate"]["kl"]["n"],
         max_new_tokens=config["evaluate"]["kl"]["max_new_tokens"],
         seed=config["evaluate"]["kl"]["seed"],

@@ -141,6 +141,15 @@ BAD = [
         r"resources.train.gpus: unknown option 'gpus'; did you mean 'gpu'\?",
     ),
     (lambda c: c.update(device="gpu"), r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]"),
+    (
+        lambda c: c.update(recovery={"from_steps": [2]}),
+        r"recovery.from_steps\[0\]: stage 'sft-countdown' keeps no checkpoint at step 2 \(kept: \[1\]\); set "
+        r"stages.sft-countdown.save_every",
+    ),
+    (
+        lambda c: c.update(lineages=[["sft-countdown"]], recovery={"from_steps": [1]}),
+        r"recovery.from_steps: no lineage of two or more stages",
+    ),
     (lambda c: c.update(sweep={"learning_rate": [1e-5]}), r"sweep.learning_rate: no stage takes this option"),
     (lambda c: c.update(sweep={"lr": [1e-5, "fast"]}), r"sweep.lr\[1\]: expected a number, not 'fast'"),
     (

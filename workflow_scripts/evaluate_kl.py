@@ -1,4 +1,4 @@
-"""Adapter: forward KL of a checkpoint to its base model on one task (rules/evaluate.smk: evaluate_kl)."""
+"""Adapter: KL of a checkpoint to its base model on one task, forward or reverse (rules/evaluate.smk: evaluate_kl)."""
 
 import sys
 
@@ -13,10 +13,10 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 torch.set_num_threads(snakemake.threads)
 
 params = snakemake.params
-task = make_task(snakemake.wildcards.task, params.task)
+task = make_task(params.task_name, params.task)
 metrics = checkpoint_kl(
     snakemake.input.base, snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
     max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat,
-    device=params.device,
+    reverse=params.direction == "reverse", device=params.device,
 )  # fmt: skip
 write_json(metrics, snakemake.output[0])

@@ -10,14 +10,12 @@ from forgetlab.report import FigureData, draw_figure
 
 sys.stderr = open(snakemake.log[0], "w")
 
-settings = snakemake.params.figures
 entries = snakemake.params.train_log_entries
 logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in entries}
 groups = {f"{e['model']}: {e['lineage']}": f"{e['model']}: {e['group']}" for e in entries}
 analyses = {name: pd.read_csv(path) for name, path in zip(snakemake.params.analyses, snakemake.input.analyses)}
 data = FigureData(
-    pd.read_csv(snakemake.input.metrics), logs, settings["new_task"], settings["prior_task"], analyses,
-    log_groups=groups, smoothing=settings["smoothing"],
-)  # fmt: skip
+    pd.read_csv(snakemake.input.metrics), logs, analysis=analyses, log_groups=groups, **snakemake.params.figures
+)
 for name, paths in snakemake.output.items():
     draw_figure(name, data, paths)

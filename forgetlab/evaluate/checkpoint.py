@@ -63,7 +63,8 @@ def checkpoint_kl(
     device: str = "auto",
 ) -> dict:
     """KL(base || checkpoint) on ``records``' prompts over completions sampled from the base (forward KL), or
-    KL(checkpoint || base) sampling from the checkpoint when ``reverse``; nats per sequence with intervals."""
+    KL(checkpoint || base) sampling from the checkpoint when ``reverse`` (its measures then named reverse_kl_mean,
+    ..., so tables keep the two apart); nats per sequence with intervals."""
     device = resolve_device(device)
     base, model = load_model(base_dir, device), load_model(model_dir, device)
     sampler, other = (model, base) if reverse else (base, model)
@@ -71,4 +72,6 @@ def checkpoint_kl(
         sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
         style=style, chat=chat,
     )  # fmt: skip
+    if reverse:
+        metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}
     return {**metrics, "direction": "reverse" if reverse else "forward", "device": device}

@@ -24,6 +24,10 @@ class KLConfig(Options):
     n: int = option(16, "prompts per task (the first n of its test split)", minimum=1)
     max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1)
     seed: int = option(0, "seed of the sampling")
+    reverse: bool = option(
+        False, "also KL(checkpoint || base), sampling from the checkpoint, as kl/<task>.reverse.json (a candidate "
+        "predictor of forgetting)",
+    )  # fmt: skip
 
 
 @dataclass(kw_only=True)

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..lineages import branch_points
 from . import FIGURES
 from .tables import default_format, final_checkpoints, headline_delta, ordinary
 
 __all__ = [
+    "DASHES",
     "FigureData",
     "describe",
     "draw_figure",
@@ -33,8 +35,8 @@ __all__ = [
 
 @dataclass
 class FigureData:
-    """What the figures are drawn from: the metrics table, the training logs (label -> step rows) and the
-    config's ``figures`` settings (new_task, prior_task)."""
+    """What the figures are drawn from: the metrics table, the training logs (label -> step rows), the analyses'
+    tables and the config's ``figures`` settings (forgetlab.config.FiguresConfig, field for field)."""
 
     table: pd.DataFrame
     train_logs: dict[str, list[dict]] = field(default_factory=dict)
@@ -43,6 +45,8 @@ class FigureData:
     analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # analysis -> its gathered rows
     log_groups: dict[str, str] = field(default_factory=dict)  # log label -> its seed group (one line per group)
     smoothing: int = 1  # rolling mean over this many logged steps in the training figure
+    ood_task: str | None = None  # the new task's out-of-distribution variant (recovery figure)
+    advantage_steps: list[int] | None = None  # the steps the advantages figure draws (None: first, middle, last)
 
 
 def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> list[dict]:
@@ -56,7 +60,8 @@ def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -
 
 def describe(fig) -> list[dict]:
     """What each panel of ``fig`` shows, for checking a figure without looking: its title, how many data series
-    (lines with points, scatters, bar groups, error bars, images), legend entries and texts."""
+    (lines with points, scatters, bar groups, error bars, step outlines and other patches, images), legend
+    entries and texts."""
     panels = []
     for ax in fig.axes:
         if not ax.get_visible() or ax.get_label() == "<colorbar>":
@@ -65,7 +70,7 @@ def describe(fig) -> list[dict]:
         legend = ax.get_legend()
         panels.append({
             "title": ax.get_title(), "lines": len(lines), "collections": len(ax.collections),
-            "containers": len(ax.containers), "images": len(ax.images),
+            "containers": len(ax.containers), "patches": len(ax.patches), "images": len(ax.images),
             "legend": len(legend.get_texts()) if legend else 0, "texts": [text.get_text() for text in ax.texts],
         })  # fmt: skip
     return panels
@@ -90,8 +95,12 @@ _KNOWN_METHODS = ["sft", "grpo", "sft+grpo"]
 def method_style(method: str) -> tuple[str, str]:
     """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', ...): fixed for the usual ones, so a method
     looks the same in every figure and every run."""
+    method = method if isinstance(method, str) else "base"  # a table without methods reads NaN
     index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 3 + sum(map(ord, method)) % 4
     return _METHOD_STYLES[index]
+
+
+DASHES = ["-", "--", ":", "-."]  # line styles in turn, for black and white
 
 
 def no_data(ax, why: str) -> None:
@@ -121,12 +130,14 @@ def plot_forgetting(data: FigureData, outputs: list) -> list[dict]:
         joined = _accuracy(table, prior_task).merge(
             _accuracy(table, new_task), left_index=True, right_index=True, suffixes=("_prior", "_new")
         )
+        methods = table.drop_duplicates(["model", "lineage"]).set_index(["model", "lineage"])["method"]
         for (model, lineage), row in joined.iterrows():
+            _, marker = method_style(methods.get((model, lineage), "base"))  # the marker says the method
             scatter.errorbar(
                 row["value_prior"], row["value_new"],
                 xerr=[[row["value_prior"] - row["ci_low_prior"]], [row["ci_high_prior"] - row["value_prior"]]],
                 yerr=[[row["value_new"] - row["ci_low_new"]], [row["ci_high_new"] - row["value_new"]]],
-                fmt="o", capsize=3, label=f"{model}: {lineage}",
+                fmt=marker, capsize=3, label=f"{model}: {lineage}",
             )  # fmt: skip
         scatter.set(xlabel=f"prior task ({prior_task}) accuracy", ylabel=f"new task ({new_task}) accuracy")
         scatter.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), title="Learning vs forgetting")
@@ -157,12 +168,14 @@ def _accuracy_bars(ax, accuracy: pd.DataFrame) -> None:
 
 def _along_lineage(rows: pd.DataFrame, lineage: str) -> pd.DataFrame:
     """Rows of a lineage and its ancestors with ``total_step``: steps counted from the base, so an RL stage
-    continues where its SFT parent ended."""
-    parts, frames, offset = lineage.split("/"), [], 0
-    for depth in range(1, len(parts) + 1):
-        prefix = rows[rows["lineage"] == "/".join(parts[:depth])]
+    continues where its SFT parent ended (or at the kept step a recovery lineage branched from)."""
+    frames, offset = [], 0
+    for ancestor, until in branch_points(lineage):
+        prefix = rows[rows["lineage"] == ancestor]
+        steps = pd.to_numeric(prefix["step"]).fillna(0)
+        prefix = prefix[steps <= until] if until is not None else prefix
         frames.append(prefix.assign(total_step=pd.to_numeric(prefix["step"]).fillna(0) + offset))
-        offset += prefix["step"].max() if not prefix.empty else 0
+        offset += until if until is not None else (prefix["step"].max() if not prefix.empty else 0)
     return pd.concat(frames).sort_values("total_step")
 
 
@@ -177,10 +190,12 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
     leaves = [ln for ln in lineages if ln != "base" and not any(o.startswith(ln + "/") for o in lineages)] or lineages
     for ax, task in zip(axes[0], tasks):
         for model in dict.fromkeys(rows["model"]):
-            for lineage in leaves:
+            for index, lineage in enumerate(leaves):
                 curve = _along_lineage(rows[(rows["task"] == task) & (rows["model"] == model)], lineage)
                 label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
-                (line,) = ax.plot(curve["total_step"], curve["value"], marker="o", markersize=3, label=label)
+                # dashes and markers keep the lines apart in black and white
+                (line,) = ax.plot(curve["total_step"], curve["value"], marker="osD^v"[index % 5], markersize=3,
+                                  linestyle=DASHES[index % len(DASHES)], label=label)  # fmt: skip
                 ax.fill_between(
                     curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..lineages import BASE, seed_group
+from ..lineages import BASE, seed_group, split_checkpoint
 from ..stats import bootstrap_ci, paired_bootstrap_ci
 
 __all__ = [
@@ -239,8 +239,8 @@ def with_recovery(table: pd.DataFrame, references: dict[str, str]) -> pd.DataFra
         reference = references.get(row["lineage"])
         if reference is None:
             continue
-        lineage, _, step = reference.partition("/steps/")
-        step = int(step) if step else final.get((row["model"], lineage))
+        lineage, step = split_checkpoint(reference)
+        step = final.get((row["model"], lineage)) if step is None else step
         before = value(row["model"], row["lineage"], row["step"], row["task"])
         target = value(row["model"], lineage, step, row["task"])
         if before is None or target is None:

@@ -46,14 +46,15 @@ def as_completion(text: str, chat: bool):
 
 
 class JsonlLogCallback(TrainerCallback):
-    """Appends every Trainer log event (loss, reward, kl, lengths, ...) as one JSON line with its step."""
+    """Appends every Trainer log event (loss, reward, kl, lengths, ...) as one JSON line with its step, with
+    what callbacks added before it put into the event (a method's histograms: lists of numbers)."""
 
     def __init__(self, handle):
         self.handle = handle
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         row = {"step": state.global_step, "epoch": state.epoch}
-        row.update({k: v for k, v in (logs or {}).items() if isinstance(v, (int, float, str)) and not _is_nan(v)})
+        row.update({k: v for k, v in (logs or {}).items() if _loggable(v)})
         self.handle.write(json.dumps(row) + "\n")
         self.handle.flush()
 
@@ -80,8 +81,11 @@ def save_weights(trainer, folder: Path) -> None:
         Path(folder, "training_args.bin").unlink(missing_ok=True)  # a pickle: not part of a model folder
 
 
-def _is_nan(value) -> bool:
-    return isinstance(value, float) and math.isnan(value)
+def _loggable(value) -> bool:
+    """A number (not NaN), a string or a list of numbers."""
+    if isinstance(value, list):
+        return all(isinstance(v, (int, float)) for v in value)
+    return isinstance(value, (int, float, str)) and not (isinstance(value, float) and math.isnan(value))
 
 
 def world_size() -> int:

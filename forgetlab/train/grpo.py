@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datasets import Dataset
+from transformers import TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
 from ..rewards import task_rewards
+from .advantages import advantage_summary
 from .common import as_prompt, split_batch, trainer_defaults, training_prompts
 from .config import GRPOStageConfig
 
@@ -39,6 +41,21 @@ def build_trainer(
         # A one-shot -> zero-shot curriculum is laid out in training order; shuffling would undo it.
         shuffle_dataset=not stage.mix_oneshot,
     )
-    return GRPOTrainer(
+    trainer = GRPOTrainer(
         model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset, processing_class=tokenizer
     )
+    trainer.add_callback(AdvantageCallback(trainer, stage.num_generations))
+    return trainer
+
+
+class AdvantageCallback(TrainerCallback):
+    """Adds the step's advantage histogram and share of all-zero groups to each log event. It reads the
+    advantages TRL keeps of the latest generation batch (every process's, in group order); one generation
+    batch is one optimizer step here. Added before the step log's callback, so the log row carries them."""
+
+    def __init__(self, trainer: GRPOTrainer, group_size: int):
+        self.trainer, self.group_size = trainer, group_size
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs is not None and "train_runtime" not in logs:
+            logs.update(advantage_summary(list(self.trainer._logs["advantages"]), self.group_size))

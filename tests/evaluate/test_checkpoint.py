@@ -26,3 +26,4 @@ def test_forward_and_reverse_kl_of_a_model_with_itself_are_zero(tiny_model):
     forward = checkpoint_kl(tiny_model, tiny_model, TASK, RECORDS[:2], max_new_tokens=3)
     reverse = checkpoint_kl(tiny_model, tiny_model, TASK, RECORDS[:2], max_new_tokens=3, reverse=True)
     assert abs(forward["kl_mean"]) < 1e-6 and forward["direction"] == "forward" and reverse["direction"] == "reverse"
+    assert abs(reverse["reverse_kl_mean"]) < 1e-6 and "kl_mean" not in reverse  # the tables keep the two apart

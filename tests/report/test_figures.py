@@ -93,3 +93,60 @@ def test_benchmarks_grid_has_a_cell_per_checkpoint_and_task_with_a_star_where_su
                                      [tmp_path / "b.png"])  # fmt: skip
     assert panel["images"] == 1
     assert sorted(panel["texts"]) == sorted(["+0.40*", "-0.20*", "+0.30*", "+0.00"])
+
+
+def _recovery_table():
+    """SFT kept at steps 5 and 10 (final), and GRPO trained from each, on an ID and an OOD task."""
+    rows = []
+    for lineage, method, step, id_value, ood_value in [
+        ("base", "base", 0, 0.1, 0.1), ("base/sft", "sft", 5, 0.5, 0.2), ("base/sft", "sft", 10, 0.8, 0.1),
+        ("base/sft/steps/5/grpo", "sft+grpo", 4, 0.6, 0.4), ("base/sft/grpo", "sft+grpo", 4, 0.8, 0.3),
+    ]:  # fmt: skip
+        for task, value in (("id", id_value), ("ood", ood_value)):
+            rows.append({"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "method": method,
+                         "step": step, "task": task, "metric": "accuracy", "value": value, "ci_low": value - 0.05,
+                         "ci_high": value + 0.05})  # fmt: skip
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def test_recovery_puts_each_rl_run_at_the_sft_step_it_started_from(tmp_path):
+    from forgetlab.report.recovery import recovery_points
+
+    points = recovery_points(_recovery_table())
+    assert sorted(set(zip(points.lineage, points.start))) == [("base/sft/grpo", 10), ("base/sft/steps/5/grpo", 5)]
+    panels = draw_figure("recovery", FigureData(_recovery_table(), new_task="id", ood_task="ood"), [tmp_path / "r.png"])
+    assert [panel["title"] for panel in panels] == ["id (in-distribution)", "ood (OOD)"]
+    first = panels[0]
+    assert first["containers"] == 2  # the SFT line and the RL points, with error bars
+    assert first["lines"] >= 2
+    figure = FigureData(_recovery_table()[lambda t: ~t.lineage.str.contains("grpo")])
+    assert "no data yet" in draw_figure("recovery", figure, [tmp_path / "n.png"])[0]["texts"][0]
+
+
+def test_curves_of_a_recovery_lineage_branch_at_its_start_step():
+    table = _recovery_table()
+    curve = _along_lineage(table[table.task == "id"], "base/sft/steps/5/grpo")
+    assert curve["total_step"].tolist() == [0, 5, 9]  # base, SFT up to step 5, then GRPO's 4 steps
+
+
+def test_advantages_draw_the_chosen_steps_and_the_zero_group_share(tmp_path):
+    from forgetlab.report.advantages import chosen_steps
+    from forgetlab.train.advantages import advantage_summary
+
+    rng = np.random.default_rng(0)
+    log = [{"step": s, "reward": 0.1, **advantage_summary(rng.standard_normal(8) * (s < 4), 4)} for s in range(1, 7)]
+    logs = {"m: base/grpo": log, "m: base/sft": [{"step": 1, "loss": 1.0}]}
+    histogram, zero = draw_figure("advantages", FigureData(pd.DataFrame(columns=TABLE_COLUMNS), logs),
+                                  [tmp_path / "a.png"])  # fmt: skip
+    assert histogram["title"] == "m: base/grpo" and histogram["legend"] == 3 and histogram["lines"] == 0
+    assert histogram["patches"] == 3  # one outline per chosen step: 1, 4, 6
+    assert zero["lines"] == 1
+    assert chosen_steps([1, 2, 3, 4, 5, 6], None) == [1, 4, 6] and chosen_steps([1, 2, 3], [2, 9]) == [2]
+
+
+def test_figure_data_takes_every_figures_setting_of_the_config():
+    from dataclasses import fields
+
+    from forgetlab.config import FiguresConfig
+
+    assert {f.name for f in fields(FiguresConfig)} <= {f.name for f in fields(FigureData)}

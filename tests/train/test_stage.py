@@ -7,6 +7,7 @@ from safetensors.torch import load_file
 from forgetlab.io import read_jsonl
 from forgetlab.tasks import make_task
 from forgetlab.train import StageConfig, train_stage
+from forgetlab.train.advantages import ADVANTAGE_EDGES, HISTOGRAM_KEY, ZERO_GROUPS_KEY, advantage_summary
 
 TASK = make_task("countdown", {"kind": "countdown"})
 RECORDS = TASK.build("train", 16, seed=0)
@@ -28,7 +29,7 @@ def test_sft_moves_parameters_and_logs_every_step(tiny_model, tmp_path):
     assert [row["step"] for row in steps] == [1, 2]
 
 
-def test_grpo_with_kl_penalty_logs_reward_and_kl(tiny_model, tmp_path):
+def test_grpo_with_kl_penalty_logs_reward_kl_and_advantages(tiny_model, tmp_path):
     stage = StageConfig.from_dict(
         {"method": "grpo", "task": "countdown", "lr": 1e-3, "steps": 1, "batch_size": 2, "num_generations": 2,
          "max_completion_length": 6, "beta": 0.1}
@@ -36,7 +37,21 @@ def test_grpo_with_kl_penalty_logs_reward_and_kl(tiny_model, tmp_path):
     train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "grpo", tmp_path / "log.jsonl")
     first = read_jsonl(tmp_path / "log.jsonl")[0]
     assert {"reward", "kl", "rewards/correct/mean", "rewards/format/mean", "completions/mean_length"} <= set(first)
+    # the step's 2 prompts x 2 completions, each advantage in one bin; two groups: zero share 0, 0.5 or 1
+    assert sum(first[HISTOGRAM_KEY]) == 4 and len(first[HISTOGRAM_KEY]) == len(ADVANTAGE_EDGES) - 1
+    assert first[ZERO_GROUPS_KEY] in (0.0, 0.5, 1.0)
     assert (tmp_path / "grpo" / "model.safetensors").exists()
+
+
+def test_advantage_histogram_bins_and_zero_groups():
+    summary = advantage_summary([0.0, 0.0, 0.0, 0.0, 1.5, -1.5, 0.5, -0.5, 9.0, -9.0, 0.0, 0.0], group_size=4)
+    counts = summary[HISTOGRAM_KEY]
+    centre = len(counts) // 2  # exact zeros have the middle bin to themselves
+    assert counts[centre] == 6 and counts[centre + 6] == 1 and counts[centre - 2] == 1
+    assert counts[-1] == 1 and counts[0] == 1  # beyond ±3: the outermost bins
+    assert summary[ZERO_GROUPS_KEY] == pytest.approx(1 / 3)  # the first of three groups; the third has ±9
+    assert advantage_summary([0.0] * 4 + [1.0, -1.0, 0.0, 0.0], 4)[ZERO_GROUPS_KEY] == 0.5
+    assert advantage_summary([], 4) == {}
 
 
 def test_a_failing_stage_leaves_no_target_behind(tiny_model, tmp_path, monkeypatch):

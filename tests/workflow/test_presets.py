@@ -41,18 +41,26 @@ PRESETS = {
         "counts": {"model_base": 1, "model_train": 3, "model_step": 13, "evaluate_generation": 34, "evaluate_kl": 32},
         "train": {"gpu": 1, "mem_mb": 64000, "runtime": 480, "slurm_partition": "gpu"},
     },
-    # two 7-8B models x three seeds x (SFT, SFT -> RL); 50-step checkpoints (7 + 5 per chain); ID + OOD
+    # two 7-8B models x three seeds x (SFT, SFT -> RL, and RL from SFT's steps 100 and 200); 50-step checkpoints
+    # (7 + 5 + 5 + 5 per chain); ID + OOD
     "paper-ood-recovery.yaml": {
-        "counts": {"model_base": 2, "model_train": 12, "model_step": 72, "evaluate_generation": 172, "evaluate_kl": 84},
+        "counts": {
+            "model_base": 2,
+            "model_train": 24,
+            "model_step": 132,
+            "evaluate_generation": 316,
+            "evaluate_kl": 156,
+        },
         "train": {"gpu": 4, "mem_mb": 400000, "runtime": 1440, "slurm_partition": "gpu"},
     },
-    # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints
+    # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints; KL in
+    # both directions
     "paper-rls-razor.yaml": {
         "counts": {
             "model_base": 1,
             "model_train": 10,
             "evaluate_generation": 11,
-            "evaluate_kl": 10,
+            "evaluate_kl": 20,
             "evaluate_harness": 66,
         },
         "train": {"gpu": 1, "mem_mb": 128000, "runtime": 720, "slurm_partition": "gpu"},

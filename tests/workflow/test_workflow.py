@@ -19,12 +19,15 @@ pytestmark = pytest.mark.workflow
 
 SCENARIOS = ROOT / "tests" / "config"
 MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"]
-LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown"]
+# the recovery scenario's GRPO from the SFT checkpoint at step 1 is a lineage like the others
+LINEAGES = ["base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown",
+            "base/sft-countdown/steps/1/grpo-countdown"]  # fmt: skip
 # every checkpoint: the lineages' models plus the step-1 checkpoint the SFT stage keeps (save_every: 1)
 CHECKPOINTS = LINEAGES + ["base/sft-countdown/steps/1"]
-# the analysis scenario's restore experiments of the SFT model, evaluated like checkpoints
+# the analysis scenario's lineages, and its restore experiments of the SFT model, evaluated like checkpoints (no KL)
+ANALYSED = LINEAGES[1:4]
 RESTORED = ["base/sft-countdown/restored/directions-0.5", "base/sft-countdown/restored/directions-0.5-random"]
-MAIN_SCENARIOS = ["harness", "analysis"]
+MAIN_SCENARIOS = ["harness", "analysis", "recovery"]
 
 
 def snakemake(workdir, *args, scenarios=()):
@@ -39,13 +42,13 @@ def snakemake(workdir, *args, scenarios=()):
 
 def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=True):
     """Every target of `all` for the tiny config; the harness scenario adds an lm-eval benchmark, the analysis
-    scenario every analysis of each trained lineage and two restored checkpoints."""
+    scenario every analysis of its lineages and two restored checkpoints."""
     figures = [name for name, figure in FIGURES.items() if figure.needs is None or analysis]
     paths = ["results/tables/metrics.csv", "results/tables/predictors.csv", "results/provenance.yaml"]
     paths += [f"results/figures/{name}.{ext}" for name in figures for ext in FIGURE_FORMATS]
     if analysis:
         paths += [f"results/tables/analysis_{name}.csv" for name in ANALYSES]
-        for lineage in LINEAGES[1:]:
+        for lineage in ANALYSED:
             paths += [
                 f"results/tiny/{lineage}/analysis/{name}.{ext}" for name in ANALYSES for ext in ("json", "csv", "png")
             ]
@@ -57,7 +60,8 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
             f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")
         ]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
-        paths += [f"{root}/kl/countdown.json"] if checkpoint != "base" else []
+        if checkpoint != "base" and checkpoint not in RESTORED:
+            paths += [f"{root}/kl/countdown.json", f"{root}/kl/countdown.reverse.json"]
     paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c in LINEAGES[1:]]
     return [workdir / path for path in paths]
 
@@ -87,19 +91,22 @@ def test_every_target_of_all_exists(workdir):
     assert accuracy["value"].between(0, 1).all()
     assert sorted(set(accuracy[accuracy.lineage == "base/sft-countdown"]["step"])) == [1, 2]
     assert len(table[table.metric == "ref_loglik"]) == (len(CHECKPOINTS) + len(RESTORED)) * 2
-    trained = len(CHECKPOINTS) - 1 + len(RESTORED)
-    assert len(table[table.metric == "forgetting"]) == trained  # arithmetic and tiny_mc, averaged
+    trained = len(CHECKPOINTS) - 1
+    assert len(table[table.metric == "forgetting"]) == trained + len(RESTORED)  # arithmetic and tiny_mc, averaged
     assert len(table[(table.metric == "kl_mean") & (table.task == "countdown")]) == trained
     assert len(table[(table.metric == "kl_mean") & (table.task == "new (mean)")]) == trained  # KL on trained tasks
-    assert set(pd.read_csv(workdir / "results/tables/predictors.csv")["method"]) >= {"all", "sft", "grpo"}
+    assert len(table[(table.metric == "reverse_kl_mean") & (table.task == "countdown")]) == trained
+    predictors = pd.read_csv(workdir / "results/tables/predictors.csv")
+    assert set(predictors["method"]) >= {"all", "sft", "grpo", "sft+grpo"}
+    assert {"forward_kl_new", "reverse_kl_new", "weight_change"} <= set(predictors["predictor"])
     assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS) + len(RESTORED)
     assert set(table[table.metric == "recovery"]["variant"]) == {
         f"restored/{path.rsplit('/', 1)[1]}" for path in RESTORED
     }
     svd = table[table.metric == "svd_max_angle"].set_index("lineage")["value"]
-    assert sorted(svd.index) == sorted(LINEAGES[1:]) and svd["base/sft-countdown"] > 0
+    assert sorted(svd.index) == sorted(ANALYSED) and svd["base/sft-countdown"] > 0
     log = (workdir / "results/tiny/base/grpo-countdown/train_log.jsonl").read_text().splitlines()
-    assert '"reward"' in log[0]
+    assert '"reward"' in log[0] and '"advantages/histogram"' in log[0]
     metrics = json.loads((workdir / "results/tiny/base/eval/countdown.json").read_text())
     assert metrics["device"] in ("cpu", "cuda") and metrics["backend"] == "hf"
 
