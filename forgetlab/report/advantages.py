@@ -33,15 +33,18 @@ def plot_advantages(data: FigureData, outputs: list) -> list[dict]:
         no_data(axes[0][0], "no RL training log with advantages (a GRPO stage)")
         axes[1][0].set_visible(False)
         return save_figure(fig, outputs)
+    models = {label.split(": ", 1)[0] for label in runs}
     for column, (label, rows) in enumerate(runs.items()):
         histogram, zero = axes[0][column], axes[1][column]
+        title = label.split(": ", 1)[-1] if len(models) == 1 else label  # one model: the lineage says enough
         logged = sorted(rows)
         for index, step in enumerate(chosen_steps(logged, data.advantage_steps)):
             counts = np.asarray(rows[step][HISTOGRAM_KEY], dtype=float)
             share = rows[step].get(ZERO_GROUPS_KEY, float("nan"))
             histogram.stairs(counts / max(counts.sum(), 1), ADVANTAGE_EDGES, linestyle=DASHES[index % len(DASHES)],
                              linewidth=1.5, label=f"step {step} (zero groups {share:.0%})")  # fmt: skip
-        histogram.set(title=label, xlabel="advantage (group-relative reward)", ylabel="share of completions")
+        histogram.set_title(title.replace("/steps/", "/steps/\n") if len(title) > 40 else title, fontsize=9)
+        histogram.set(xlabel="advantage (group-relative reward)", ylabel="share of completions")
         histogram.legend(fontsize=8)
         steps = [step for step in logged if ZERO_GROUPS_KEY in rows[step]]
         zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=3, color="black")

@@ -138,7 +138,7 @@ def test_advantages_draw_the_chosen_steps_and_the_zero_group_share(tmp_path):
     logs = {"m: base/grpo": log, "m: base/sft": [{"step": 1, "loss": 1.0}]}
     histogram, zero = draw_figure("advantages", FigureData(pd.DataFrame(columns=TABLE_COLUMNS), logs),
                                   [tmp_path / "a.png"])  # fmt: skip
-    assert histogram["title"] == "m: base/grpo" and histogram["legend"] == 3 and histogram["lines"] == 0
+    assert histogram["title"] == "base/grpo" and histogram["legend"] == 3 and histogram["lines"] == 0
     assert histogram["patches"] == 3  # one outline per chosen step: 1, 4, 6
     assert zero["lines"] == 1
     assert chosen_steps([1, 2, 3, 4, 5, 6], None) == [1, 4, 6] and chosen_steps([1, 2, 3], [2, 9]) == [2]
