@@ -225,11 +225,18 @@ def cmd_train(args) -> None:
     _note(args, f"stage {args.stage!r} and task {stage['task']!r} from {path}")
     task_spec = config["tasks"][stage["task"]]
     read_records(make_task(stage["task"], task_spec), args.data)  # every record checked before training starts
+    replay = (stage.get("replay") or {}).get("task")
+    if replay and not args.replay_data:
+        raise ValueError(f"--replay-data: stage {args.stage!r} replays task {replay!r}; give its training records")
+    if replay:
+        read_records(make_task(replay, config["tasks"][replay]), args.replay_data)
     _threads(args)
     log = args.log or os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
     run_stage(
         stage, stage["task"], task_spec, args.data, args.model, args.out, log, args.checkpoints,
         device=args.device or config["device"], gpus=args.gpus, accelerate_config=args.accelerate_config,
+        replay_task=config["tasks"][replay] if replay else None, replay_data=args.replay_data,
+        resume_dir=args.resume_dir,
     )  # fmt: skip
     _emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
 
@@ -433,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--stage", required=True, help="a stage label of the config (a swept stage: one variant)")
     train.add_argument("--model", required=True, help="parent checkpoint (HF folder)")
     train.add_argument("--data", required=True, help="training records of the stage's task (JSONL)")
+    train.add_argument("--replay-data", help="training records of the task the stage replays (replay.task)")
+    train.add_argument("--resume-dir", help="folder for the trainer state saved every resume_every steps; run again "
+                       "after a kill, the command resumes from it")  # fmt: skip
     train.add_argument("--out", required=True, help="folder to write the trained model to")
     train.add_argument("--log", help="step log (JSONL; default: train_log.jsonl beside --out)")
     train.add_argument("--checkpoints", help="folder for the stage's intermediate checkpoints (save_every)")

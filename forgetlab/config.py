@@ -33,7 +33,7 @@ __all__ = [
 
 # Folder names of the target scheme: a model, task or stage label must not shadow them.
 RESERVED_LABELS = ("base", "model", "eval", "steps", "kl", "harness", "evalscope", "analysis", "checkpoints",
-                   "restored", "data", "tables", "figures", "benchmarks")  # fmt: skip
+                   "restored", "resume", "data", "tables", "figures", "benchmarks")  # fmt: skip
 LABEL = {"pattern": "^[A-Za-z0-9][A-Za-z0-9_.+-]*$"}
 
 
@@ -105,6 +105,8 @@ class WorkflowConfig(Options):
                     )
         for name, stage in self.stages.items():
             _require(stage.task, self.tasks, f"stages.{name}.task", "task")
+            if stage.replay is not None:
+                _require(stage.replay.task, self.tasks, f"stages.{name}.replay.task", "task")
             if stage.save_every is None:
                 stage.save_every = self.evaluate.every_steps or 0
         for i, lineage in enumerate(self.lineages):
@@ -130,21 +132,32 @@ def _require(name: str, defined: dict, field: str, kind: str) -> None:
         )
 
 
+def _takes(stage: StageConfig, key: str) -> bool:
+    """Whether a stage takes a swept option; a dotted one (replay.ratio) only when the stage sets its section."""
+    head, _, rest = key.partition(".")
+    return head in type(stage).option_fields() and (not rest or getattr(stage, head) is not None)
+
+
 def _sweep_grids(config: WorkflowConfig) -> dict[str, dict]:
-    """Each stage's grid: the top-level sweep's options it takes, then its own sweep; every value checked."""
+    """Each stage's grid: the top-level sweep's options it takes, then its own sweep; every value checked (a
+    nested option's values when each variant is built)."""
     grids = {}
     for key in config.sweep:
-        if not any(key in type(stage).option_fields() for stage in config.stages.values()):
+        if not any(_takes(stage, key) for stage in config.stages.values()):
             known = {name for stage in config.stages.values() for name in type(stage).option_fields()}
             raise ConfigError(f"sweep.{key}: no stage takes this option{did_you_mean(key, known)}")
     for name, stage in config.stages.items():
-        options = type(stage).option_fields()
-        shared = {key: values for key, values in config.sweep.items() if key in options}
+        shared = {key: values for key, values in config.sweep.items() if _takes(stage, key)}
         for key in stage.sweep or {}:
-            if key not in options:
+            if key.partition(".")[0] not in type(stage).option_fields():
                 raise ConfigError(f"stages.{name}.sweep.{key}: {type(stage)._unknown(key)}")
+            if not _takes(stage, key):
+                raise ConfigError(f"stages.{name}.sweep.{key}: the stage sets no {key.partition('.')[0]} to sweep")
         grid, properties = {}, type(stage).json_schema()["properties"]
         for key, values in {**shared, **(stage.sweep or {})}.items():
+            if "." in key:
+                grid[key] = list(values)
+                continue
             where = f"stages.{name}.sweep.{key}" if key in (stage.sweep or {}) else f"sweep.{key}"
             checked = [validate_value(value, properties[key], f"{where}[{i}]") for i, value in enumerate(values)]
             raise_errors([message for _, messages in checked for message in messages])
@@ -167,7 +180,7 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     specs = {name: {**spec, "sweep": grids[name]} for name, spec in resolved["stages"].items()}
     stages, lineages, groups = expand_sweeps(specs, config.lineages)
     resolved["stages"] = {
-        label: StageConfig._build(spec, f"stages.{label}").to_dict() for label, spec in stages.items()
+        label: StageConfig.from_dict(spec, f"stages.{label}").to_dict() for label, spec in stages.items()
     }
     for spec in resolved["stages"].values():
         spec.pop("sweep")

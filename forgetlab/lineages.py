@@ -107,8 +107,10 @@ def _value_label(value) -> str:
 
 
 def variant_label(name: str, setting: dict) -> str:
-    """The label of one swept variant: the options in name order, the seed last (grpo-countdown-lr1e-5-s0)."""
-    parts = [f"{key.replace('_', '')}{_value_label(value)}" for key, value in sorted(setting.items()) if key != "seed"]
+    """The label of one swept variant: the options in name order, the seed last (grpo-countdown-lr1e-5-s0;
+    a nested option replay.ratio reads replayratio0.25)."""
+    swept = sorted((key, value) for key, value in setting.items() if key != "seed")
+    parts = [f"{re.sub('[_.]', '', key)}{_value_label(value)}" for key, value in swept]
     if "seed" in setting:
         parts.append(f"s{setting['seed']}")
     return "-".join([name, *parts])
@@ -122,8 +124,17 @@ def _variants(name: str, stage: dict) -> list[tuple[str, dict, object]]:
     variants = []
     for values in itertools.product(*(grid[key] for key in keys)):
         setting = dict(zip(keys, values))
-        variants.append((variant_label(name, setting), {**spec, **setting}, setting.get("seed")))
+        variants.append((variant_label(name, setting), _with_setting(spec, setting), setting.get("seed")))
     return variants
+
+
+def _with_setting(spec: dict, setting: dict) -> dict:
+    """``spec`` with the swept values set; a dotted key (replay.ratio) sets an option of a nested section."""
+    spec = dict(spec)
+    for key, value in setting.items():
+        head, _, rest = key.partition(".")
+        spec[head] = {**(spec.get(head) or {}), rest: value} if rest else value
+    return spec
 
 
 def expand_sweeps(stages: dict[str, dict], lineages: list[list[str]]) -> tuple[dict, list, dict]:

@@ -395,6 +395,11 @@ def _message(error, where: str) -> str:
     for key in error.absolute_path:
         path = _join(path, key)
     value, schema = error.instance, error.schema
+    if error.validator == "anyOf" and value is not None and error.context:
+        # an optional section (anyOf [its schema, null]) that is set: what is wrong inside it
+        inner = [e for e in error.context if e.validator != "type" or e.validator_value != "null"]
+        if inner:
+            return "\n".join(_message(e, where) for e in inner)
     if error.validator == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         extra = [key for key in value if key not in allowed]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .tasks import Task
 
-__all__ = ["CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "task_rewards"]
+__all__ = ["CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "record_columns", "task_rewards"]
 
 # Column names TRL adds itself; everything else is a task record field.
 _TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
@@ -20,23 +20,31 @@ def completion_text(completion) -> str:
     return "".join(turn.get("content", "") for turn in completion if turn.get("role", "assistant") == "assistant")
 
 
-def _records(columns: dict, n: int) -> list[dict]:
+def record_columns(columns: dict, n: int) -> list[dict]:
+    """The ``n`` records of a batch from TRL's columns (every task field, without TRL's own keys)."""
     fields = {key: value for key, value in columns.items() if key not in _TRL_KEYS}
     return [{key: value[i] for key, value in fields.items()} for i in range(n)]
 
 
 class _TaskReward:
+    """Scores each completion as the task its record belongs to (its ``task`` field; ``task`` when absent), so
+    replayed prior-task prompts get their own task's reward."""
+
     name = "task"
 
-    def __init__(self, task: Task):
-        self.task = task
+    def __init__(self, task: Task, others: dict[str, Task] | None = None):
+        self.task, self.tasks = task, {task.name: task, **(others or {})}
         self.__name__ = self.name  # TRL logs rewards under rewards/<__name__>/mean
 
     def __call__(self, prompts, completions, **columns) -> list[float]:
-        records = _records(columns, len(completions))
-        return [self.value(record, completion_text(c)) for record, c in zip(records, completions)]
+        records = record_columns(columns, len(completions))
+        return [self.of(record, completion_text(c)) for record, c in zip(records, completions)]
 
-    def value(self, record: dict, completion: str) -> float:
+    def of(self, record: dict, completion: str) -> float:
+        """The reward of one completion, as the task of its record."""
+        return self.value(self.tasks.get(record.get("task"), self.task), record, completion)
+
+    def value(self, task: Task, record: dict, completion: str) -> float:
         raise NotImplementedError
 
 
@@ -45,8 +53,8 @@ class CorrectnessReward(_TaskReward):
 
     name = "correct"
 
-    def value(self, record: dict, completion: str) -> float:
-        return self.task.score(record, completion).correct
+    def value(self, task: Task, record: dict, completion: str) -> float:
+        return task.score(record, completion).correct
 
 
 class FormatReward(_TaskReward):
@@ -54,8 +62,8 @@ class FormatReward(_TaskReward):
 
     name = "format"
 
-    def value(self, record: dict, completion: str) -> float:
-        return self.task.score(record, completion).formatted
+    def value(self, task: Task, record: dict, completion: str) -> float:
+        return task.score(record, completion).formatted
 
 
 class LengthReward:
@@ -78,14 +86,17 @@ class LengthReward:
 REWARD_KINDS = {"correct": CorrectnessReward, "format": FormatReward, "length": LengthReward}
 
 
-def task_rewards(task: Task, weights: dict[str, float], max_length: int = 256) -> tuple[list, list[float]]:
-    """Reward functions and their weights for TRL's ``reward_funcs`` / ``reward_weights``; zero weights dropped."""
+def task_rewards(
+    task: Task, weights: dict[str, float], max_length: int = 256, others: dict[str, Task] | None = None
+) -> tuple[list, list[float]]:
+    """Reward functions and their weights for TRL's ``reward_funcs`` / ``reward_weights``; zero weights dropped.
+    ``others`` (name -> task) score the records of further tasks (replay) as their own."""
     unknown = sorted(set(weights) - set(REWARD_KINDS))
     if unknown:
         raise ValueError(f"unknown reward(s) {unknown}; known: {sorted(REWARD_KINDS)}")
     build = {
-        "correct": lambda: CorrectnessReward(task),
-        "format": lambda: FormatReward(task),
+        "correct": lambda: CorrectnessReward(task, others),
+        "format": lambda: FormatReward(task, others),
         "length": lambda: LengthReward(max_length),
     }
     chosen = [(build[name](), float(w)) for name, w in weights.items() if w]

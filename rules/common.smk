@@ -245,6 +245,19 @@ def stage_train_data(wildcards):
     return f"results/data/{stage_spec(wildcards)['task']}/train.jsonl"
 
 
+def _replayed(wildcards):
+    return (stage_spec(wildcards)["replay"] or {}).get("task")
+
+
+def stage_replay_data(wildcards):
+    """The training records of the task a stage replays (none without replay)."""
+    return [f"results/data/{_replayed(wildcards)}/train.jsonl"] if _replayed(wildcards) else []
+
+
+def replay_task_spec(wildcards):
+    return task_spec(_replayed(wildcards)) if _replayed(wildcards) else None
+
+
 def _request(family, wildcards):
     """The SLURM request of one job of a family (train, evaluate, prepare): the family's default, overridden
     by the model's entry (a 7B run asks for more than a 0.5B one) and, for training, by the stage's."""

@@ -20,6 +20,7 @@ rule model_train:
     input:
         parent="results/{model}/{parent}/model",
         data=stage_train_data,
+        replay=stage_replay_data,
     output:
         model=directory("results/{model}/{parent}/{stage}/model"),
         train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
@@ -36,6 +37,9 @@ rule model_train:
     params:
         stage=stage_spec,
         task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
+        replay_task=replay_task_spec,
+        # the trainer state of a killed job, outside the outputs (Snakemake deletes those): a rerun resumes from it
+        resume_dir="results/{model}/{parent}/{stage}/resume",
         device=config["device"],
     script:
         "../workflow_scripts/model_train.py"

@@ -31,6 +31,18 @@ def test_shipped_configs_resolve_and_resolving_again_changes_nothing(path):
     assert again == config
 
 
+def test_the_methods_comparison_resolves_on_top_of_the_default():
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((ROOT / "config" / "compare-methods.yaml").read_text()))
+    resolved, _ = resolve_config(config)
+    methods = {label: stage["method"] for label, stage in resolved["stages"].items()}
+    assert sorted(methods.values()) == ["grpo", "grpo", "rloo", "sft", "sft"]
+    assert resolved["stages"]["sft-replay-countdown"]["replay"] == {"task": "arithmetic", "ratio": 0.25}
+    assert len(resolved["lineages"]) == 5
+
+
 def test_the_schema_file_is_generated_from_the_option_classes():
     assert (ROOT / "config" / "schema.yaml").read_text() == schema_yaml(), (
         "run: forgetlab schema --out config/schema.yaml"
@@ -82,7 +94,7 @@ BAD = [
     ),
     (
         lambda c: c["stages"]["sft-countdown"].update(beta=0.1),
-        r"stages.sft-countdown.beta: not an option of method 'sft' \(an option of grpo\)",
+        r"stages.sft-countdown.beta: not an option of method 'sft' \(an option of grpo, rloo\)",
     ),
     (
         lambda c: c["stages"]["grpo-countdown"].update(num_generation=4),
@@ -141,6 +153,22 @@ BAD = [
         r"resources.train.gpus: unknown option 'gpus'; did you mean 'gpu'\?",
     ),
     (lambda c: c.update(device="gpu"), r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]"),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(replay={"task": "arithmetc", "ratio": 0.2}),
+        r"stages.sft-countdown.replay.task: task 'arithmetc' is not defined .*did you mean 'arithmetic'\?",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(replay={"task": "countdown"}),
+        r"stages.sft-countdown.replay.task: 'countdown' is the stage's own task",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(replay={"task": "arithmetic", "ratio": 1.0}),
+        r"stages.sft-countdown.replay.ratio: 1.0 is greater than or equal to the maximum of 1",
+    ),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(sweep={"replay.ratio": [0.1]}),
+        r"stages.grpo-countdown.sweep.replay.ratio: the stage sets no replay to sweep",
+    ),
     (
         lambda c: c.update(recovery={"from_steps": [2]}),
         r"recovery.from_steps\[0\]: stage 'sft-countdown' keeps no checkpoint at step 2 \(kept: \[1\]\); set "
@@ -226,6 +254,19 @@ def test_sweeps_expand_stages_and_pair_seeds_along_lineages():
     assert len(recovery) == 4 and all(a[-2:] == b[-2:] for a, b in recovery)  # seed s from seed s, not 2 x 2 x 2
     assert len(resolved["lineages"]) == 2 + 4 + 4
     assert groups["grpo-countdown-beta0-lr1e-5-s1"] == "grpo-countdown-beta0-lr1e-5"
+
+
+def test_a_swept_replay_ratio_makes_one_variant_per_ratio():
+    config = _tiny()
+    config["stages"]["sft-countdown"]["replay"] = {"task": "arithmetic"}
+    config["sweep"] = {"replay.ratio": [0.1, 0.5]}  # only the stage that replays takes it
+    resolved, _ = resolve_config(config)
+    labels = ["grpo-countdown", "sft-countdown-replayratio0.1", "sft-countdown-replayratio0.5"]
+    assert sorted(resolved["stages"]) == labels
+    assert resolved["stages"]["sft-countdown-replayratio0.5"]["replay"] == {"task": "arithmetic", "ratio": 0.5}
+    config["sweep"] = {"replay.ratio": [0.1, 2]}
+    with pytest.raises(ConfigError, match=r"stages.sft-countdown-replayratio2.replay.ratio: 2 is greater than or"):
+        resolve_config(config)
 
 
 def test_load_config_names_the_file_for_bad_yaml_and_a_missing_file(tmp_path):

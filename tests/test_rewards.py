@@ -44,3 +44,14 @@ def test_rewards_are_picklable():
 def test_length_reward():
     reward = LengthReward(max_length=10)
     assert reward(prompts=[None, None], completions=["a", "b"], completion_ids=[[1] * 2, [1] * 12]) == [0.8, 0.0]
+
+
+def test_replayed_records_are_scored_as_their_own_task():
+    arithmetic = make_task("arithmetic", {"kind": "arithmetic"})
+    record = arithmetic.build("train", 1, seed=0)[0]
+    answer = f"<answer>{record['answer']}</answer>"
+    columns = {key: [COLUMNS[key][0] if key in COLUMNS else None, record.get(key)] for key in {*COLUMNS, *record}}
+    columns["task"] = ["countdown", "arithmetic"]
+    reward = CorrectnessReward(TASK, {"arithmetic": arithmetic})
+    completions = [_chat("<answer>(3 + 5) * 2</answer>"), _chat(answer)]
+    assert reward(prompts=[None] * 2, completions=completions, **columns) == [1.0, 1.0]

@@ -24,4 +24,7 @@ run_stage(
     device=params.device,
     gpus=int(snakemake.resources.get("gpu", 0) or 0),
     accelerate_config=Path(snakemake.scriptdir).parent / "config" / "deepspeed" / "zero3.yaml",
+    replay_task=params.replay_task,
+    replay_data=snakemake.input.replay[0] if snakemake.input.replay else None,
+    resume_dir=params.resume_dir,
 )

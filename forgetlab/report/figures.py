@@ -89,14 +89,14 @@ def save_figure(fig, outputs: list[str | os.PathLike]) -> list[dict]:
 # one colour and marker per method in every figure; markers keep methods apart in black and white
 _METHOD_STYLES = [("#0072B2", "o"), ("#D55E00", "s"), ("#009E73", "^"), ("#CC79A7", "D"), ("#E69F00", "v"),
                   ("#56B4E9", "P"), ("#000000", "X")]  # fmt: skip
-_KNOWN_METHODS = ["sft", "grpo", "sft+grpo"]
+_KNOWN_METHODS = ["sft", "grpo", "sft+grpo", "rloo", "sft+rloo"]
 
 
 def method_style(method: str) -> tuple[str, str]:
-    """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', ...): fixed for the usual ones, so a method
+    """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', 'rloo', ...): fixed for the usual ones, so a method
     looks the same in every figure and every run."""
     method = method if isinstance(method, str) else "base"  # a table without methods reads NaN
-    index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 3 + sum(map(ord, method)) % 4
+    index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 5 + sum(map(ord, method)) % 2
     return _METHOD_STYLES[index]
 
 

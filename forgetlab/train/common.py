@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -12,28 +13,29 @@ from transformers import TrainerCallback
 from ..models import model_dtype
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
-from .config import StageConfig
+from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
-    "CheckpointCallback", "JsonlLogCallback", "as_completion", "as_prompt", "save_weights", "split_batch",
-    "trainer_defaults", "training_prompts",
+    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt", "lora_config",
+    "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
 
-def training_prompts(stage: StageConfig, task: Task, records: list[dict]) -> list[tuple[dict, str, str]]:
-    """(record, prompt text, format) in training order.
+def training_prompts(stage: StageConfig, tasks: dict[str, Task], records: list[dict]) -> list[tuple]:
+    """(record, prompt text, format, task) in training order; each record is prompted as its own task (its
+    ``task`` field: replayed records are another task's), in the stage's format or that task's.
 
     With ``mix_oneshot`` the records are cycled to the number of prompts the stage consumes and each gets
     the one-shot format with a probability that decays linearly over training; the order must then be kept.
     """
-    style = stage.format or task.format
     if stage.mix_oneshot:
-        count = stage.steps * stage.batch_size
-        records = [records[i % len(records)] for i in range(count)]
-        styles = curriculum_formats(count, style, stage.mix_oneshot, stage.seed)
-    else:
-        styles = [style] * len(records)
-    return [(record, render_prompt(task, record, s), s) for record, s in zip(records, styles)]
+        records = [records[i % len(records)] for i in range(stage.examples)]
+    own = [tasks.get(record.get("task"), tasks[stage.task]) for record in records]
+    styles = [stage.format or task.format for task in own]
+    if stage.mix_oneshot:  # which prompts are one-shot; the others keep their task's format
+        curriculum = curriculum_formats(len(records), None, stage.mix_oneshot, stage.seed)
+        styles = ["oneshot" if c == "oneshot" else style for c, style in zip(curriculum, styles)]
+    return [(record, render_prompt(task, record, s), s, task) for record, s, task in zip(records, styles, own)]
 
 
 def as_prompt(text: str, chat: bool):
@@ -59,6 +61,16 @@ class JsonlLogCallback(TrainerCallback):
         self.handle.flush()
 
 
+class FiniteLossCallback(TrainerCallback):
+    """Stops training at the first NaN or infinite loss, naming the step and the value (the step log and the job
+    log keep it; no model is written)."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        value = (logs or {}).get("loss")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FloatingPointError(f"step {state.global_step}: loss is {value}; training stopped, no model written")
+
+
 class CheckpointCallback(TrainerCallback):
     """Saves the weights and tokenizer (no optimizer state: these are for evaluation) to ``folder/<step>``."""
 
@@ -72,13 +84,35 @@ class CheckpointCallback(TrainerCallback):
 
 def save_weights(trainer, folder: Path) -> None:
     """Model + tokenizer as an HF folder. Every process must call it (DeepSpeed gathers sharded weights);
-    only the main one writes."""
+    only the main one writes. A LoRA model is written merged (a full folder like any other), its adapter in
+    ``folder/adapter``."""
     model = trainer.model
+    if hasattr(model, "merge_and_unload"):  # a peft model
+        if trainer.is_world_process_zero():
+            model.save_pretrained(str(Path(folder, "adapter")))
+            merged = copy.deepcopy(model).merge_and_unload()  # a copy: training may go on with the adapter
+            merged.config.use_cache = True
+            merged.save_pretrained(str(folder))
+            trainer.processing_class.save_pretrained(str(folder))
+        return
     use_cache, model.config.use_cache = model.config.use_cache, True
     trainer.save_model(str(folder))
     model.config.use_cache = use_cache
     if trainer.is_world_process_zero():
         Path(folder, "training_args.bin").unlink(missing_ok=True)  # a pickle: not part of a model folder
+
+
+def lora_config(stage: StageConfig):
+    """peft's LoraConfig of the stage's ``lora`` options (None without them)."""
+    if stage.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lora = stage.lora
+    return LoraConfig(
+        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, task_type="CAUSAL_LM",
+        target_modules=lora.target_modules or "all-linear",
+    )  # fmt: skip
 
 
 def _loggable(value) -> bool:
@@ -104,7 +138,7 @@ def trainer_defaults(stage: StageConfig, output_dir: str, device: str = "cpu") -
     """TrainingArguments shared by every method, on ``device`` ('cpu' or 'cuda', see models.resolve_device).
 
     On a GPU that supports it the step runs in bf16 autocast over fp32 master weights; on the CPU in fp32 (bf16
-    has no hardware support there, ~500x slower), without gradient checkpointing (it only costs time there).
+    has no hardware support there, ~500x slower). Gradient checkpointing only when the stage asks for it.
     """
     return dict(
         output_dir=output_dir,
@@ -121,7 +155,9 @@ def trainer_defaults(stage: StageConfig, output_dir: str, device: str = "cpu") -
         use_cpu=device == "cpu",
         bf16=model_dtype(device) == "bfloat16",
         gradient_checkpointing=None,  # TRL's default (True) under its deprecated name, replaced by:
-        activation_checkpointing=False,
+        activation_checkpointing=stage.gradient_checkpointing,
+        optim=OPTIMIZERS[stage.optimizer],
+        logging_nan_inf_filter=False,  # a NaN loss must reach the log (and stop training), not be averaged away
         disable_tqdm=True,
         dataloader_num_workers=0,
     )

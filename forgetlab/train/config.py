@@ -15,11 +15,39 @@ from ..options import OptionError, Options, option
 from ..prompts import FORMATS
 from ..resources import ResourceRequest
 from ..rewards import REWARD_KINDS
+from .memory import MemoryOptions
 
-__all__ = ["METHODS", "SWEEP_EXCLUDED", "GRPOStageConfig", "SFTStageConfig", "StageConfig"]
+__all__ = [
+    "METHODS", "OPTIMIZERS", "SWEEP_EXCLUDED", "GRPOStageConfig", "LoraOptions", "RLOOStageConfig", "RLStageConfig",
+    "ReplayOptions", "SFTStageConfig", "StageConfig",
+]  # fmt: skip
 
 # Options that say what a stage is rather than how it trains: never swept.
 SWEEP_EXCLUDED = ("task", "sweep", "resources")
+# optimizer option -> transformers' name; the 8-bit one needs bitsandbytes and a GPU
+OPTIMIZERS = {"adamw": "adamw_torch", "adamw_8bit": "adamw_bnb_8bit"}
+
+
+@dataclass(kw_only=True)
+class LoraOptions(Options):
+    """LoRA adapters (peft) instead of full fine-tuning; the stage's model is still a full folder (merged)."""
+
+    r: int = option(16, "rank of the adapters", minimum=1)
+    alpha: int = option(32, "scaling numerator (the update is scaled by alpha / r)", minimum=1)
+    dropout: float = option(0.05, "dropout on the adapters' input", minimum=0, maximum=1)
+    target_modules: list[str] | None = option(
+        None, "module names to adapt (q_proj, v_proj, ...); null: every linear layer but the output head"
+    )
+
+
+@dataclass(kw_only=True)
+class ReplayOptions(Options):
+    """Rehearsal of a prior task: a share of the stage's examples (SFT) or prompts (RL) drawn from its train split,
+    each trained on as that task (its prompt format, its reference, its reward). Sweep it as replay.ratio."""
+
+    task: str = option(help="the prior task whose training records are mixed in")
+    ratio: float = option(0.25, "share of the stage's examples or prompts from that task", exclusiveMinimum=0,
+                          exclusiveMaximum=1)  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -27,7 +55,9 @@ class StageConfig(Options):
     """One training stage (``stages.<label>``): trains the parent checkpoint on a task's train split."""
 
     discriminator: ClassVar[str] = "method"
-    discriminator_help: ClassVar[str] = "training method: sft (TRL SFTTrainer) or grpo (TRL GRPOTrainer)"
+    discriminator_help: ClassVar[str] = (
+        "training method: sft (TRL SFTTrainer), grpo (TRL GRPOTrainer) or rloo (TRL RLOOTrainer)"
+    )
 
     task: str = option(help="the task whose train split this stage trains on")
     lr: float = option(1e-5, "learning rate (1e-5 and 1.0e-5 both read as numbers)", exclusiveMinimum=0)
@@ -48,16 +78,45 @@ class StageConfig(Options):
         "null: evaluate.every_steps in a workflow, none on its own",
         minimum=0,
     )
+    resume_every: int | None = option(
+        None,
+        "save the trainer state (weights, optimizer, scheduler, RNG) every K steps, so a killed job resumes from "
+        "the last save; null: a tenth of the steps; 0: never",
+        minimum=0,
+    )
     format: str | None = option(None, "prompt format of the training prompts (null: the task's)", enum=list(FORMATS))
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
     mix_oneshot: float = option(
         0.0, "one-shot share of the prompts at the first step, decaying linearly to 0 at the last", minimum=0, maximum=1
+    )
+    replay: ReplayOptions | None = option(None, "mix in a prior task's training records; null: none")
+    lora: LoraOptions | None = option(None, "train LoRA adapters (peft) and merge them; null: every weight")
+    gradient_checkpointing: bool = option(
+        False, "recompute activations in the backward pass: less memory for about a third more time"
+    )
+    optimizer: str = option(
+        "adamw", "adamw, or adamw_8bit (bitsandbytes 8-bit states; GPU only)", enum=list(OPTIMIZERS)
     )
     resources: ResourceRequest | None = option(None, "this stage's training request (overrides resources.train)")
     sweep: dict[str, list] | None = option(
         None, "option -> values for this stage alone: one variant per combination (see the top-level sweep)",
         propertyNames={"not": {"enum": list(SWEEP_EXCLUDED)}}, additionalProperties={"type": "array", "minItems": 1},
     )  # fmt: skip
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.replay is not None and self.replay.task == self.task:
+            raise OptionError("replay.task", f"{self.task!r} is the stage's own task; replay names a prior task")
+
+    @property
+    def examples(self) -> int:
+        """Examples (SFT) or prompts (RL) the stage consumes: batch_size per step."""
+        return self.steps * self.batch_size
+
+    @property
+    def resume_steps(self) -> int:
+        """Steps between two saves of the trainer state (0: none)."""
+        return -(-self.steps // 10) if self.resume_every is None else self.resume_every
 
     @property
     def checkpoint_steps(self) -> list[int]:
@@ -75,33 +134,54 @@ class SFTStageConfig(StageConfig):
 
 
 @dataclass(kw_only=True)
-class GRPOStageConfig(StageConfig):
-    """GRPO with the task's rewards (TRL GRPOTrainer): batch_size prompts x num_generations completions a step."""
-
-    tag: ClassVar[str] = "grpo"
+class RLStageConfig(StageConfig):
+    """What the RL methods share: batch_size prompts x num_generations sampled completions a step, scored by the
+    task's rewards."""
 
     beta: float = option(0.0, "KL coefficient to the parent (0 loads no reference model)", minimum=0)
     epsilon: float = option(0.2, "clip range of the policy ratio", exclusiveMinimum=0)
     num_generations: int = option(4, "completions sampled per prompt (the group advantages compare)", minimum=2)
     max_completion_length: int = option(32, "longest completion in tokens", minimum=1)
     temperature: float = option(1.0, "sampling temperature of the rollouts", exclusiveMinimum=0)
+    rewards: dict[str, float] = option(
+        help="reward -> weight; length is 1 - tokens / max_completion_length",
+        factory=lambda: {"correct": 1.0, "format": 0.1},
+        propertyNames={"enum": list(REWARD_KINDS)},
+    )
+    memory: MemoryOptions | None = option(
+        None, "Memory-R / Memory-R+: an intrinsic reward from an episodic memory of past completions; null: none"
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not any(self.rewards.values()) and self.memory is None:
+            raise OptionError("rewards", "at least one reward needs a non-zero weight")
+
+
+@dataclass(kw_only=True)
+class GRPOStageConfig(RLStageConfig):
+    """GRPO with the task's rewards (TRL GRPOTrainer): advantages relative to the prompt's group."""
+
+    tag: ClassVar[str] = "grpo"
+
     loss_type: str = option(
         "dapo", "TRL's loss aggregation",
         enum=["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"],
     )  # fmt: skip
     scale_rewards: str = option("group", "advantage scaling: by the group's std, the batch's, or none",
                                 enum=["group", "batch", "none"])  # fmt: skip
-    rewards: dict[str, float] = option(
-        help="reward -> weight; length is 1 - tokens / max_completion_length",
-        factory=lambda: {"correct": 1.0, "format": 0.1},
-        propertyNames={"enum": list(REWARD_KINDS)},
-    )
-
-    def __post_init__(self):
-        super().__post_init__()
-        if not any(self.rewards.values()):
-            raise OptionError("rewards", "at least one reward needs a non-zero weight")
 
 
-METHODS: dict[str, type[StageConfig]] = {cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig)}
+@dataclass(kw_only=True)
+class RLOOStageConfig(RLStageConfig):
+    """REINFORCE leave-one-out (TRL RLOOTrainer): each completion's baseline is the mean reward of the others."""
+
+    tag: ClassVar[str] = "rloo"
+
+    normalize_advantages: bool = option(False, "scale the advantages to unit variance over the batch")
+
+
+METHODS: dict[str, type[StageConfig]] = {
+    cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig, RLOOStageConfig)
+}
 StageConfig.variants = METHODS

@@ -41,13 +41,20 @@ def run_stage(
     device: str = "auto",
     gpus: int = 1,
     accelerate_config: str | os.PathLike | None = None,
+    replay_task: dict | None = None,
+    replay_data: str | os.PathLike | None = None,
+    resume_dir: str | os.PathLike | None = None,
 ) -> Path:
-    """Train the stage config ``stage`` on the records in ``data`` of task ``task_name`` (config entry ``task``):
-    here, or with ``gpus`` > 1 under accelerate with ``accelerate_config`` (each step keeps batch_size prompts)."""
+    """Train the stage config ``stage`` on the records in ``data`` of task ``task_name`` (config entry ``task``),
+    with a replay stage's prior task (config entry ``replay_task``, records in ``replay_data``): here, or with
+    ``gpus`` > 1 under accelerate with ``accelerate_config`` (each step keeps batch_size prompts). With
+    ``resume_dir`` the trainer state is saved there and a rerun after a kill resumes from it."""
     job = {
         "stage": stage, "task_name": task_name, "task": task, "data": str(data), "model_dir": str(model_dir),
         "out_dir": str(out_dir), "log_path": str(log_path), "device": device,
-        "checkpoint_dir": None if checkpoint_dir is None else str(checkpoint_dir),
+        "checkpoint_dir": None if checkpoint_dir is None else str(checkpoint_dir), "replay_task": replay_task,
+        "replay_data": None if replay_data is None else str(replay_data),
+        "resume_dir": None if resume_dir is None else str(resume_dir),
     }  # fmt: skip
     if gpus <= 1:
         return _train(job)
@@ -63,10 +70,17 @@ def run_stage(
 
 
 def _train(job: dict) -> Path:
+    stage = StageConfig.from_dict(job["stage"], "stage")
     task = make_task(job["task_name"], job["task"])
+    replay = None
+    if stage.replay is not None:
+        if not job.get("replay_data"):
+            raise ValueError(f"stage replays task {stage.replay.task!r}: give its training records (replay_data)")
+        replay_task = make_task(stage.replay.task, job["replay_task"])
+        replay = (replay_task, read_records(replay_task, job["replay_data"]))
     return train_stage(
-        StageConfig.from_dict(job["stage"], "stage"), task, read_records(task, job["data"]), job["model_dir"],
-        job["out_dir"], job["log_path"], job["checkpoint_dir"], job["device"],
+        stage, task, read_records(task, job["data"]), job["model_dir"], job["out_dir"], job["log_path"],
+        job["checkpoint_dir"], job["device"], replay, job.get("resume_dir"),
     )  # fmt: skip
 
 

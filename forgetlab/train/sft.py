@@ -5,24 +5,28 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .common import as_completion, as_prompt, split_batch, trainer_defaults, training_prompts
+from .common import as_completion, as_prompt, split_batch, training_prompts
 from .config import SFTStageConfig
 
 
-def build_trainer(stage: SFTStageConfig, task, records, model, tokenizer, output_dir: str, device: str) -> SFTTrainer:
+def build_trainer(
+    stage: SFTStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
+) -> SFTTrainer:
     dataset = Dataset.from_list(
         [
             {
                 "prompt": as_prompt(prompt, stage.chat),
                 "completion": as_completion(task.reference(record, style), stage.chat),
             }
-            for record, prompt, style in training_prompts(stage, task, records)
+            for record, prompt, style, task in training_prompts(stage, tasks, records)
         ]
     )
     args = SFTConfig(
-        **trainer_defaults(stage, output_dir, device),
+        **arguments,
         per_device_train_batch_size=split_batch(stage.batch_size, "batch_size"),
         max_length=stage.max_length,
         completion_only_loss=True,
     )
-    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    return SFTTrainer(
+        model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
+    )

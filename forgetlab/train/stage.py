@@ -1,5 +1,6 @@
 """Train one stage: the method's trainer (forgetlab/train/<method>.py: ``build_trainer``) on the stage's records,
-writing the model, the step log and the kept checkpoints only when training finished."""
+writing the model, the step log and the kept checkpoints only when training finished. Given a resume folder,
+the trainer state is saved there every ``resume_every`` steps and a rerun of a killed job goes on from it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,17 @@ from pathlib import Path
 from ..io import atomic_dir, atomic_path
 from ..models import load_model, load_tokenizer, resolve_device
 from ..tasks import Task
-from .common import CheckpointCallback, JsonlLogCallback, save_weights
+from .common import (
+    CheckpointCallback,
+    FiniteLossCallback,
+    JsonlLogCallback,
+    lora_config,
+    save_weights,
+    trainer_defaults,
+)
 from .config import StageConfig
+from .replay import mix_replay
+from .resume import WorkFolder
 
 __all__ = ["train_stage", "trainer_builder"]
 
@@ -33,29 +43,60 @@ def train_stage(
     log_path: str | os.PathLike,
     checkpoint_dir: str | os.PathLike | None = None,
     device: str = "auto",
+    replay: tuple[Task, list[dict]] | None = None,
+    resume_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says, on ``device`` (auto: CUDA when
     present); write the model, the step log and the intermediate checkpoints (``checkpoint_dir/<step>``, see
-    ``stage.save_every``). Every output appears under its final name only when training finished.
+    ``stage.save_every``). Every output appears under its final name only when training finished. With
+    ``stage.replay``, ``replay`` is the replayed task and its training records. With ``resume_dir`` (and
+    ``stage.resume_every`` not 0) the job saves its state there and, run again after a kill, resumes from it.
     """
     if not records:
         raise ValueError(f"no training records for task {task.name!r}")
+    tasks = {stage.task: task}
+    if stage.replay is not None:
+        if replay is None:
+            raise ValueError(f"replay of task {stage.replay.task!r}: its training records were not given")
+        replay_task, replayed = replay
+        tasks[stage.replay.task] = replay_task
+        records = mix_replay(records, replayed, stage.replay.ratio, stage.examples, stage.seed)
     build = trainer_builder(stage.tag)
     device = resolve_device(device)
+    if stage.optimizer == "adamw_8bit" and device != "cuda":
+        raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
+                         "use optimizer: adamw")  # fmt: skip
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
     # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
     main = int(os.environ.get("RANK", "0")) == 0
+    resumable = resume_dir is not None and stage.resume_steps > 0
     with contextlib.ExitStack() as stack:
-        scratch = None if main else Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        tmp_model = stack.enter_context(atomic_dir(out_dir)) if main else scratch / "model"
-        log = stack.enter_context(open(stack.enter_context(atomic_path(log_path)) if main else scratch / "log", "w"))
-        trainer = build(stage, task, records, model, tokenizer, str(tmp_model / "_trainer"), device)
-        trainer.add_callback(JsonlLogCallback(log))
+        folder = resume_dir if resumable else stack.enter_context(tempfile.TemporaryDirectory())
+        work = WorkFolder(folder, {"stage": stage.to_dict(), "parent": str(model_dir), "records": records})
+        resumed = work.prepare() if main or not resumable else work.last_step()
+        arguments = trainer_defaults(stage, str(work.trainer), device)
+        if resumable:  # the state to resume from; only the newest is kept
+            arguments.update(save_strategy="steps", save_steps=stage.resume_steps, save_total_limit=1)
+        trainer = build(stage, tasks, records, model, tokenizer, arguments, lora_config(stage))
+        trainer.add_callback(FiniteLossCallback())
+        if main:
+            trainer.add_callback(JsonlLogCallback(stack.enter_context(work.open_log(resumed))))
         if checkpoint_dir is not None:
-            tmp_steps = stack.enter_context(atomic_dir(checkpoint_dir)) if main else scratch / "steps"
-            trainer.add_callback(CheckpointCallback(trainer, tmp_steps, stage.checkpoint_steps))
-        trainer.train()
-        save_weights(trainer, tmp_model)
-        shutil.rmtree(tmp_model / "_trainer", ignore_errors=True)
+            trainer.add_callback(CheckpointCallback(trainer, work.steps, stage.checkpoint_steps))
+        if resumed is not None:
+            print(f"resuming from step {resumed} of {stage.steps} ({work.checkpoint(resumed)})", flush=True)
+        trainer.train(resume_from_checkpoint=str(work.checkpoint(resumed)) if resumed is not None else None)
+        if main:
+            with atomic_path(log_path) as tmp:
+                shutil.copyfile(work.log, tmp)
+            if checkpoint_dir is not None:
+                with atomic_dir(checkpoint_dir) as tmp:
+                    for kept in work.steps.glob("*") if work.steps.exists() else []:
+                        os.replace(kept, tmp / kept.name)
+            with atomic_dir(out_dir) as tmp:
+                save_weights(trainer, tmp)
+            work.remove()
+        else:
+            save_weights(trainer, work.folder / "unused")  # DeepSpeed gathers the shards from every process
     return Path(out_dir)

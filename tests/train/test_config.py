@@ -25,7 +25,7 @@ def test_the_method_picks_the_config_class_and_its_defaults():
         ),
         (
             {"method": "sft", "task": "countdown", "beta": 0.1},
-            r"stage.beta: not an option of method 'sft' \(an option of grpo\)",
+            r"stage.beta: not an option of method 'sft' \(an option of grpo, rloo\)",
         ),
         (
             {"method": "grpo", "task": "countdown", "num_generations": 1},
@@ -36,7 +36,7 @@ def test_the_method_picks_the_config_class_and_its_defaults():
             {"method": "sft", "task": "countdown", "mix_oneshot": 1.5},
             r"stage.mix_oneshot: 1.5 is greater than the maximum of 1",
         ),
-        ({"method": "dpo", "task": "countdown"}, r"stage.method: 'dpo' is not one of \['grpo', 'sft'\]"),
+        ({"method": "dpo", "task": "countdown"}, r"stage.method: 'dpo' is not one of \['grpo', 'rloo', 'sft'\]"),
         ({"method": "sft"}, r"stage: 'task' is required"),
     ],
 )

@@ -78,3 +78,94 @@ def test_intermediate_checkpoints_are_kept_every_k_steps(tiny_model, tmp_path):
     assert _changed(first, second) and _changed(second, final) and _changed(_weights(tiny_model), first)
     assert (tmp_path / "steps/1/tokenizer.json").exists()
     assert not (out / "training_args.bin").exists() and not (tmp_path / "steps/1/training_args.bin").exists()
+
+
+def _rl(method, **options):
+    return StageConfig.from_dict(
+        {"method": method, "task": "countdown", "lr": 1e-3, "steps": 1, "batch_size": 2, "num_generations": 2,
+         "max_completion_length": 6, **options}
+    )  # fmt: skip
+
+
+def test_rloo_trains_with_the_same_rewards_and_advantage_log(tiny_model, tmp_path):
+    out = train_stage(_rl("rloo"), TASK, RECORDS, tiny_model, tmp_path / "rloo", tmp_path / "log.jsonl")
+    first = read_jsonl(tmp_path / "log.jsonl")[0]
+    assert {"reward", "rewards/correct/mean", "rewards/format/mean", HISTOGRAM_KEY} <= set(first)
+    assert sum(first[HISTOGRAM_KEY]) == 4
+    assert (out / "model.safetensors").exists()
+
+
+def test_a_nan_reward_stops_training_naming_the_step_and_reward(tiny_model, tmp_path, monkeypatch):
+    from forgetlab.rewards import CorrectnessReward
+
+    monkeypatch.setattr(CorrectnessReward, "value", lambda self, task, record, completion: float("nan"))
+    with pytest.raises(FloatingPointError, match=r"step 1: reward 'correct' is nan for completion 0"):
+        train_stage(_rl("grpo"), TASK, RECORDS, tiny_model, tmp_path / "grpo", tmp_path / "log.jsonl")
+    assert not (tmp_path / "grpo").exists() and not (tmp_path / "log.jsonl").exists()
+
+
+def test_a_nan_loss_stops_training_at_that_step(tiny_model, tmp_path, monkeypatch):
+    from transformers import Trainer
+
+    training_step = Trainer.training_step
+
+    def diverging(self, *args, **kwargs):
+        loss = training_step(self, *args, **kwargs)
+        return loss * float("nan") if self.state.global_step == 1 else loss  # the second step diverges
+
+    monkeypatch.setattr(Trainer, "training_step", diverging)
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 3, "batch_size": 2})
+    with pytest.raises(FloatingPointError, match=r"step 2: loss is nan"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl")
+    assert not (tmp_path / "sft").exists()
+
+
+def test_lora_writes_a_merged_model_and_keeps_the_adapter(tiny_model, tmp_path):
+    from forgetlab.models import load_model
+
+    stage = StageConfig.from_dict(
+        {"method": "sft", "task": "countdown", "lr": 1e-2, "steps": 2, "batch_size": 2,
+         "lora": {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}}
+    )  # fmt: skip
+    out = train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl")
+    before, after = _weights(tiny_model), _weights(out)
+    assert sorted(after) == sorted(before)  # a full folder in the base's layout, no adapter tensors
+    moved = {name for name in before if not torch.equal(before[name], after[name])}
+    assert moved and all(("q_proj" in name or "v_proj" in name) for name in moved)
+    assert (out / "adapter" / "adapter_config.json").exists() and (out / "tokenizer.json").exists()
+    assert load_model(out, "cpu") is not None
+
+
+def test_8bit_adam_on_the_cpu_is_refused_before_training(tiny_model, tmp_path):
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "steps": 1, "optimizer": "adamw_8bit"})
+    with pytest.raises(ValueError, match="optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl", device="cpu")
+    assert not (tmp_path / "sft").exists()
+
+
+def test_replay_mixes_an_exact_share_of_the_prior_task():
+    from forgetlab.train.common import training_prompts
+    from forgetlab.train.replay import mix_replay
+
+    prior = make_task("arithmetic", {"kind": "arithmetic"})
+    mixed = mix_replay(RECORDS, prior.build("train", 3, seed=0), ratio=0.25, count=20, seed=1)
+    assert len(mixed) == 20 and sum(r["task"] == "arithmetic" for r in mixed) == 5
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "replay": {"task": "arithmetic"}})
+    prompts = training_prompts(stage, {"countdown": TASK, "arithmetic": prior}, mixed)
+    for record, prompt, _, task in prompts:
+        assert task.name == record["task"] and task.question(record) in prompt
+
+
+@pytest.mark.parametrize("method", ["sft", "grpo"])
+def test_a_replay_stage_trains_on_both_tasks(method, tiny_model, tmp_path):
+    prior = make_task("arithmetic", {"kind": "arithmetic"})
+    extra = {"num_generations": 2, "max_completion_length": 6} if method == "grpo" else {}
+    stage = StageConfig.from_dict({"method": method, "task": "countdown", "lr": 1e-3, "steps": 2, "batch_size": 2,
+                                   "replay": {"task": "arithmetic", "ratio": 0.5}, **extra})  # fmt: skip
+    replay = (prior, prior.build("train", 4, seed=0))
+    out = train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "m", tmp_path / "log.jsonl", replay=replay)
+    assert [row["step"] for row in read_jsonl(tmp_path / "log.jsonl") if "loss" in row] == [1, 2]
+    if method == "sft":  # a random model's GRPO groups score alike: no advantage, no change
+        assert _changed(_weights(tiny_model), _weights(out))
+    with pytest.raises(ValueError, match="replay of task 'arithmetic': its training records were not given"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "n", tmp_path / "log2.jsonl")

@@ -3,14 +3,18 @@ selective rerun, further formats, figures-only mode, configs that stop before an
 
 import html
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
 from forgetlab.analysis import ANALYSES
+from forgetlab.io import read_jsonl
 from forgetlab.report import FIGURE_FORMATS, FIGURES
 
 from ..conftest import ROOT, TEST_CONFIG
@@ -30,14 +34,18 @@ RESTORED = ["base/sft-countdown/restored/directions-0.5", "base/sft-countdown/re
 MAIN_SCENARIOS = ["harness", "analysis", "recovery"]
 
 
-def snakemake(workdir, *args, scenarios=()):
+def snakemake_command(workdir, *args, scenarios=()):
     """Snakemake on tiny.yaml plus the named scenario files, in ``workdir``."""
     configs = [str(TEST_CONFIG), *(str(SCENARIOS / f"{name}.yaml") for name in scenarios)]
-    command = [
+    return [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
         "--cores", "2", *args, "--configfile", *configs,
     ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def snakemake(workdir, *args, scenarios=()):
+    return subprocess.run(snakemake_command(workdir, *args, scenarios=scenarios), capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
 
 
 def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=True):
@@ -202,6 +210,38 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir):
     assert not untouched
 
 
+def test_a_replay_stage_trains_on_the_prior_tasks_records_too(tmp_path):
+    target = "results/tiny/base/sft-countdown/model"
+    result = snakemake(tmp_path, target, scenarios=["replay"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "results/data/arithmetic/train.jsonl").exists()  # an input of the training job
+    assert (tmp_path / target / "model.safetensors").exists()
+
+
+def test_a_killed_training_job_resumes_when_the_workflow_runs_again(tmp_path):
+    # the workflow and its training job killed (SIGKILL) once the trainer state is saved, then run again
+    target = "results/tiny/base/sft-countdown/model"
+    saves = tmp_path / "results/tiny/base/sft-countdown/resume/trainer"
+    run = subprocess.Popen(snakemake_command(tmp_path, target, scenarios=["resume"]), start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 600
+    while not list(saves.glob("checkpoint-*/trainer_state.json")):
+        assert run.poll() is None, "the run ended before the trainer state was saved"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert not (tmp_path / target).exists()
+    assert snakemake(tmp_path, target, "--unlock", scenarios=["resume"]).returncode == 0  # the killed run's lock
+    result = snakemake(tmp_path, target, "--rerun-incomplete", scenarios=["resume"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    job_log = (tmp_path / "logs/model_train/tiny/base/sft-countdown.log").read_text()
+    assert re.search(r"resuming from step \d+ of 60", job_log), job_log[-2000:]
+    log = read_jsonl(tmp_path / "results/tiny/base/sft-countdown/train_log.jsonl")
+    assert [row["step"] for row in log if "loss" in row] == list(range(1, 61))  # every step exactly once
+    assert not saves.parent.exists()  # the working folder goes once the stage is written
+
+
 def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
     (tmp_path / "results/tiny/base/eval").mkdir(parents=True)
     (tmp_path / "results/tiny/base/eval/countdown.json").write_text('{"task": "countdown", "n": 4, "accuracy": 0.25}')
@@ -218,7 +258,7 @@ def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
             "bad-option-typo",
             "stages.grpo-countdown.num_generation: unknown option 'num_generation'; did you mean 'num_generations'?",
         ),
-        ("bad-method-option", "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo)"),
+        ("bad-method-option", "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo, rloo)"),
         ("bad-lineage", "lineages[3][1]: stage 'rl-countdown' is not defined"),
     ],
 )

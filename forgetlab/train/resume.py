@@ -1,0 +1,81 @@
+"""The working folder of a training job: the trainer state saved every few steps, the step log and the kept
+steps so far. It lies outside the job's declared outputs (Snakemake deletes those of a failed job), so a job killed
+mid-run (SIGKILL, a lost node, a SLURM time limit) resumes from its last save when it is run again; it is removed
+once the stage's outputs are written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from ..io import write_json
+
+__all__ = ["WorkFolder"]
+
+
+class WorkFolder:
+    """``folder/trainer/checkpoint-<step>`` (the trainer's saves), ``folder/train_log.jsonl``, ``folder/steps/<step>``
+    (kept checkpoints) and ``folder/job.json`` (what was being trained: a state saved for another stage
+    configuration, parent or data is discarded rather than resumed)."""
+
+    def __init__(self, folder: str | os.PathLike, job: dict):
+        self.folder = Path(folder)
+        self.fingerprint = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
+        self.trainer, self.steps = self.folder / "trainer", self.folder / "steps"
+        self.log = self.folder / "train_log.jsonl"
+
+    def prepare(self) -> int | None:
+        """Make the folder ready; the step of the state to resume from, or None to start afresh (a state of
+        another job is removed first, saying why)."""
+        marker = self.folder / "job.json"
+        if self.folder.exists():
+            known = json.loads(marker.read_text())["fingerprint"] if marker.exists() else None
+            if known != self.fingerprint:
+                print(f"discarding the saved training state in {self.folder}: it is of another stage configuration, "
+                      "parent or data", flush=True)  # fmt: skip
+                shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_json({"fingerprint": self.fingerprint}, marker)
+        return self.last_step()
+
+    def last_step(self) -> int | None:
+        """The newest complete save: the trainer writes its state file last, so a save a kill cut short has
+        none (and is passed over)."""
+        names = (re.fullmatch(r"checkpoint-(\d+)", path.name) for path in self.trainer.glob("checkpoint-*"))
+        steps = [int(match.group(1)) for match in names if match and _complete(self.checkpoint(int(match.group(1))))]
+        return max(steps) if steps else None
+
+    def checkpoint(self, step: int) -> Path:
+        return self.trainer / f"checkpoint-{step}"
+
+    def open_log(self, resumed: int | None):
+        """The step log for appending: on a resume, the rows up to the resumed step (those after it are redone)."""
+        rows = []
+        if resumed is not None and self.log.exists():
+            for line in self.log.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # the line a kill cut short
+                    continue
+                if row.get("step", 0) <= resumed and "train_runtime" not in row:
+                    rows.append(row)
+        handle = open(self.log, "w")
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        return handle
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _complete(checkpoint: Path) -> bool:
+    try:
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return True

@@ -1,0 +1,104 @@
+"""What the RL methods (GRPO, RLOO) share: the prompt dataset, the checked rewards, the trainer arguments and the
+advantage log."""
+
+from __future__ import annotations
+
+import math
+
+from datasets import Dataset
+from transformers import TrainerCallback
+
+from ..rewards import CorrectnessReward, task_rewards
+from .advantages import advantage_summary
+from .common import as_prompt, split_batch, training_prompts
+from .config import RLStageConfig
+from .memory import MemoryReward, PolicyEmbedder, make_embedder
+
+__all__ = ["AdvantageCallback", "FiniteReward", "finish_trainer", "rl_arguments", "rl_dataset", "rl_rewards"]
+
+
+def rl_dataset(stage: RLStageConfig, tasks: dict, records) -> Dataset:
+    """The stage's prompts in training order; the task fields (numbers, target, answer, ...) stay as columns,
+    which TRL passes to the reward functions. Records of several tasks (replay) share the columns of all."""
+    prompts = training_prompts(stage, tasks, records)
+    rows = [{**record, "prompt": as_prompt(prompt, stage.chat)} for record, prompt, *_ in prompts]
+    columns = dict.fromkeys(key for row in rows for key in row)
+    return Dataset.from_list([{key: row.get(key) for key in columns} for row in rows])
+
+
+class FiniteReward:
+    """A reward function that stops training at once when it returns NaN or an infinity, naming the reward,
+    the step and the value (TRL would silently average NaN away)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__name__ = function.__name__  # TRL logs rewards under rewards/<__name__>/mean
+
+    def __call__(self, prompts, completions, **columns) -> list[float]:
+        values = self.function(prompts, completions, **columns)
+        for index, value in enumerate(values):
+            if value is not None and not math.isfinite(value):
+                state = columns.get("trainer_state")
+                step = state.global_step + 1 if state is not None else "?"
+                raise FloatingPointError(
+                    f"step {step}: reward {self.__name__!r} is {value} for completion {index} "
+                    f"({str(completions[index])[:80]!r}); training stopped, no model written"
+                )
+        return values
+
+
+def rl_rewards(stage: RLStageConfig, tasks: dict, tokenizer) -> tuple[list, list[float]]:
+    """(reward functions, weights) of the stage's rewards, each record scored as its own task in the stage's
+    prompt format (or that task's), with the memory reward when the stage has one."""
+    formatted = {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
+    own = formatted.pop(stage.task)
+    chosen = {name: weight for name, weight in stage.rewards.items() if weight}
+    functions, weights = task_rewards(own, chosen, stage.max_completion_length, formatted) if chosen else ([], [])
+    if stage.memory is not None:
+        correct = CorrectnessReward(own, formatted)
+        embed = make_embedder(stage.memory.embedder, tokenizer)
+        functions.append(MemoryReward(stage.memory, correct.of, stage.steps, embed))
+        weights.append(stage.memory.weight)
+    return [FiniteReward(function) for function in functions], weights
+
+
+def finish_trainer(trainer, stage: RLStageConfig, functions: list):
+    """The parts that need the built trainer: the advantage log, and the policy as the memory's embedder."""
+    trainer.add_callback(AdvantageCallback(trainer, stage.num_generations))
+    for function in functions:
+        embed = getattr(function.function, "embed", None)
+        if isinstance(embed, PolicyEmbedder):
+            embed.bind(trainer.model)
+    return trainer
+
+
+def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) -> dict:
+    """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes."""
+    return dict(
+        **arguments,
+        # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
+        # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
+        per_device_train_batch_size=stage.num_generations,
+        gradient_accumulation_steps=split_batch(stage.batch_size, "batch_size (prompts per step)"),
+        num_generations=stage.num_generations,
+        max_completion_length=stage.max_completion_length,
+        temperature=stage.temperature,
+        beta=stage.beta,
+        epsilon=stage.epsilon,
+        reward_weights=weights,
+        # A one-shot -> zero-shot curriculum is laid out in training order; shuffling would undo it.
+        shuffle_dataset=not stage.mix_oneshot,
+    )
+
+
+class AdvantageCallback(TrainerCallback):
+    """Adds the step's advantage histogram and share of all-zero groups to each log event. It reads the
+    advantages TRL keeps of the latest generation batch (every process's, in group order); one generation
+    batch is one optimizer step here. Added before the step log's callback, so the log row carries them."""
+
+    def __init__(self, trainer, group_size: int):
+        self.trainer, self.group_size = trainer, group_size
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs is not None and "train_runtime" not in logs:
+            logs.update(advantage_summary(list(self.trainer._logs["advantages"]), self.group_size))

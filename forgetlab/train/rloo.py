@@ -1,0 +1,22 @@
+"""REINFORCE leave-one-out with the task's rewards (TRL RLOOTrainer), the same prompts, rewards and logs as GRPO."""
+
+from __future__ import annotations
+
+from trl import RLOOConfig, RLOOTrainer
+
+from .config import RLOOStageConfig
+from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
+
+
+def build_trainer(
+    stage: RLOOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
+) -> RLOOTrainer:
+    functions, weights = rl_rewards(stage, tasks, tokenizer)
+    args = RLOOConfig(
+        **rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages
+    )
+    trainer = RLOOTrainer(
+        model=model, reward_funcs=functions, args=args, train_dataset=rl_dataset(stage, tasks, records),
+        processing_class=tokenizer, peft_config=peft_config,
+    )  # fmt: skip
+    return finish_trainer(trainer, stage, functions)

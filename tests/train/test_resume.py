@@ -1,0 +1,71 @@
+"""A training job stopped mid-run resumes from its last saved state: every step logged once, the same losses as
+an uninterrupted run, and the working folder gone once the stage is written."""
+
+import pytest
+from transformers import TrainerCallback
+
+from forgetlab.io import read_jsonl
+from forgetlab.tasks import make_task
+from forgetlab.train import StageConfig, train_stage
+
+TASK = make_task("countdown", {"kind": "countdown"})
+RECORDS = TASK.build("train", 16, seed=0)
+STAGE = {"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 6, "batch_size": 2, "resume_every": 2,
+         "save_every": 3}  # fmt: skip
+
+
+class Crash(TrainerCallback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt(f"killed at step {self.step}")
+
+
+def _train(tmp_path, name, stage=STAGE, **kwargs):
+    return train_stage(StageConfig.from_dict(stage), TASK, RECORDS, kwargs.pop("model"), tmp_path / name / "model",
+                       tmp_path / name / "train_log.jsonl", tmp_path / name / "checkpoints", **kwargs)  # fmt: skip
+
+
+def _losses(path):
+    return {row["step"]: row["loss"] for row in read_jsonl(path) if "loss" in row}
+
+
+def test_a_stopped_stage_resumes_from_its_last_save(tiny_model, tmp_path, monkeypatch, capsys):
+    _train(tmp_path, "whole", model=tiny_model)
+    import transformers
+
+    init = transformers.Trainer.__init__
+
+    def crashing(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.add_callback(Crash(5))
+
+    monkeypatch.setattr(transformers.Trainer, "__init__", crashing)
+    resume = tmp_path / "stopped" / "resume"
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, "stopped", model=tiny_model, resume_dir=resume)
+    assert (resume / "trainer" / "checkpoint-4").exists() and not (tmp_path / "stopped" / "model").exists()
+    monkeypatch.undo()
+    capsys.readouterr()
+    _train(tmp_path, "stopped", model=tiny_model, resume_dir=resume)
+    assert "resuming from step 4 of 6" in capsys.readouterr().out
+    rows = [row["step"] for row in read_jsonl(tmp_path / "stopped" / "train_log.jsonl") if "loss" in row]
+    assert rows == [1, 2, 3, 4, 5, 6]  # every step once
+    whole, resumed = _losses(tmp_path / "whole" / "train_log.jsonl"), _losses(tmp_path / "stopped" / "train_log.jsonl")
+    assert resumed == pytest.approx(whole, rel=1e-4)  # optimizer, scheduler and data order restored
+    assert sorted(p.name for p in (tmp_path / "stopped" / "checkpoints").iterdir()) == ["3"]
+    assert not resume.exists()
+
+
+def test_a_saved_state_of_another_configuration_is_not_resumed(tiny_model, tmp_path, capsys):
+    resume = tmp_path / "run" / "resume"
+    (resume / "trainer" / "checkpoint-4").mkdir(parents=True)
+    (resume / "trainer" / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    (resume / "job.json").write_text('{"fingerprint": "of another stage"}')
+    _train(tmp_path, "run", model=tiny_model, resume_dir=resume)
+    out = capsys.readouterr().out
+    assert "discarding the saved training state" in out and "resuming" not in out
+    steps = [row["step"] for row in read_jsonl(tmp_path / "run" / "train_log.jsonl") if "loss" in row]
+    assert steps == [1, 2, 3, 4, 5, 6]
