@@ -69,7 +69,7 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
         ]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
         if checkpoint != "base" and checkpoint not in RESTORED:
-            paths += [f"{root}/kl/countdown.json", f"{root}/kl/countdown.reverse.json"]
+            paths += [f"{root}/kl/countdown.json"]
     paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c in LINEAGES[1:]]
     return [workdir / path for path in paths]
 
@@ -103,10 +103,9 @@ def test_every_target_of_all_exists(workdir):
     assert len(table[table.metric == "forgetting"]) == trained + len(RESTORED)  # arithmetic and tiny_mc, averaged
     assert len(table[(table.metric == "kl_mean") & (table.task == "countdown")]) == trained
     assert len(table[(table.metric == "kl_mean") & (table.task == "new (mean)")]) == trained  # KL on trained tasks
-    assert len(table[(table.metric == "reverse_kl_mean") & (table.task == "countdown")]) == trained
     predictors = pd.read_csv(workdir / "results/tables/predictors.csv")
     assert set(predictors["method"]) >= {"all", "sft", "grpo", "sft+grpo"}
-    assert {"forward_kl_new", "reverse_kl_new", "weight_change"} <= set(predictors["predictor"])
+    assert {"forward_kl_new", "forward_kl_prior", "weight_change"} <= set(predictors["predictor"])
     assert len(table[(table.task == "tiny_mc") & (table.metric == "acc")]) == len(CHECKPOINTS) + len(RESTORED)
     assert set(table[table.metric == "recovery"]["variant"]) == {
         f"restored/{path.rsplit('/', 1)[1]}" for path in RESTORED
@@ -210,17 +209,11 @@ def test_changing_one_learning_rate_reruns_only_what_depends_on_it(workdir):
     assert not untouched
 
 
-def test_a_replay_stage_trains_on_the_prior_tasks_records_too(tmp_path):
-    target = "results/tiny/base/sft-countdown/model"
-    result = snakemake(tmp_path, target, scenarios=["replay"])
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "results/data/arithmetic/train.jsonl").exists()  # an input of the training job
-    assert (tmp_path / target / "model.safetensors").exists()
-
-
 def test_a_killed_training_job_resumes_when_the_workflow_runs_again(tmp_path):
-    # the workflow and its training job killed (SIGKILL) once the trainer state is saved, then run again
+    # the workflow and its training job (a replay stage) killed (SIGKILL) once the trainer state is saved, then run
+    # again, with the stage's reverse KL
     target = "results/tiny/base/sft-countdown/model"
+    reverse = "results/tiny/base/sft-countdown/kl/countdown.reverse.json"
     saves = tmp_path / "results/tiny/base/sft-countdown/resume/trainer"
     run = subprocess.Popen(snakemake_command(tmp_path, target, scenarios=["resume"]), start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -233,8 +226,11 @@ def test_a_killed_training_job_resumes_when_the_workflow_runs_again(tmp_path):
     run.wait()
     assert not (tmp_path / target).exists()
     assert snakemake(tmp_path, target, "--unlock", scenarios=["resume"]).returncode == 0  # the killed run's lock
-    result = snakemake(tmp_path, target, "--rerun-incomplete", scenarios=["resume"])
+    result = snakemake(tmp_path, target, reverse, "--rerun-incomplete", scenarios=["resume"])
     assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "results/data/arithmetic/train.jsonl").exists()  # the replayed task's records: an input
+    divergence = json.loads((tmp_path / reverse).read_text())
+    assert divergence["direction"] == "reverse" and divergence["reverse_kl_mean"] >= 0
     job_log = (tmp_path / "logs/model_train/tiny/base/sft-countdown.log").read_text()
     assert re.search(r"resuming from step \d+ of 60", job_log), job_log[-2000:]
     log = read_jsonl(tmp_path / "results/tiny/base/sft-countdown/train_log.jsonl")
