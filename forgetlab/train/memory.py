@@ -4,8 +4,9 @@ of past completions.
 For each completion, R rewards closeness to the question's remembered successes, 1 - d/2 with d the mean cosine
 distance to the k nearest of them; R+ adds novelty against the remembered failures, d/2 to the k nearest. The raw
 values are min-max normalised over a window of recent ones and scaled by an annealing schedule; the stage's
-``memory.weight`` is the reward's weight. Each completion is scored before it is remembered (a failure never
-matches itself), and each question's memory forgets its oldest entry first, vectors and nothing else.
+``memory.weight`` is the reward's weight. Completions are taken one after the other, each scored before it is
+remembered (a failure never matches itself; later completions of a group meet the earlier ones), and each
+question's memory forgets its oldest entry first, vectors and nothing else.
 """
 
 from __future__ import annotations
@@ -89,8 +90,11 @@ class MemoryReward:
         texts = [completion_text(c) for c in completions]
         vectors = self.embed([_reasoning(text) for text in texts])
         keys = [str(record.get("id", prompt)) for record, prompt in zip(records, prompts)]
-        raw = [self.raw_value(key, vector) for key, vector in zip(keys, vectors)]
-        for key, vector, record, text in zip(keys, vectors, records, texts):  # remembered only once scored
+        raw = []
+        # one completion after the other, each scored and then remembered: later completions of a group meet the
+        # earlier ones (a question seen once still gets a signal), a completion never meets itself
+        for key, vector, record, text in zip(keys, vectors, records, texts):
+            raw.append(self.raw_value(key, vector))
             if self.correct(record, text):
                 self.successes.add(key, vector)
             elif self.options.explore:

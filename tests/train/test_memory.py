@@ -29,14 +29,19 @@ def _call(reward, texts, ids):
 
 def test_memory_r_rewards_closeness_to_past_successes_scored_before_remembering():
     reward = _reward()
-    assert _call(reward, ["a", "b"], ["q1", "q1"]) == [0.0, 0.0]  # nothing remembered yet: no reward
+    # a meets no memory; b meets a (0.5), the only value in the window: no range, no reward yet
+    assert _call(reward, ["a", "b"], ["q1", "q1"]) == [0.0, 0.0]
     # q1 remembers a (a success); b failed and R does not keep failures
     assert reward.successes.distance("q1", np.array(VECTORS["c"]), 1) == pytest.approx(1 - math.sqrt(0.5))
     raw = [reward.raw_value("q1", np.array(VECTORS[t])) for t in ("a", "c", "b", "d")]
     assert raw == pytest.approx([1.0, 1 - (1 - math.sqrt(0.5)) / 2, 0.5, 0.0])
-    values = _call(reward, ["c", "b", "d"], ["q1", "q1", "q2"])  # q2 has no memory
-    assert values == pytest.approx([1.0, 0.0, 0.0])  # min-max over the window: c highest, b lowest
-    assert sorted(reward.recent) == pytest.approx([0.5, 1 - (1 - math.sqrt(0.5)) / 2])
+    values = _call(reward, ["b", "c", "d"], ["q1", "q1", "q2"])  # q2 has no memory
+    assert values == pytest.approx([0.0, 1.0, 0.0])  # min-max over the window: c highest, b lowest
+    assert sorted(reward.recent) == pytest.approx([0.5, 0.5, 1 - (1 - math.sqrt(0.5)) / 2])
+    # one after the other: a later completion of the same question meets an earlier success of the same call
+    fresh = _reward()
+    _call(fresh, ["a", "c"], ["q", "q"])
+    assert list(fresh.recent) == pytest.approx([1 - (1 - math.sqrt(0.5)) / 2])
 
 
 def test_memory_r_plus_adds_novelty_against_remembered_failures_never_itself():
