@@ -16,8 +16,8 @@ from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
-    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt", "lora_config",
-    "save_weights", "split_batch", "trainer_defaults", "training_prompts",
+    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt",
+    "labelled_positions_only", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
 
@@ -100,6 +100,27 @@ def save_weights(trainer, folder: Path) -> None:
     model.config.use_cache = use_cache
     if trainer.is_world_process_zero():
         Path(folder, "training_args.bin").unlink(missing_ok=True)  # a pickle: not part of a model folder
+
+
+def labelled_positions_only() -> None:
+    """Make TRL's fused LM head score only the positions that carry a label on the CPU, as it does on CUDA.
+
+    Off Triton devices TRL scores every position (fixed tile shapes for graph compilers) and masks the prompt's
+    afterwards: on the CPU that is the vocabulary projection, its backward and the softmax over the whole prompt
+    for nothing (SFT steps of the embedded default take twice as long). The log-probabilities are the same.
+    TRL decides this in one place, ``trl.trainer.utils._use_triton``; the kernels keep their own reference.
+    """
+    from trl.trainer import utils
+
+    decide = getattr(utils, "_use_triton", None)
+    if decide is None or getattr(decide, "labelled_only_on_cpu", False):
+        return
+
+    def compact(device) -> bool:
+        return device.type == "cpu" or decide(device)
+
+    compact.labelled_only_on_cpu = True
+    utils._use_triton = compact
 
 
 def lora_config(stage: StageConfig):

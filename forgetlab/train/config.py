@@ -81,8 +81,15 @@ class StageConfig(Options):
     resume_every: int | None = option(
         None,
         "save the trainer state (weights, optimizer, scheduler, RNG) every K steps, so a killed job resumes from "
-        "the last save; null: a tenth of the steps; 0: never",
+        "the last save; null: every resume_minutes of training; 0: never",
         minimum=0,
+    )
+    resume_minutes: float = option(
+        10.0,
+        "with resume_every null: save the trainer state at the first step that ends this many minutes after the "
+        "last save (a state of a small model takes seconds to write, of a large one minutes: a stage shorter than "
+        "this never saves)",
+        exclusiveMinimum=0,
     )
     format: str | None = option(None, "prompt format of the training prompts (null: the task's)", enum=list(FORMATS))
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
@@ -112,11 +119,6 @@ class StageConfig(Options):
     def examples(self) -> int:
         """Examples (SFT) or prompts (RL) the stage consumes: batch_size per step."""
         return self.steps * self.batch_size
-
-    @property
-    def resume_steps(self) -> int:
-        """Steps between two saves of the trainer state (0: none)."""
-        return -(-self.steps // 10) if self.resume_every is None else self.resume_every
 
     @property
     def checkpoint_steps(self) -> list[int]:

@@ -10,11 +10,35 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
+
+from transformers import TrainerCallback
 
 from ..io import write_json
 
-__all__ = ["WorkFolder"]
+__all__ = ["TimedSaveCallback", "WorkFolder"]
+
+
+class TimedSaveCallback(TrainerCallback):
+    """Asks the trainer to save its state at the first step that ends ``seconds`` after the last save (or the start),
+    never at the last step (the model itself is written then). Under several processes the main one decides for all:
+    every process must take part in a sharded save."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.last = seconds, time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        due = [time.monotonic() - self.last >= self.seconds and state.global_step < state.max_steps]
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.broadcast_object_list(due, src=0)
+        if due[0]:
+            control.should_save = True
+
+    def on_save(self, args, state, control, **kwargs):
+        self.last = time.monotonic()
 
 
 class WorkFolder:

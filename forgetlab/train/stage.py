@@ -1,6 +1,6 @@
 """Train one stage: the method's trainer (forgetlab/train/<method>.py: ``build_trainer``) on the stage's records,
 writing the model, the step log and the kept checkpoints only when training finished. Given a resume folder,
-the trainer state is saved there every ``resume_every`` steps and a rerun of a killed job goes on from it."""
+the trainer state is saved there every ``resume_every`` steps (or ``resume_minutes``) and a rerun of a killed job goes on from it."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from .common import (
     CheckpointCallback,
     FiniteLossCallback,
     JsonlLogCallback,
+    labelled_positions_only,
     lora_config,
     save_weights,
     trainer_defaults,
 )
 from .config import StageConfig
 from .replay import mix_replay
-from .resume import WorkFolder
+from .resume import TimedSaveCallback, WorkFolder
 
 __all__ = ["train_stage", "trainer_builder"]
 
@@ -66,19 +67,24 @@ def train_stage(
     if stage.optimizer == "adamw_8bit" and device != "cuda":
         raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
                          "use optimizer: adamw")  # fmt: skip
+    labelled_positions_only()
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
     # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
     main = int(os.environ.get("RANK", "0")) == 0
-    resumable = resume_dir is not None and stage.resume_steps > 0
+    resumable = resume_dir is not None and stage.resume_every != 0
     with contextlib.ExitStack() as stack:
         folder = resume_dir if resumable else stack.enter_context(tempfile.TemporaryDirectory())
         work = WorkFolder(folder, {"stage": stage.to_dict(), "parent": str(model_dir), "records": records})
         resumed = work.prepare() if main or not resumable else work.last_step()
         arguments = trainer_defaults(stage, str(work.trainer), device)
         if resumable:  # the state to resume from; only the newest is kept
-            arguments.update(save_strategy="steps", save_steps=stage.resume_steps, save_total_limit=1)
+            arguments.update(save_total_limit=1)
+            if stage.resume_every:
+                arguments.update(save_strategy="steps", save_steps=stage.resume_every)
         trainer = build(stage, tasks, records, model, tokenizer, arguments, lora_config(stage))
+        if resumable and not stage.resume_every:
+            trainer.add_callback(TimedSaveCallback(60 * stage.resume_minutes))
         trainer.add_callback(FiniteLossCallback())
         if main:
             trainer.add_callback(JsonlLogCallback(stack.enter_context(work.open_log(resumed))))

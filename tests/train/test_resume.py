@@ -32,8 +32,11 @@ def _losses(path):
     return {row["step"]: row["loss"] for row in read_jsonl(path) if "loss" in row}
 
 
-def test_a_stopped_stage_resumes_from_its_last_save(tiny_model, tmp_path, monkeypatch, capsys):
-    _train(tmp_path, "whole", model=tiny_model)
+# every 2 steps, or at every step end a moment after the last save (the time-based default, shortened)
+@pytest.mark.parametrize("saves", [{"resume_every": 2}, {"resume_every": None, "resume_minutes": 1e-6}])
+def test_a_stopped_stage_resumes_from_its_last_save(saves, tiny_model, tmp_path, monkeypatch, capsys):
+    stage = {**STAGE, **saves}
+    _train(tmp_path, "whole", stage, model=tiny_model)
     import transformers
 
     init = transformers.Trainer.__init__
@@ -45,11 +48,12 @@ def test_a_stopped_stage_resumes_from_its_last_save(tiny_model, tmp_path, monkey
     monkeypatch.setattr(transformers.Trainer, "__init__", crashing)
     resume = tmp_path / "stopped" / "resume"
     with pytest.raises(KeyboardInterrupt):
-        _train(tmp_path, "stopped", model=tiny_model, resume_dir=resume)
-    assert (resume / "trainer" / "checkpoint-4").exists() and not (tmp_path / "stopped" / "model").exists()
+        _train(tmp_path, "stopped", stage, model=tiny_model, resume_dir=resume)
+    saved = sorted(path.name for path in (resume / "trainer").glob("checkpoint-*"))
+    assert saved == ["checkpoint-4"] and not (tmp_path / "stopped" / "model").exists()  # the newest only
     monkeypatch.undo()
     capsys.readouterr()
-    _train(tmp_path, "stopped", model=tiny_model, resume_dir=resume)
+    _train(tmp_path, "stopped", stage, model=tiny_model, resume_dir=resume)
     assert "resuming from step 4 of 6" in capsys.readouterr().out
     rows = [row["step"] for row in read_jsonl(tmp_path / "stopped" / "train_log.jsonl") if "loss" in row]
     assert rows == [1, 2, 3, 4, 5, 6]  # every step once
@@ -69,3 +73,12 @@ def test_a_saved_state_of_another_configuration_is_not_resumed(tiny_model, tmp_p
     assert "discarding the saved training state" in out and "resuming" not in out
     steps = [row["step"] for row in read_jsonl(tmp_path / "run" / "train_log.jsonl") if "loss" in row]
     assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_stage_shorter_than_resume_minutes_never_saves(tiny_model, tmp_path, monkeypatch):
+    from forgetlab.train import resume as module
+
+    saves = []
+    monkeypatch.setattr(module.TimedSaveCallback, "on_save", lambda self, *a, **k: saves.append(1))
+    _train(tmp_path, "run", {**STAGE, "resume_every": None}, model=tiny_model, resume_dir=tmp_path / "run" / "resume")
+    assert saves == [] and (tmp_path / "run" / "model" / "model.safetensors").exists()

@@ -169,3 +169,26 @@ def test_a_replay_stage_trains_on_both_tasks(method, tiny_model, tmp_path):
         assert _changed(_weights(tiny_model), _weights(out))
     with pytest.raises(ValueError, match="replay of task 'arithmetic': its training records were not given"):
         train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "n", tmp_path / "log2.jsonl")
+
+
+def test_labelled_positions_only_gives_the_same_losses_on_the_cpu(tiny_model, tmp_path, monkeypatch):
+    """TRL scoring every position (its way off Triton devices) and only the labelled ones (ours on the CPU):
+    the same loss and gradient norm at every step."""
+    from trl.trainer import utils
+
+    from forgetlab.train import common
+
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 2, "batch_size": 2})
+    logs = {}
+    for name, compact in (("every", False), ("labelled", True)):
+        monkeypatch.setattr(utils, "_use_triton", lambda device: False)
+        if compact:
+            common.labelled_positions_only()
+        else:  # train_stage would switch it on: keep TRL's own choice
+            monkeypatch.setattr(common, "labelled_positions_only", lambda: None)
+            monkeypatch.setattr("forgetlab.train.stage.labelled_positions_only", lambda: None)
+        assert utils._use_triton(torch.device("cpu")) is compact
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / name, tmp_path / f"{name}.jsonl")
+        logs[name] = [(row["loss"], row["grad_norm"]) for row in read_jsonl(tmp_path / f"{name}.jsonl") if "loss" in row]
+        monkeypatch.undo()
+    assert logs["labelled"] == pytest.approx(logs["every"], rel=1e-5)
