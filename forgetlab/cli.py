@@ -441,8 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", required=True, help="parent checkpoint (HF folder)")
     train.add_argument("--data", required=True, help="training records of the stage's task (JSONL)")
     train.add_argument("--replay-data", help="training records of the task the stage replays (replay.task)")
-    train.add_argument("--resume-dir", help="folder for the trainer state saved every resume_minutes (or resume_every steps); "
-                       "run again after a kill, the command resumes from it")  # fmt: skip
+    train.add_argument("--resume-dir", help="folder for the trainer state saved every resume_minutes (or "
+                       "resume_every steps); run again after a kill, the command resumes from it")  # fmt: skip
     train.add_argument("--out", required=True, help="folder to write the trained model to")
     train.add_argument("--log", help="step log (JSONL; default: train_log.jsonl beside --out)")
     train.add_argument("--checkpoints", help="folder for the stage's intermediate checkpoints (save_every)")

@@ -1,6 +1,7 @@
 """Train one stage: the method's trainer (forgetlab/train/<method>.py: ``build_trainer``) on the stage's records,
 writing the model, the step log and the kept checkpoints only when training finished. Given a resume folder,
-the trainer state is saved there every ``resume_every`` steps (or ``resume_minutes``) and a rerun of a killed job goes on from it."""
+the trainer state is saved there every ``resume_minutes`` (or ``resume_every`` steps) and a rerun of a killed job
+goes on from it."""
 
 from __future__ import annotations
 

@@ -189,6 +189,7 @@ def test_labelled_positions_only_gives_the_same_losses_on_the_cpu(tiny_model, tm
             monkeypatch.setattr("forgetlab.train.stage.labelled_positions_only", lambda: None)
         assert utils._use_triton(torch.device("cpu")) is compact
         train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / name, tmp_path / f"{name}.jsonl")
-        logs[name] = [(row["loss"], row["grad_norm"]) for row in read_jsonl(tmp_path / f"{name}.jsonl") if "loss" in row]
+        rows = read_jsonl(tmp_path / f"{name}.jsonl")
+        logs[name] = [(row["loss"], row["grad_norm"]) for row in rows if "loss" in row]
         monkeypatch.undo()
     assert logs["labelled"] == pytest.approx(logs["every"], rel=1e-5)
