@@ -236,6 +236,30 @@ def divergence_task(wildcards):
     return wildcards.divergence.removesuffix(".reverse")
 
 
+# how KL completions are sampled (the base's for forward KL, the checkpoint's for reverse KL)
+KL_SAMPLING = dict(
+    n=config["evaluate"]["kl"]["n"],
+    max_new_tokens=config["evaluate"]["kl"]["max_new_tokens"],
+    seed=config["evaluate"]["kl"]["seed"],
+    style=config["evaluate"]["format"],
+    chat=config["evaluate"]["chat"],
+    device=config["device"],
+)
+
+
+def kl_inputs(wildcards):
+    """Both models, the task's test records and, for forward KL, the base's samples of the task."""
+    task = divergence_task(wildcards)
+    inputs = {
+        "base": f"results/{wildcards.model}/base/model",
+        "model": f"results/{wildcards.model}/{wildcards.checkpoint}/model",
+        "data": f"results/data/{task}/test.jsonl",
+    }
+    if not wildcards.divergence.endswith(".reverse"):
+        inputs["samples"] = f"results/{wildcards.model}/base/kl_samples/{task}.pt"
+    return inputs
+
+
 def evaluation_format(wildcards):
     task = evaluation_task(wildcards)
     return wildcards.evaluation[len(task) + 1 :] or None

@@ -31,12 +31,34 @@ rule evaluate_generation:
         "../workflow_scripts/evaluate_generation.py"
 
 
-rule evaluate_kl:
-    # {divergence}: a task (KL(base || checkpoint)) or <task>.reverse (KL(checkpoint || base))
+rule evaluate_kl_samples:
+    # the base's completions and states along them, sampled once per task and read by every forward KL job
     input:
-        base="results/{model}/base/model",
-        model="results/{model}/{checkpoint}/model",
-        data=lambda wildcards: f"results/data/{divergence_task(wildcards)}/test.jsonl",
+        model="results/{model}/base/model",
+        data="results/data/{task}/test.jsonl",
+    output:
+        "results/{model}/base/kl_samples/{task}.pt",
+    log:
+        "logs/evaluate_kl_samples/{model}/{task}.log",
+    benchmark:
+        "results/benchmarks/evaluate_kl_samples/{model}/{task}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
+    params:
+        **KL_SAMPLING,
+        task=lambda wildcards: task_spec(wildcards.task),
+    script:
+        "../workflow_scripts/evaluate_kl_samples.py"
+
+
+rule evaluate_kl:
+    # {divergence}: a task (KL(base || checkpoint), over the base's samples) or <task>.reverse (KL(checkpoint ||
+    # base), sampled from the checkpoint in the job)
+    input:
+        unpack(kl_inputs),
     output:
         "results/{model}/{checkpoint}/kl/{divergence}.json",
     log:
@@ -49,15 +71,10 @@ rule evaluate_kl:
     resources:
         **job_resources("evaluate"),
     params:
+        **KL_SAMPLING,
         task=lambda wildcards: task_spec(divergence_task(wildcards)),
         task_name=divergence_task,
         direction=lambda wildcards: "reverse" if wildcards.divergence.endswith(".reverse") else "forward",
-        n=config["evaluate"]["kl"]["n"],
-        max_new_tokens=config["evaluate"]["kl"]["max_new_tokens"],
-        seed=config["evaluate"]["kl"]["seed"],
-        style=config["evaluate"]["format"],
-        chat=config["evaluate"]["chat"],
-        device=config["device"],
     script:
         "../workflow_scripts/evaluate_kl.py"
 

@@ -6,6 +6,7 @@ import torch
 
 from forgetlab.data import read_records
 from forgetlab.evaluate.checkpoint import checkpoint_kl
+from forgetlab.evaluate.likelihood import PolicySamples
 from forgetlab.io import write_json
 from forgetlab.tasks import make_task
 
@@ -18,5 +19,6 @@ metrics = checkpoint_kl(
     snakemake.input.base, snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
     max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat,
     reverse=params.direction == "reverse", device=params.device,
+    samples=PolicySamples.load(snakemake.input.samples) if "samples" in snakemake.input.keys() else None,
 )  # fmt: skip
 write_json(metrics, snakemake.output[0])

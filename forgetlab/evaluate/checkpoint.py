@@ -8,9 +8,9 @@ from ..models import load_model, load_tokenizer, resolve_device
 from ..tasks import Task
 from .engines import HFEngine, open_engine
 from .generation import evaluate_records
-from .likelihood import loglik_summary, policy_kl, reference_logliks
+from .likelihood import PolicySamples, loglik_summary, policy_kl, reference_logliks, sample_policy, samples_kl
 
-__all__ = ["checkpoint_kl", "evaluate_checkpoint"]
+__all__ = ["checkpoint_kl", "evaluate_checkpoint", "policy_samples"]
 
 
 def evaluate_checkpoint(
@@ -49,6 +49,26 @@ def evaluate_checkpoint(
     return {**metrics, "backend": engine.name, "device": device}, rows
 
 
+def policy_samples(
+    model_dir: str | os.PathLike,
+    task: Task,
+    records: list[dict],
+    *,
+    max_new_tokens: int,
+    seed: int = 0,
+    style: str | None = None,
+    chat: bool = True,
+    device: str = "auto",
+) -> PolicySamples:
+    """Completions of ``records``' prompts sampled from the model in ``model_dir``, with its states along them: what
+    ``checkpoint_kl`` needs of the base for the forward KL of every checkpoint, sampled once."""
+    device = resolve_device(device)
+    return sample_policy(
+        load_model(model_dir, device), load_tokenizer(model_dir), task, records, max_new_tokens=max_new_tokens,
+        seed=seed, style=style, chat=chat,
+    )  # fmt: skip
+
+
 def checkpoint_kl(
     base_dir: str | os.PathLike,
     model_dir: str | os.PathLike,
@@ -61,17 +81,22 @@ def checkpoint_kl(
     chat: bool = True,
     reverse: bool = False,
     device: str = "auto",
+    samples: PolicySamples | None = None,
 ) -> dict:
     """KL(base || checkpoint) on ``records``' prompts over completions sampled from the base (forward KL), or
     KL(checkpoint || base) sampling from the checkpoint when ``reverse`` (its measures then named reverse_kl_mean,
-    ..., so tables keep the two apart); nats per sequence with intervals."""
+    ..., so tables keep the two apart); nats per sequence with intervals. Forward KL reads the base's ``samples``
+    (``policy_samples``) when given instead of sampling them again."""
     device = resolve_device(device)
     base, model = load_model(base_dir, device), load_model(model_dir, device)
-    sampler, other = (model, base) if reverse else (base, model)
-    metrics = policy_kl(
-        sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
-        style=style, chat=chat,
-    )  # fmt: skip
+    if samples is not None and not reverse:
+        metrics = samples_kl(samples, base, model)
+    else:
+        sampler, other = (model, base) if reverse else (base, model)
+        metrics = policy_kl(
+            sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
+            style=style, chat=chat,
+        )  # fmt: skip
     if reverse:
         metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}
     return {**metrics, "direction": "reverse" if reverse else "forward", "device": device}

@@ -17,8 +17,8 @@ from ..tasks import Task
 from .generation import prompt_text
 
 __all__ = [
-    "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl", "reference_loglik",
-    "reference_logliks", "right_padded", "sequence_kl",
+    "PolicySamples", "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl",
+    "reference_loglik", "reference_logliks", "right_padded", "sample_policy", "samples_kl", "sequence_kl",
 ]  # fmt: skip
 
 
@@ -75,19 +75,26 @@ def sequence_kl(p_model, q_model, ids: torch.Tensor, start: int, chunk: int = 64
 
 
 def _sequence_kl(p_model, q_model, p_hidden, q_hidden, ids, start: int, chunk: int) -> SequenceKL:
-    ids = ids.to(p_hidden.device)
-    positions = torch.arange(start - 1, len(ids) - 1, device=ids.device)  # the distribution at t-1 predicts token t
+    """As ``sequence_kl``, from both models' final hidden states along the whole sequence."""
+    scored = slice(start - 1, len(ids) - 1)  # the distribution at t-1 predicts token t
+    return _scored_kl(p_model, q_model, p_hidden[scored], q_hidden[scored], ids[start:], chunk)
+
+
+def _scored_kl(p_model, q_model, p_states, q_states, targets: torch.Tensor, chunk: int) -> SequenceKL:
+    """KL(p || q) over the completion ``targets`` from both models' states at the positions predicting them."""
+    targets = targets.to(p_states.device)
+    positions = torch.arange(len(targets), device=targets.device)
     if len(positions) == 0:
         return SequenceKL(0.0, 0.0, 0)
     exact = log_ratio = 0.0
     chunks = zip(
-        _log_softmax_chunks(p_model, p_hidden, positions, chunk),
-        _log_softmax_chunks(q_model, q_hidden, positions, chunk),
+        _log_softmax_chunks(p_model, p_states, positions, chunk),
+        _log_softmax_chunks(q_model, q_states.to(p_states.device), positions, chunk),
     )
     for (part, log_p), (_, log_q) in chunks:
         exact += float((log_p.exp() * (log_p - log_q)).sum())
-        targets = ids[part + 1].unsqueeze(1)
-        log_ratio += float((log_p.gather(1, targets) - log_q.gather(1, targets)).sum())
+        picked = targets[part].unsqueeze(1)
+        log_ratio += float((log_p.gather(1, picked) - log_q.gather(1, picked)).sum())
     return SequenceKL(exact, log_ratio, len(positions))
 
 
@@ -111,6 +118,73 @@ def _summary(values: list[float], name: str) -> dict:
     return {name: sum(values) / len(values), f"{name}_ci": [low, high]}
 
 
+@dataclass
+class PolicySamples:
+    """Completions sampled from one policy with its final hidden states at the positions that predict them: all a
+    KL measurement needs of the sampling policy besides its output head, so it is sampled and run once per task
+    and read by every checkpoint's measurement (forward KL: the base samples)."""
+
+    task: str
+    sequences: list[torch.Tensor]  # prompt + completion token ids
+    starts: list[int]  # where each completion begins
+    states: list[torch.Tensor]  # [completion tokens, hidden]: the sampler's states predicting each token
+
+    def save(self, path) -> None:
+        torch.save({"task": self.task, "sequences": self.sequences, "starts": self.starts, "states": self.states}, path)
+
+    @classmethod
+    def load(cls, path) -> PolicySamples:
+        return cls(**torch.load(path, weights_only=True))  # tensors, numbers and strings only: nothing executed
+
+
+def sample_policy(
+    model,
+    tokenizer,
+    task: Task,
+    records: list[dict],
+    max_new_tokens: int = 64,
+    seed: int = 0,
+    style: str | None = None,
+    chat: bool = True,
+    batch_size: int = 8,
+) -> PolicySamples:
+    """One completion per record's prompt sampled from ``model`` at temperature 1 (no top-k/top-p), seeded, with
+    the model's states along it."""
+    if not records:
+        raise ValueError(f"no records for task {task.name!r}")
+    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat) for record in records]
+    torch.manual_seed(seed)
+    sequences = []
+    for start in range(0, len(prompts), batch_size):
+        sequences += _sample(model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
+    with torch.inference_mode():
+        hidden = _final_hidden(model, sequences, batch_size)
+    starts = [len(prompt) for prompt in prompts]
+    states = [h[start - 1 : len(ids) - 1].cpu().clone() for h, ids, start in zip(hidden, sequences, starts)]
+    return PolicySamples(task.name, [ids.cpu() for ids in sequences], starts, states)
+
+
+@torch.inference_mode()
+def samples_kl(samples: PolicySamples, sample_model, other_model, chunk: int = 64, batch_size: int = 8) -> dict:
+    """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence over ``samples`` of the sampling policy, whose
+    output head ``sample_model`` provides."""
+    other = _final_hidden(other_model, samples.sequences, batch_size)
+    results = [
+        _scored_kl(sample_model, other_model, p, q[start - 1 : len(ids) - 1], ids[start:], chunk)
+        for p, q, ids, start in zip(samples.states, other, samples.sequences, samples.starts)
+    ]
+    exact, ratio = [r.exact for r in results], [r.log_ratio for r in results]
+    tokens = sum(r.tokens for r in results)
+    return {
+        "task": samples.task,
+        "n": len(results),
+        "tokens": tokens,
+        **_summary(exact, "kl_mean"),
+        **_summary(ratio, "log_ratio_mean"),
+        "kl_per_token": sum(exact) / max(tokens, 1),
+    }
+
+
 def policy_kl(
     sample_model,
     other_model,
@@ -126,30 +200,8 @@ def policy_kl(
 ) -> dict:
     """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence, over completions sampled from
     ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples."""
-    if not records:
-        raise ValueError(f"no records for task {task.name!r}")
-    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat) for record in records]
-    torch.manual_seed(seed)
-    sequences = []
-    for start in range(0, len(prompts), batch_size):
-        sequences += _sample(sample_model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
-    with torch.inference_mode():
-        p_hidden = _final_hidden(sample_model, sequences, batch_size)
-        q_hidden = _final_hidden(other_model, sequences, batch_size)
-        results = [
-            _sequence_kl(sample_model, other_model, p, q, ids, len(prompt), chunk)
-            for p, q, ids, prompt in zip(p_hidden, q_hidden, sequences, prompts)
-        ]
-    exact, ratio = [r.exact for r in results], [r.log_ratio for r in results]
-    tokens = sum(r.tokens for r in results)
-    return {
-        "task": task.name,
-        "n": len(records),
-        "tokens": tokens,
-        **_summary(exact, "kl_mean"),
-        **_summary(ratio, "log_ratio_mean"),
-        "kl_per_token": sum(exact) / max(tokens, 1),
-    }
+    samples = sample_policy(sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, batch_size)
+    return samples_kl(samples, sample_model, other_model, chunk, batch_size)
 
 
 @torch.inference_mode()

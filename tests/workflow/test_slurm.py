@@ -17,7 +17,7 @@ from .test_workflow import SCENARIOS, expected_targets
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
-GPU_RULES = {"model_train", "evaluate_generation", "evaluate_kl"}
+GPU_RULES = {"model_train", "evaluate_generation", "evaluate_kl_samples", "evaluate_kl"}
 CPU_RULES = {"model_base"}  # materialising the base model asks for no GPU
 LOCAL_RULES = {"data_generate", "model_step", "report_table", "report_figures"}
 TIMEOUT = 1500  # s; Snakemake waits forever on a job whose status it cannot read, so the run is bounded

@@ -68,7 +68,9 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
             f"{root}/eval/{task}.{ext}" for task in ("countdown", "arithmetic") for ext in ("json", "samples.jsonl")
         ]
         paths += [f"{root}/harness/tiny_mc.json"] if harness else []
-        if checkpoint != "base" and checkpoint not in RESTORED:
+        if checkpoint == "base":  # the base's KL completions, sampled once for every checkpoint's forward KL
+            paths += [f"{root}/kl_samples/countdown.pt"]
+        elif checkpoint not in RESTORED:
             paths += [f"{root}/kl/countdown.json"]
     paths += [f"results/tiny/{c}/train_log.jsonl" for c in checkpoints if c in LINEAGES[1:]]
     return [workdir / path for path in paths]

@@ -1,0 +1,22 @@
+"""Adapter: the base's KL completions of one task and its states along them (rules/evaluate.smk: evaluate_kl_samples)."""
+
+import sys
+
+import torch
+
+from forgetlab.data import read_records
+from forgetlab.evaluate.checkpoint import policy_samples
+from forgetlab.io import atomic_path
+from forgetlab.tasks import make_task
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+torch.set_num_threads(snakemake.threads)
+
+params = snakemake.params
+task = make_task(snakemake.wildcards.task, params.task)
+samples = policy_samples(
+    snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
+    max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat, device=params.device,
+)  # fmt: skip
+with atomic_path(snakemake.output[0]) as tmp:
+    samples.save(tmp)
