@@ -1,4 +1,5 @@
-"""Adapter: the base's KL completions of one task and its states along them (rules/evaluate.smk: evaluate_kl_samples)."""
+"""Adapter: the base's KL completions of one task, with its states along them (rules/evaluate.smk:
+evaluate_kl_samples)."""
 
 import sys
 

@@ -56,7 +56,7 @@ class EvaluateConfig(Options):
 
     tasks: list[str] = option(help="tasks every checkpoint is evaluated on (their test split)", minItems=1)
     max_new_tokens: int = option(64, "longest generated completion in tokens", minimum=1)
-    batch_size: int = option(16, "prompts per generation batch", minimum=1)
+    batch_size: int = option(64, "prompts per generation batch (64 vs 16: ~20% faster on one CPU thread)", minimum=1)
     format: str | None = option(None, "prompt format of every evaluation (null: each task's)", enum=list(FORMATS))
     formats: list[str] = option(
         help="further prompt formats each task is evaluated in, as eval/<task>.<format>.json",
