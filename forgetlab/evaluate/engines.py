@@ -39,7 +39,8 @@ def _encode(tokenizer, texts: list[str], chat: bool):
 
 
 class HFEngine:
-    """Batched HF ``generate``: prompts sorted by length so each batch pads little (left padding)."""
+    """Batched HF ``generate``: prompts sorted by length so each batch pads little, the prefix a batch shares run
+    once (``prefix.generate_ids``)."""
 
     name = "hf"
 
@@ -47,7 +48,8 @@ class HFEngine:
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
 
     def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
-        import torch
+
+        from .prefix import generate_ids
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         completions: list[str] = [""] * len(texts)
@@ -58,16 +60,13 @@ class HFEngine:
             else {"do_sample": False}
         )
         self.model.eval()
+        encoded = _encode(self.tokenizer, texts, chat)["input_ids"]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            encoded = self.tokenizer(
-                [texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=not chat
-            ).to(self.model.device)
-            with torch.inference_mode():
-                output = self.model.generate(
-                    **encoded, max_new_tokens=max_new_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
-                )
-            new_tokens = output[:, encoded["input_ids"].shape[1] :]
+            new_tokens = generate_ids(
+                self.model, [encoded[i] for i in batch], self.tokenizer.pad_token_id, max_new_tokens=max_new_tokens,
+                **sampling,
+            )  # fmt: skip
             for i, text in zip(batch, self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
                 completions[i] = text
         return completions

@@ -15,6 +15,8 @@ from ..prompts import render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 from .generation import prompt_text
+from .prefix import final_hidden as _final_hidden
+from .prefix import generate_ids
 
 __all__ = [
     "PolicySamples", "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl",
@@ -35,20 +37,6 @@ def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
     for row, sequence in enumerate(batch):
         ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.as_tensor(sequence), 1
     return ids, mask
-
-
-def _final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
-    """Last-layer hidden states [T_i, H] per sequence (after the final norm), in right-padded batches,
-    without materialising length x vocab logits."""
-    hidden = []
-    for start in range(0, len(sequences), batch_size):
-        batch = sequences[start : start + batch_size]
-        ids, mask = right_padded(batch)
-        states = model.base_model(
-            input_ids=ids.to(model.device), attention_mask=mask.to(model.device)
-        ).last_hidden_state
-        hidden += [states[row, : len(sequence)] for row, sequence in enumerate(batch)]
-    return hidden
 
 
 def _log_softmax_chunks(model, hidden: torch.Tensor, positions: torch.Tensor, chunk: int):
@@ -206,21 +194,15 @@ def policy_kl(
 
 @torch.inference_mode()
 def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> list[torch.Tensor]:
-    """Prompt + one completion sampled at temperature 1, per prompt, ending at the first EOS (batched,
-    left-padded generation; padding and anything after EOS are cut off)."""
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros(len(prompts), width, dtype=torch.long)
-    for row, prompt in enumerate(prompts):
-        ids[row, width - len(prompt) :], mask[row, width - len(prompt) :] = torch.tensor(prompt), 1
-    output = model.generate(
-        input_ids=ids.to(model.device), attention_mask=mask.to(model.device), max_new_tokens=max_new_tokens,
-        do_sample=True, temperature=1.0, top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id,
+    """Prompt + one completion sampled at temperature 1, per prompt, ending at the first EOS (batched
+    generation; anything after EOS is cut off)."""
+    completions = generate_ids(
+        model, prompts, tokenizer.pad_token_id, max_new_tokens=max_new_tokens, do_sample=True, temperature=1.0,
+        top_k=0, top_p=1.0,
     )  # fmt: skip
     stops = {tokenizer.eos_token_id}
     sequences = []
-    for row, prompt in enumerate(prompts):
-        completion = output[row, width:].tolist()
+    for prompt, completion in zip(prompts, completions):
         cut = next((i + 1 for i, token in enumerate(completion) if token in stops), len(completion))
         sequences.append(torch.tensor(prompt + completion[:cut]))
     return sequences
