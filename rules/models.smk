@@ -31,7 +31,7 @@ rule model_train:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
     conda:
         "../envs/training.yaml"
-    threads: 2
+    threads: train_threads
     resources:
         **job_resources("train"),
     params:
