@@ -12,8 +12,9 @@ core-seconds over the cores, the two bounds no scheduler can beat. ``--noop`` al
 Model FLOPs follow the usual accounting: 2 N per token for a forward pass and 6 N for a training step, N the
 parameters without the input embedding (the output head included), tokens counted from the run's own files:
 training logs (TRL's num_tokens; an RL step also generates over its tokens once), generation samples (prompt
-and completion, then the reference log-likelihood pass over about as many), and the base's KL samples. Jobs
-whose work is not a model pass (materialising the base, SVDs, reports) show none.
+and completion, then the reference log-likelihood pass over about as many), and the base's KL samples; a prompt
+prefix a batch shares counts once, as it is run. Jobs whose work is not a model pass (materialising the base,
+SVDs, reports) show none.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ class Work:
 
     def __init__(self, workdir: Path):
         self.workdir, self.models = workdir, {}
+        self.batch_size = 64  # the generation batch of the run's config (results/provenance.yaml), else the default
+        provenance = workdir / "results" / "provenance.yaml"
+        if provenance.exists():
+            import yaml
+
+            self.batch_size = yaml.safe_load(provenance.read_text())["config"]["evaluate"]["batch_size"]
 
     def model(self, folder: str) -> tuple[int, object]:
         """(parameters without the input embedding, tokenizer) of a model folder."""
@@ -115,20 +122,21 @@ class Work:
 
     def _evaluate_generation(self, job):
         params, tokenizer = self.model(job["input"][0])
-        tokens = 0
+        sequences = []
         for line in (self.workdir / job["output"][1]).read_text().splitlines():
             row = json.loads(line)
             prompt = tokenizer.apply_chat_template(
                 [{"role": "user", "content": row["prompt"]}], tokenize=False, add_generation_prompt=True
             )
-            tokens += len(tokenizer(prompt + row["completion"])["input_ids"])
-        return 2 * params * 2 * tokens  # generation, then the reference log-likelihood over about as many
+            sequences.append(tokenizer(prompt + row["completion"])["input_ids"])
+        # generation, then the reference log-likelihood over about as many tokens (8 sequences a batch)
+        return 2 * params * (_tokens(sequences, self.batch_size) + _tokens(sequences, 8))
 
     def _kl_tokens(self, path: str) -> int:
         import torch
 
         samples = torch.load(self.workdir / path, weights_only=True)
-        return sum(len(ids) for ids in samples["sequences"])
+        return _tokens([ids.tolist() for ids in samples["sequences"]], 8)
 
     def _evaluate_kl_samples(self, job):
         params, _ = self.model(job["input"][0])
@@ -138,6 +146,17 @@ class Work:
         params, _ = self.model(job["input"][0])
         samples = [path for path in job["input"] if path.endswith(".pt")]
         return 2 * params * self._kl_tokens(samples[0]) if samples else None  # the checkpoint's pass
+
+
+def _tokens(sequences: list[list[int]], batch_size: int) -> int:
+    """Tokens a pass over ``sequences`` in batches runs the model over: a prefix a batch shares counts once."""
+    from forgetlab.evaluate.prefix import shared_prefix
+
+    total = 0
+    for start in range(0, len(sequences), batch_size):
+        batch = sequences[start : start + batch_size]
+        total += sum(map(len, batch)) - (len(batch) - 1) * shared_prefix(batch)
+    return total
 
 
 def _numel(shape) -> int:
@@ -176,11 +195,12 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2, help="the cores the run was given (-c)")
     parser.add_argument("--noop", action="store_true", help="also time a no-op rerun of `snakemake -c2 all`")
     args = parser.parse_args()
-    logs = (args.workdir / ".snakemake" / "log").glob("*.snakemake.log")
-    log = args.log or max(logs, key=lambda path: path.stat().st_mtime)
-    jobs = read_jobs(log)
+    # the newest log with finished jobs (a no-op rerun writes a log too)
+    logs = [args.log] if args.log else sorted((args.workdir / ".snakemake" / "log").glob("*.snakemake.log"))[::-1]
+    log, jobs = next(((log, read_jobs(log)) for log in logs if read_jobs(log)), (None, []))
     if not jobs:
-        sys.exit(f"{log}: no finished job in this log (a no-op run?); pass the log of the run to profile")
+        sys.exit(f"no finished job in {args.log or 'any log of ' + str(args.workdir / '.snakemake' / 'log')}")
+    print(f"{log}\n")
     peaks = {threads: matmul_peak(threads) for threads in sorted({1, args.cores} | {job["threads"] for job in jobs})}
     print(f"fp32 matmul peak: {', '.join(f'{t} thread(s) {p:.0f} GFLOP/s' for t, p in peaks.items())}\n")
 
