@@ -178,6 +178,7 @@ def trainer_defaults(stage: StageConfig, output_dir: str, device: str = "cpu") -
         gradient_checkpointing=None,  # TRL's default (True) under its deprecated name, replaced by:
         activation_checkpointing=stage.gradient_checkpointing,
         optim=OPTIMIZERS[stage.optimizer],
+        use_liger_kernel=stage.liger_kernel,
         logging_nan_inf_filter=False,  # a NaN loss must reach the log (and stop training), not be averaged away
         disable_tqdm=True,
         dataloader_num_workers=0,

@@ -104,6 +104,10 @@ class StageConfig(Options):
     optimizer: str = option(
         "adamw", "adamw, or adamw_8bit (bitsandbytes 8-bit states; GPU only)", enum=list(OPTIMIZERS)
     )
+    liger_kernel: bool = option(
+        False, "Liger's fused Triton kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy) through the "
+        "trainer's use_liger_kernel: less memory and time on a GPU; needs liger-kernel (the gpu extra)",
+    )  # fmt: skip
     resources: ResourceRequest | None = option(None, "this stage's training request (overrides resources.train)")
     sweep: dict[str, list] | None = option(
         None, "option -> values for this stage alone: one variant per combination (see the top-level sweep)",
@@ -153,6 +157,18 @@ class RLStageConfig(StageConfig):
     memory: MemoryOptions | None = option(
         None, "Memory-R / Memory-R+: an intrinsic reward from an episodic memory of past completions; null: none"
     )
+    rollouts: str = option(
+        "auto", "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the model's generate), "
+        "auto: vllm when it is installed and the job has a GPU", enum=["auto", "hf", "vllm"],
+    )  # fmt: skip
+    vllm_mode: str = option(
+        "colocate", "colocate: vLLM inside the training process, sharing its GPUs; server: a separate `trl "
+        "vllm-serve` process the job connects to", enum=["colocate", "server"],
+    )  # fmt: skip
+    vllm_gpu_memory_utilization: float = option(
+        0.3, "share of each GPU's memory vLLM may take in colocate mode (the rest trains)", exclusiveMinimum=0,
+        maximum=1,
+    )  # fmt: skip
 
     def __post_init__(self):
         super().__post_init__()

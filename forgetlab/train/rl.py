@@ -14,7 +14,10 @@ from .common import as_prompt, split_batch, training_prompts
 from .config import RLStageConfig
 from .memory import MemoryReward, PolicyEmbedder, make_embedder
 
-__all__ = ["AdvantageCallback", "FiniteReward", "finish_trainer", "rl_arguments", "rl_dataset", "rl_rewards"]
+__all__ = [
+    "AdvantageCallback", "FiniteReward", "finish_trainer", "rl_arguments", "rl_dataset", "rl_rewards",
+    "rollout_arguments",
+]  # fmt: skip
 
 
 def rl_dataset(stage: RLStageConfig, tasks: dict, records) -> Dataset:
@@ -72,10 +75,25 @@ def finish_trainer(trainer, stage: RLStageConfig, functions: list):
     return trainer
 
 
+def rollout_arguments(stage: RLStageConfig, device: str, vllm_installed: bool | None = None) -> dict:
+    """TRL's switches for the stage's rollout engine on ``device``: vLLM (colocated or a server) or none (HF)."""
+    from ..evaluate.engines import resolve_backend
+
+    try:
+        engine = resolve_backend(stage.rollouts, vllm_installed=vllm_installed, gpu=device == "cuda")
+    except ValueError as error:
+        raise ValueError(f"rollouts: {error}".replace("generation backend 'vllm'", "vllm")) from None
+    if engine == "hf":
+        return {}
+    return {"use_vllm": True, "vllm_mode": stage.vllm_mode,
+            "vllm_gpu_memory_utilization": stage.vllm_gpu_memory_utilization}  # fmt: skip
+
+
 def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) -> dict:
     """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes."""
     return dict(
         **arguments,
+        **rollout_arguments(stage, "cpu" if arguments.get("use_cpu") else "cuda"),
         # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
         # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
         per_device_train_batch_size=stage.num_generations,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -24,9 +25,10 @@ from .common import (
     save_weights,
     trainer_defaults,
 )
-from .config import StageConfig
+from .config import RLStageConfig, StageConfig
 from .replay import mix_replay
 from .resume import TimedSaveCallback, WorkFolder
+from .rl import rollout_arguments
 
 __all__ = ["train_stage", "trainer_builder"]
 
@@ -68,6 +70,13 @@ def train_stage(
     if stage.optimizer == "adamw_8bit" and device != "cuda":
         raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
                          "use optimizer: adamw")  # fmt: skip
+    if stage.liger_kernel and device != "cuda":
+        raise ValueError("liger_kernel: Liger's kernels are Triton GPU kernels and this job has no GPU; "
+                         "set liger_kernel: false")  # fmt: skip
+    if stage.liger_kernel and importlib.util.find_spec("liger_kernel") is None:
+        raise ValueError("liger_kernel: the liger-kernel package is not installed (pip install 'forgetlab[gpu]')")
+    if isinstance(stage, RLStageConfig):
+        rollout_arguments(stage, device)  # vLLM asked for where it cannot run: stop before loading anything
     labelled_positions_only()
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them

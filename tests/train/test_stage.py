@@ -193,3 +193,29 @@ def test_labelled_positions_only_gives_the_same_losses_on_the_cpu(tiny_model, tm
         logs[name] = [(row["loss"], row["grad_norm"]) for row in rows if "loss" in row]
         monkeypatch.undo()
     assert logs["labelled"] == pytest.approx(logs["every"], rel=1e-5)
+
+
+def test_rollouts_go_to_vllm_where_it_can_run_and_stop_early_where_it_cannot(tiny_model, tmp_path):
+    from forgetlab.train.rl import rollout_arguments
+
+    stage = StageConfig.from_dict({"method": "grpo", "task": "countdown", "vllm_gpu_memory_utilization": 0.4})
+    assert rollout_arguments(stage, "cpu", vllm_installed=True) == {}  # auto: no GPU, HF generate
+    assert rollout_arguments(stage, "cuda", vllm_installed=False) == {}  # auto: vLLM not installed
+    assert rollout_arguments(stage, "cuda", vllm_installed=True) == {
+        "use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": 0.4,
+    }  # fmt: skip
+    hf = StageConfig.from_dict({"method": "rloo", "task": "countdown", "rollouts": "hf"})
+    assert rollout_arguments(hf, "cuda", vllm_installed=True) == {}
+    server = StageConfig.from_dict({"method": "grpo", "task": "countdown", "rollouts": "vllm", "vllm_mode": "server"})
+    assert rollout_arguments(server, "cuda", vllm_installed=True)["vllm_mode"] == "server"
+    with pytest.raises(ValueError, match="rollouts: vllm cannot run here: no CUDA GPU"):
+        rollout_arguments(server, "cpu", vllm_installed=True)
+    with pytest.raises(ValueError, match="rollouts: vllm cannot run here"):  # in the job, before any model loads
+        train_stage(server, TASK, RECORDS, tiny_model, tmp_path / "model", tmp_path / "log.jsonl", device="cpu")
+    assert not (tmp_path / "model").exists()
+
+
+def test_liger_kernels_on_the_cpu_are_refused_before_training(tiny_model, tmp_path):
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "liger_kernel": True})
+    with pytest.raises(ValueError, match=r"liger_kernel: .*no GPU"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "model", tmp_path / "log.jsonl", device="cpu")
