@@ -86,12 +86,14 @@ class Work:
 
     def __init__(self, workdir: Path):
         self.workdir, self.models = workdir, {}
-        self.batch_size = 64  # the generation batch of the run's config (results/provenance.yaml), else the default
-        provenance = workdir / "results" / "provenance.yaml"
+        from forgetlab.evaluate.engines import CPU_BATCH
+
+        # the generation batch of the run's config (results/provenance.yaml); null or none: the CPU's default
+        self.batch_size, provenance = CPU_BATCH, workdir / "results" / "provenance.yaml"
         if provenance.exists():
             import yaml
 
-            self.batch_size = yaml.safe_load(provenance.read_text())["config"]["evaluate"]["batch_size"]
+            self.batch_size = yaml.safe_load(provenance.read_text())["config"]["evaluate"]["batch_size"] or CPU_BATCH
 
     def model(self, folder: str) -> tuple[int, object]:
         """(parameters without the input embedding, tokenizer) of a model folder."""

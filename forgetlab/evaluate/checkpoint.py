@@ -19,7 +19,7 @@ def evaluate_checkpoint(
     records: list[dict],
     *,
     max_new_tokens: int,
-    batch_size: int,
+    batch_size: int | None = None,
     style: str | None = None,
     chat: bool = True,
     samples: int = 1,

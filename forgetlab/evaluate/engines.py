@@ -8,7 +8,21 @@ import os
 
 from .config import BACKENDS
 
-__all__ = ["BACKENDS", "HFEngine", "VLLMEngine", "open_engine", "resolve_backend"]
+__all__ = ["BACKENDS", "HFEngine", "VLLMEngine", "generation_batch_size", "open_engine", "resolve_backend"]
+
+# (parameters below, prompts per batch) on a GPU, smallest models first; larger models get GPU_BATCH_LARGEST
+GPU_BATCHES = ((1e9, 256), (1e10, 64))
+GPU_BATCH_LARGEST = 16
+CPU_BATCH = 64
+
+
+def generation_batch_size(model, device: str) -> int:
+    """Prompts per generation batch for ``model`` on ``device`` when the config leaves it open: on the CPU more
+    rows only amortise per-step overhead; on a GPU the KV cache of a larger model fills memory sooner."""
+    if device != "cuda":
+        return CPU_BATCH
+    parameters = sum(p.numel() for p in model.parameters())
+    return next((size for limit, size in GPU_BATCHES if parameters < limit), GPU_BATCH_LARGEST)
 
 
 def resolve_backend(name: str, vllm_installed: bool | None = None, gpu: bool | None = None) -> str:
@@ -44,7 +58,7 @@ class HFEngine:
 
     name = "hf"
 
-    def __init__(self, model, tokenizer, batch_size: int = 16):
+    def __init__(self, model, tokenizer, batch_size: int = CPU_BATCH):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
 
     def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
@@ -107,12 +121,18 @@ class VLLMEngine:
 
 
 def open_engine(
-    backend: str, model_dir: str | os.PathLike, tokenizer, batch_size: int = 16, seed: int = 0, device: str = "auto"
+    backend: str,
+    model_dir: str | os.PathLike,
+    tokenizer,
+    batch_size: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
 ):
     """The engine ``backend`` ('auto', 'hf', 'vllm') names, with the checkpoint in ``model_dir`` loaded on
-    ``device`` (vLLM always runs on the GPU)."""
+    ``device`` (vLLM always runs on the GPU and batches by itself); ``batch_size`` None: by model size and device."""
     from ..models import load_model, resolve_device
 
     if resolve_backend(backend, gpu=resolve_device(device) == "cuda") == "vllm":
         return VLLMEngine(model_dir, tokenizer, seed=seed)
-    return HFEngine(load_model(model_dir, device), tokenizer, batch_size)
+    model = load_model(model_dir, device)
+    return HFEngine(model, tokenizer, batch_size or generation_batch_size(model, resolve_device(device)))

@@ -16,3 +16,17 @@ def test_auto_backend_picks_vllm_only_with_a_gpu_and_vllm_installed():
         resolve_backend("vllm", vllm_installed=True, gpu=False)
     with pytest.raises(ValueError, match="backend must be one of"):
         resolve_backend("tgi")
+
+
+def test_generation_batch_follows_the_device_and_the_model_size():
+    from types import SimpleNamespace
+
+    from forgetlab.evaluate.engines import generation_batch_size
+
+    def model(parameters):
+        return SimpleNamespace(parameters=lambda: [SimpleNamespace(numel=lambda: parameters)])
+
+    assert generation_batch_size(model(5e8), "cpu") == 64
+    assert generation_batch_size(model(5e8), "cuda") == 256  # Qwen2.5-0.5B
+    assert generation_batch_size(model(7e9), "cuda") == 64
+    assert generation_batch_size(model(7e10), "cuda") == 16
