@@ -102,12 +102,15 @@ class TinyRandomModel(ModelSpec):
     layers: int = option(2, "transformer layers", minimum=1)
     hidden: int = option(64, "hidden size", minimum=8)
     heads: int = option(4, "attention heads (hidden must divide by it)", minimum=1)
+    kv_heads: int | None = option(None, "key-value heads, grouped-query attention (null: heads)", minimum=1)
     intermediate: int | None = option(None, "MLP width (null: 4 x hidden)", minimum=1)
     seed: int = option(0, "seed of the random initialisation")
 
     def __post_init__(self):
         if self.hidden % self.heads:
             raise OptionError("heads", f"{self.hidden} (hidden) does not divide by {self.heads}")
+        if self.kv_heads and self.heads % self.kv_heads:
+            raise OptionError("kv_heads", f"{self.heads} (heads) does not divide by {self.kv_heads}")
 
     def load(self, tokenizer_only: bool = False):
         import torch
@@ -122,7 +125,7 @@ class TinyRandomModel(ModelSpec):
             intermediate_size=self.intermediate or 4 * self.hidden,
             num_hidden_layers=self.layers,
             num_attention_heads=self.heads,
-            num_key_value_heads=self.heads,
+            num_key_value_heads=self.kv_heads or self.heads,
             max_position_embeddings=2048,
             tie_word_embeddings=True,
             bos_token_id=tokenizer.bos_token_id,

@@ -56,7 +56,7 @@ class WorkFolder:
         """Make the folder ready; the step of the state to resume from, or None to start afresh (a state of
         another job is removed first, saying why)."""
         marker = self.folder / "job.json"
-        if self.folder.exists():
+        if self.folder.exists() and any(self.folder.iterdir()):
             known = json.loads(marker.read_text())["fingerprint"] if marker.exists() else None
             if known != self.fingerprint:
                 print(f"discarding the saved training state in {self.folder}: it is of another stage configuration, "
