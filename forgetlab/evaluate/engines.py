@@ -62,7 +62,6 @@ class HFEngine:
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
 
     def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
-
         from .prefix import generate_ids
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

@@ -38,6 +38,20 @@ def trainer_builder(method: str):
     return importlib.import_module(f"{__package__}.{method}").build_trainer
 
 
+def refuse_what_cannot_run(stage: StageConfig, device: str) -> None:
+    """Stop before any model loads when the stage asks for what this job cannot do, naming the option."""
+    if stage.optimizer == "adamw_8bit" and device != "cuda":
+        raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
+                         "use optimizer: adamw")  # fmt: skip
+    if stage.liger_kernel and device != "cuda":
+        raise ValueError("liger_kernel: Liger's kernels are Triton GPU kernels and this job has no GPU; "
+                         "set liger_kernel: false")  # fmt: skip
+    if stage.liger_kernel and importlib.util.find_spec("liger_kernel") is None:
+        raise ValueError("liger_kernel: the liger-kernel package is not installed (pip install 'forgetlab[gpu]')")
+    if isinstance(stage, RLStageConfig):
+        rollout_arguments(stage, device)  # raises where vLLM is asked for and cannot run
+
+
 def train_stage(
     stage: StageConfig,
     task: Task,
@@ -67,16 +81,7 @@ def train_stage(
         records = mix_replay(records, replayed, stage.replay.ratio, stage.examples, stage.seed)
     build = trainer_builder(stage.tag)
     device = resolve_device(device)
-    if stage.optimizer == "adamw_8bit" and device != "cuda":
-        raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
-                         "use optimizer: adamw")  # fmt: skip
-    if stage.liger_kernel and device != "cuda":
-        raise ValueError("liger_kernel: Liger's kernels are Triton GPU kernels and this job has no GPU; "
-                         "set liger_kernel: false")  # fmt: skip
-    if stage.liger_kernel and importlib.util.find_spec("liger_kernel") is None:
-        raise ValueError("liger_kernel: the liger-kernel package is not installed (pip install 'forgetlab[gpu]')")
-    if isinstance(stage, RLStageConfig):
-        rollout_arguments(stage, device)  # vLLM asked for where it cannot run: stop before loading anything
+    refuse_what_cannot_run(stage, device)
     labelled_positions_only()
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
