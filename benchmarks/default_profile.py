@@ -30,23 +30,18 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from gpu import matmul_peak as gemm_peak  # benchmarks/ is this script's sys.path[0]
+
 STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]{8} \d{4})\]$")
 FIELD = re.compile(r"^\s+(input|output|jobid|benchmark|threads|wildcards): (.*)$")
 
 
-def matmul_peak(threads: int, size: int = 2048, repeats: int = 8) -> float:
-    """fp32 GEMM GFLOP/s on ``threads`` threads (the best of ``repeats``)."""
+def matmul_peak(threads: int) -> float:
+    """fp32 GEMM GFLOP/s of a 2048² product on ``threads`` CPU threads."""
     import torch
 
     torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
+    return gemm_peak("cpu", torch.float32, 2048, repeats=8) * 1e3
 
 
 def read_jobs(log: Path) -> list[dict]:

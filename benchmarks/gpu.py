@@ -32,11 +32,10 @@ SHAPES = {
 }
 
 
-def matmul_peak(device: str, dtype, size: int = 4096, repeats: int = 10) -> float:
-    """GEMM TFLOP/s in ``dtype`` on ``device`` (the best of ``repeats``)."""
+def matmul_peak(device: str, dtype, size: int, repeats: int = 10) -> float:
+    """Square ``size`` GEMM TFLOP/s in ``dtype`` on ``device`` (the best of ``repeats``, after a warm-up)."""
     import torch
 
-    size = size if device == "cuda" else 1024
     a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
     best = float("inf")
     for _ in range(repeats + 1):
@@ -139,7 +138,7 @@ def main() -> None:
     body = sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel()
     body -= 0 if model.config.tie_word_embeddings else head
     params = body + head  # the usual N: without the input embedding, with the output head
-    peak = matmul_peak(device, dtype)
+    peak = matmul_peak(device, dtype, 4096 if device == "cuda" else 1024)
     vllm = resolve_backend("auto", gpu=device == "cuda") == "vllm"
     task = make_task("countdown", {"kind": "countdown"})
     records, tests = task.build("train", 64, seed=0), task.build("test", args.items, seed=1)

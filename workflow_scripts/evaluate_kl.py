@@ -19,6 +19,6 @@ metrics = checkpoint_kl(
     snakemake.input.base, snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
     max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat,
     reverse=params.direction == "reverse", device=params.device,
-    samples=PolicySamples.load(snakemake.input.get("samples")) if snakemake.input.get("samples") else None,
+    samples=PolicySamples.load(samples) if (samples := snakemake.input.get("samples")) else None,
 )  # fmt: skip
 write_json(metrics, snakemake.output[0])

@@ -16,7 +16,7 @@ from ..stats import bootstrap_ci
 from ..tasks import Task
 from .generation import prompt_text
 from .prefix import final_hidden as _final_hidden
-from .prefix import generate_ids
+from .prefix import generate_ids, right_padded
 
 __all__ = [
     "PolicySamples", "SequenceKL", "completion_logprob", "encode_prompt", "loglik_summary", "policy_kl",
@@ -27,16 +27,6 @@ __all__ = [
 def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
     """Token ids of the prompt exactly as ``generate`` feeds it (special tokens only for plain prompts)."""
     return tokenizer(prompt_text(tokenizer, text, chat), add_special_tokens=not chat)["input_ids"]
-
-
-def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """(input ids, attention mask) of token sequences (lists or tensors) padded on the right to the longest."""
-    width = max(len(sequence) for sequence in batch)
-    ids = torch.zeros(len(batch), width, dtype=torch.long)
-    mask = torch.zeros(len(batch), width, dtype=torch.long)
-    for row, sequence in enumerate(batch):
-        ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.as_tensor(sequence), 1
-    return ids, mask
 
 
 def _log_softmax_chunks(model, hidden: torch.Tensor, positions: torch.Tensor, chunk: int):

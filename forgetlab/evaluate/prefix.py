@@ -13,7 +13,7 @@ import inspect
 
 import torch
 
-__all__ = ["MIN_SHARED", "final_hidden", "generate_ids", "shared_prefix"]
+__all__ = ["MIN_SHARED", "final_hidden", "generate_ids", "right_padded", "shared_prefix"]
 
 # below this many shared tokens the extra forward call costs more than it saves
 MIN_SHARED = 8
@@ -30,6 +30,16 @@ def shared_prefix(sequences: list, min_tokens: int = MIN_SHARED) -> int:
     while length < limit and all(row[length] == rows[0][length] for row in rows[1:]):
         length += 1
     return length if length >= min_tokens else 0
+
+
+def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input ids, attention mask) of token sequences (lists or tensors) padded on the right to the longest."""
+    width = max(len(sequence) for sequence in batch)
+    ids = torch.zeros(len(batch), width, dtype=torch.long)
+    mask = torch.zeros(len(batch), width, dtype=torch.long)
+    for row, sequence in enumerate(batch):
+        ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.as_tensor(sequence), 1
+    return ids, mask
 
 
 def _cache_argument(model) -> str:
@@ -75,13 +85,8 @@ def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> l
     for start in range(0, len(sequences), batch_size):
         batch = [torch.as_tensor(sequence) for sequence in sequences[start : start + batch_size]]
         shared = shared_prefix([sequence.tolist() for sequence in batch])
-        width = max(len(sequence) for sequence in batch) - shared
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), shared + width, dtype=torch.long)
-        mask[:, :shared] = 1
-        for row, sequence in enumerate(batch):
-            ids[row, : len(sequence) - shared] = sequence[shared:]
-            mask[row, shared : len(sequence)] = 1
+        ids, own_mask = right_padded([sequence[shared:] for sequence in batch])
+        mask = torch.cat([torch.ones(len(batch), shared, dtype=torch.long), own_mask], dim=1)  # cached prefix first
         extra = {}
         if shared:
             cache, prefix_states = _prefix_cache(model, batch[0][:shared].tolist(), len(batch))
