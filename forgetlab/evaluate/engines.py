@@ -53,8 +53,8 @@ def _encode(tokenizer, texts: list[str], chat: bool):
 
 
 class HFEngine:
-    """Batched HF ``generate``: prompts sorted by length so each batch pads little, the prefix a batch shares run
-    once (``prefix.generate_ids``)."""
+    """Batched generation with an HF model (``prefix.generate_ids``: plain sampling or greedy, a shared prefix run
+    once, finished rows leave the batch); prompts sorted by length so each batch pads little."""
 
     name = "hf"
 
@@ -66,20 +66,13 @@ class HFEngine:
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         completions: list[str] = [""] * len(texts)
-        # Plain sampling: no top-k/top-p truncation from the model's generation_config.
-        sampling = (
-            {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
-            if temperature > 0
-            else {"do_sample": False}
-        )
         self.model.eval()
         encoded = _encode(self.tokenizer, texts, chat)["input_ids"]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
             new_tokens = generate_ids(
-                self.model, [encoded[i] for i in batch], self.tokenizer.pad_token_id, max_new_tokens=max_new_tokens,
-                **sampling,
-            )  # fmt: skip
+                self.model, [encoded[i] for i in batch], self.tokenizer.pad_token_id, max_new_tokens, temperature
+            )
             for i, text in zip(batch, self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
                 completions[i] = text
         return completions

@@ -186,10 +186,7 @@ def policy_kl(
 def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> list[torch.Tensor]:
     """Prompt + one completion sampled at temperature 1, per prompt, ending at the first EOS (batched
     generation; anything after EOS is cut off)."""
-    completions = generate_ids(
-        model, prompts, tokenizer.pad_token_id, max_new_tokens=max_new_tokens, do_sample=True, temperature=1.0,
-        top_k=0, top_p=1.0,
-    )  # fmt: skip
+    completions = generate_ids(model, prompts, tokenizer.pad_token_id, max_new_tokens, temperature=1.0)
     stops = {tokenizer.eos_token_id}
     sequences = []
     for prompt, completion in zip(prompts, completions):

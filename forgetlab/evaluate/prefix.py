@@ -13,7 +13,7 @@ import inspect
 
 import torch
 
-__all__ = ["MIN_SHARED", "final_hidden", "generate_ids", "right_padded", "shared_prefix"]
+__all__ = ["MIN_SHARED", "cache_argument", "final_hidden", "generate_ids", "right_padded", "shared_prefix"]
 
 # below this many shared tokens the extra forward call costs more than it saves
 MIN_SHARED = 8
@@ -42,7 +42,7 @@ def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def _cache_argument(model) -> str:
+def cache_argument(model) -> str:
     """The keyword a model's forward takes its key-value cache by ('cache' from transformers 5 on)."""
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
@@ -51,30 +51,85 @@ def _prefix_cache(model, prefix: list[int], rows: int):
     """The prefix's cache repeated over ``rows`` and its final hidden states [prefix, hidden]."""
     ids = torch.tensor([prefix], device=model.device)
     output = model.base_model(input_ids=ids, use_cache=True)
-    cache = output.cache if _cache_argument(model.base_model) == "cache" else output.past_key_values
+    cache = output.cache if cache_argument(model.base_model) == "cache" else output.past_key_values
     cache.batch_repeat_interleave(rows)
     return cache, output.last_hidden_state[0]
 
 
+def _unique(prompts: list[list[int]]) -> tuple[list[list[int]], list[int]]:
+    """The distinct prompts in first-seen order, and each prompt's index among them."""
+    index: dict[tuple, int] = {}
+    rows = [index.setdefault(tuple(prompt), len(index)) for prompt in prompts]
+    return [list(prompt) for prompt in index], rows
+
+
+def _pick(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The next token of each row: the argmax, or a draw from softmax(logits / temperature) as HF samples."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    return torch.multinomial(torch.softmax(logits.float() / temperature, dim=-1), 1).squeeze(1)
+
+
 @torch.inference_mode()
-def generate_ids(model, prompts: list[list[int]], pad_id: int, **settings) -> list[list[int]]:
-    """The new tokens ``model.generate`` appends to each prompt (token ids), up to ``max_new_tokens`` of
-    ``settings``; a shared prefix runs once and the rest is padded between it and each prompt's own tokens."""
-    shared = shared_prefix(prompts)
-    width = max(len(prompt) for prompt in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros(len(prompts), width, dtype=torch.long)
-    ids[:, :shared], mask[:, :shared] = torch.tensor(prompts[0][:shared]), 1
-    for row, prompt in enumerate(prompts):
+def generate_ids(
+    model, prompts: list[list[int]], pad_id: int, max_new_tokens: int, temperature: float = 0.0, eos_ids=None
+) -> list[list[int]]:
+    """The new tokens of each prompt (token ids, up to and including the first EOS), greedy or sampled at
+    ``temperature`` without top-k/top-p truncation.
+
+    A decode loop of its own rather than ``model.generate``: a prefix the prompts share runs once; identical
+    prompts (a GRPO group) are prefilled once and their cache repeated; the rest of each prompt is padded between
+    the prefix and its own tokens; and a row that has ended leaves the batch, so the remaining steps run only the
+    rows still generating. ``eos_ids``: the model's generation config's when None.
+    """
+    if eos_ids is None:
+        eos_ids = model.generation_config.eos_token_id
+    eos = torch.tensor([eos_ids] if isinstance(eos_ids, int) else list(eos_ids), device=model.device)
+    unique, rows = _unique(prompts)
+    shared = shared_prefix(unique)
+    width = max(len(prompt) for prompt in unique)
+    ids = torch.full((len(unique), width), pad_id, dtype=torch.long)
+    mask = torch.zeros(len(unique), width, dtype=torch.long)
+    ids[:, :shared], mask[:, :shared] = torch.tensor(unique[0][:shared]), 1
+    for row, prompt in enumerate(unique):
         own = prompt[shared:]
         ids[row, width - len(own) :], mask[row, width - len(own) :] = torch.tensor(own), 1
-    if shared:
-        cache, _ = _prefix_cache(model, prompts[0][:shared], len(prompts))
-        settings[_cache_argument(model)] = cache
-    output = model.generate(
-        input_ids=ids.to(model.device), attention_mask=mask.to(model.device), pad_token_id=pad_id, **settings
-    )
-    return output[:, width:].tolist()
+    ids, mask = ids.to(model.device), mask.to(model.device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    key = cache_argument(model)
+    cache = None
+    if shared:  # the prefix on one row, its cache repeated over the distinct prompts
+        cache = getattr(model(input_ids=ids[:1, :shared], use_cache=True, logits_to_keep=1), key)
+        cache.batch_repeat_interleave(len(unique))
+    output = model(
+        input_ids=ids[:, shared:], attention_mask=mask, position_ids=positions[:, shared:], use_cache=True,
+        logits_to_keep=1, **({key: cache} if cache is not None else {}),
+    )  # fmt: skip
+    cache, logits = getattr(output, key), output.logits[:, -1]
+    alive = torch.tensor(rows, device=model.device)  # the prompts' rows among the distinct ones, then the survivors
+    cache.batch_select_indices(alive)
+    logits, mask, position = logits[alive], mask[alive], positions[alive, -1]
+    alive = torch.arange(len(prompts), device=model.device)  # which prompt each remaining row generates for
+    new_tokens: list[list[int]] = [[] for _ in prompts]
+    for step in range(max_new_tokens):
+        tokens = _pick(logits, temperature)
+        for row, token in zip(alive.tolist(), tokens.tolist()):
+            new_tokens[row].append(token)
+        going = ~torch.isin(tokens, eos)
+        if step == max_new_tokens - 1 or not going.any():
+            break
+        if not going.all():
+            keep = going.nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            alive, tokens, mask, position = alive[keep], tokens[keep], mask[keep], position[keep]
+        mask = torch.cat([mask, mask.new_ones(len(alive), 1)], dim=1)
+        position = position + 1
+        output = model(
+            input_ids=tokens[:, None], attention_mask=mask, position_ids=position[:, None], use_cache=True,
+            **{key: cache},
+        )  # fmt: skip
+        logits = output.logits[:, -1]
+    return new_tokens
 
 
 @torch.inference_mode()
@@ -90,7 +145,7 @@ def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> l
         extra = {}
         if shared:
             cache, prefix_states = _prefix_cache(model, batch[0][:shared].tolist(), len(batch))
-            extra = {_cache_argument(model.base_model): cache}
+            extra = {cache_argument(model.base_model): cache}
         states = model.base_model(
             input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **extra
         ).last_hidden_state

@@ -91,13 +91,17 @@ def rollout_arguments(stage: RLStageConfig, device: str, vllm_installed: bool | 
 
 def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) -> dict:
     """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes."""
+    groups = split_batch(stage.batch_size, "batch_size (prompts per step)")
+    # All completions of a step are generated together. On the CPU they are also trained in one forward/backward,
+    # so each group's prompt runs once for all its completions (groups.SharedPromptPasses; TRL shuffles the
+    # step's rows before splitting them into passes, which would part the groups). On a GPU one group per pass,
+    # accumulated over the step's prompts, so activation memory stays one group's.
+    per_pass = groups if arguments.get("use_cpu") else 1
     return dict(
         **arguments,
         **rollout_arguments(stage, "cpu" if arguments.get("use_cpu") else "cuda"),
-        # One prompt's group per forward/backward, accumulated over the step's prompts: all completions of
-        # a step are still generated together, but logits memory (batch x length x vocab) stays one group.
-        per_device_train_batch_size=stage.num_generations,
-        gradient_accumulation_steps=split_batch(stage.batch_size, "batch_size (prompts per step)"),
+        per_device_train_batch_size=stage.num_generations * per_pass,
+        gradient_accumulation_steps=groups // per_pass,
         num_generations=stage.num_generations,
         max_completion_length=stage.max_completion_length,
         temperature=stage.temperature,

@@ -5,17 +5,22 @@ from __future__ import annotations
 from trl import RLOOConfig, RLOOTrainer
 
 from .config import RLOOStageConfig
+from .groups import SharedPromptPasses
 from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
+
+
+class Trainer(SharedPromptPasses, RLOOTrainer):
+    """TRL's RLOOTrainer with each group's prompt run once per log-probability pass."""
 
 
 def build_trainer(
     stage: RLOOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
-) -> RLOOTrainer:
+) -> Trainer:
     functions, weights = rl_rewards(stage, tasks, tokenizer)
     args = RLOOConfig(
         **rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages
     )
-    trainer = RLOOTrainer(
+    trainer = Trainer(
         model=model, reward_funcs=functions, args=args, train_dataset=rl_dataset(stage, tasks, records),
         processing_class=tokenizer, peft_config=peft_config,
     )  # fmt: skip

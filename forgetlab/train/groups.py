@@ -1,0 +1,100 @@
+"""What the completions of an RL group share: their prompt, run through the model once, in the rollouts (sampling)
+and in the trainer's log-probability passes (forward and backward).
+
+A group is ``num_generations`` completions of one prompt. TRL's HF path runs the whole prompt again for every
+completion, in generation and in every training forward/backward; on the embedded default that is ~78 prompt tokens
+against ~21 completion tokens per row. Here a pass runs each distinct prompt once, repeats its key-value cache over
+the rows that share it (the repeat is differentiable, so the backward sums the rows' gradients into the one prompt
+pass) and runs only the completions on top. The log-probabilities are the same as TRL's to float rounding.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..evaluate.prefix import cache_argument
+from .common import world_size
+
+__all__ = ["SharedPromptPasses", "decode_rollouts", "rollout_function", "shared_prompt_logps"]
+
+
+def decode_rollouts(prompts: list, trainer) -> dict:
+    """GRPO's rollouts through forgetlab's decode loop (``evaluate.prefix.generate_ids``) instead of HF
+    ``generate``: a group's prompt is prefilled once for all its completions, the prefix every prompt shares once,
+    and a finished completion leaves the batch. Tokenized by TRL's own code (chat template and its arguments);
+    completions end at the first of TRL's EOS tokens, kept, as on TRL's HF path. No sampling log-probabilities:
+    TRL reads those only for vLLM's importance-sampling correction."""
+    from ..evaluate.prefix import generate_ids
+
+    prompt_ids = trainer._tokenize_prompts(prompts)[0]
+    model = trainer.model
+    training = model.training
+    model.eval()  # activation checkpointing (train mode only) would turn the cache off
+    try:
+        completions = generate_ids(
+            model, prompt_ids, trainer.processing_class.pad_token_id, trainer.max_completion_length,
+            trainer.temperature, eos_ids=trainer.eos_token_ids,
+        )  # fmt: skip
+    finally:
+        model.train(training)
+    return {"prompt_ids": prompt_ids, "completion_ids": completions, "logprobs": None}
+
+
+def rollout_function(args, trainer_class):
+    """``decode_rollouts`` when it can stand in for TRL's HF ``generate``: one process (several shard or wrap the
+    model, which TRL's path gathers), no vLLM, plain temperature sampling, and a trainer that takes it and
+    tokenizes prompts where it can reach; else None (TRL generates)."""
+    plain = args.top_p == 1.0 and not args.top_k and args.min_p is None and args.repetition_penalty == 1.0
+    reachable = hasattr(trainer_class, "_tokenize_prompts") and not args.generation_kwargs
+    return decode_rollouts if plain and reachable and not args.use_vllm and world_size() == 1 else None
+
+
+def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep: int, batch_size=None,
+                        compute_entropy: bool = False):  # fmt: skip
+    """(per-token log-probabilities, entropies or None) of the last ``logits_to_keep`` tokens of each row, as TRL's
+    ``_get_per_token_logps_and_entropies`` computes them, with each distinct prompt run once per chunk of
+    ``batch_size`` rows. The prompt is all but the last ``logits_to_keep`` columns (left-padded, as TRL lays it out);
+    its last token is run with the completion, whose first token it predicts. Positions count from the first
+    column, as in TRL's pass (RoPE sees only their differences)."""
+    context = input_ids.size(1) - logits_to_keep - 1
+    logps, entropies = [], []
+    batch_size = batch_size or len(input_ids)
+    backbone = trainer.accelerator.unwrap_model(model).base_model
+    for start in range(0, len(input_ids), batch_size):
+        ids, mask = input_ids[start : start + batch_size], attention_mask[start : start + batch_size]
+        keys = torch.cat([ids[:, :context], mask[:, :context]], dim=1)  # a prompt: its tokens and its padding
+        prompts, rows = torch.unique(keys, dim=0, return_inverse=True)
+        with trainer.accelerator.autocast():
+            key = cache_argument(backbone)
+            prompt = backbone(input_ids=prompts[:, :context], attention_mask=prompts[:, context:], use_cache=True)
+            cache = getattr(prompt, key)
+            cache.batch_select_indices(rows)
+            tail = ids[:, context:]
+            labels = tail.masked_fill(mask[:, context:] == 0, -100)
+            labels[:, :-logits_to_keep] = -100
+            output = model(input_ids=tail, attention_mask=mask, labels=labels, fused_lm_head=True, **{key: cache})
+        logps.append(output.log_probs[:, -logits_to_keep:])
+        if compute_entropy:
+            entropies.append(output.entropy[:, -logits_to_keep:])
+    return torch.cat(logps), torch.cat(entropies) if compute_entropy else None
+
+
+class SharedPromptPasses:
+    """Mixin for TRL's GRPO and RLOO trainers: log-probability passes run each distinct prompt once
+    (``shared_prompt_logps``) where rows share prompts and nothing else is in the way: one process, no images or
+    MoE auxiliary loss, no activation checkpointing (it drops the cache), no PEFT wrapper. Else TRL's own pass."""
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **multimodal):  # fmt: skip
+        inner = self.accelerator.unwrap_model(model)
+        plain = not compute_aux_loss and all(value is None for value in multimodal.values())
+        cached = not getattr(inner, "is_activation_checkpointing", False) and not hasattr(inner, "peft_config")
+        context = input_ids.size(1) - logits_to_keep - 1
+        shared = context > 0 and len(torch.unique(input_ids[:, :context], dim=0)) < len(input_ids)
+        if plain and cached and shared and world_size() == 1:
+            return (*shared_prompt_logps(self, model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                         compute_entropy), None)  # fmt: skip
+        return super()._get_per_token_logps_and_entropies(
+            model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
+            **multimodal,
+        )  # fmt: skip
