@@ -11,10 +11,10 @@ core-seconds over the cores, the two bounds no scheduler can beat. ``--noop`` al
 
 Model FLOPs follow the usual accounting: 2 N per token for a forward pass and 6 N for a training step, N the
 parameters without the input embedding (the output head included), tokens counted from the run's own files:
-training logs (TRL's num_tokens; an RL step also generates over its tokens once), generation samples (prompt
-and completion, then the reference log-likelihood pass over about as many), and the base's KL samples; a prompt
-prefix a batch shares counts once, as it is run. Jobs whose work is not a model pass (materialising the base,
-SVDs, reports) show none.
+training logs (TRL's num_tokens; an RL step also generates over its tokens once, and a group's prompt counts once
+in both), generation samples (prompt and completion, then the reference log-likelihood pass over about as many),
+and the base's KL samples; a prompt prefix a batch shares counts once, as it is run. Jobs whose work is not a
+model pass (materialising the base, SVDs, reports) show none.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from gpu import matmul_peak as gemm_peak  # benchmarks/ is this script's sys.path[0]
+
+from forgetlab.train.advantages import HISTOGRAM_KEY
 
 STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]{8} \d{4})\]$")
 FIELD = re.compile(r"^\s+(input|output|jobid|benchmark|threads|wildcards): (.*)$")
@@ -83,12 +85,13 @@ class Work:
         self.workdir, self.models = workdir, {}
         from forgetlab.evaluate.engines import CPU_BATCH
 
-        # the generation batch of the run's config (results/provenance.yaml); null or none: the CPU's default
-        self.batch_size, provenance = CPU_BATCH, workdir / "results" / "provenance.yaml"
+        # the run's config (results/provenance.yaml): its generation batch (null or none: the CPU's default)
+        self.config, provenance = {}, workdir / "results" / "provenance.yaml"
         if provenance.exists():
             import yaml
 
-            self.batch_size = yaml.safe_load(provenance.read_text())["config"]["evaluate"]["batch_size"] or CPU_BATCH
+            self.config = yaml.safe_load(provenance.read_text())["config"]
+        self.batch_size = self.config.get("evaluate", {}).get("batch_size") or CPU_BATCH
 
     def model(self, folder: str) -> tuple[int, object]:
         """(parameters without the input embedding, tokenizer) of a model folder."""
@@ -114,8 +117,14 @@ class Work:
         steps = [row for row in rows if "loss" in row and "num_tokens" in row]
         tokens = steps[-1]["num_tokens"]  # cumulative in TRL's log
         params, _ = self.model(job["input"][0])
-        generated = "completions/mean_length" in steps[-1]  # an RL step samples over its tokens first
-        return (6 + 2 * generated) * params * tokens
+        if "completions/mean_length" not in steps[-1]:
+            return 6 * params * tokens
+        # An RL step samples its completions, then trains on them, each group's prompt run once in both
+        # (forgetlab.train.shared): TRL counts it once per completion.
+        completions = sum(row["completions/mean_length"] * sum(row[HISTOGRAM_KEY]) for row in steps)
+        stage = Path(job["output"][0]).parent.name
+        group = self.config.get("stages", {}).get(stage, {}).get("num_generations", 1)
+        return 8 * params * ((tokens - completions) / group + completions)
 
     def _evaluate_generation(self, job):
         params, tokenizer = self.model(job["input"][0])

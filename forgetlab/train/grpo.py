@@ -7,8 +7,8 @@ import warnings
 from trl import GRPOConfig, GRPOTrainer
 
 from .config import GRPOStageConfig
-from .groups import SharedPromptPasses, rollout_function
 from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
+from .shared import SharedPromptPasses, rollout_function
 
 
 class Trainer(SharedPromptPasses, GRPOTrainer):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from trl import RLOOConfig, RLOOTrainer
 
 from .config import RLOOStageConfig
-from .groups import SharedPromptPasses
 from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
+from .shared import SharedPromptPasses
 
 
 class Trainer(SharedPromptPasses, RLOOTrainer):

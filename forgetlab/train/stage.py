@@ -24,11 +24,13 @@ from .common import (
     lora_config,
     save_weights,
     trainer_defaults,
+    world_size,
 )
 from .config import RLStageConfig, StageConfig
 from .replay import mix_replay
 from .resume import TimedSaveCallback, WorkFolder
 from .rl import rollout_arguments
+from .shared import run_shared_prefix_once
 
 __all__ = ["train_stage", "trainer_builder"]
 
@@ -85,6 +87,8 @@ def train_stage(
     labelled_positions_only()
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
+    if world_size() == 1 and not stage.gradient_checkpointing:  # several processes: the launcher's own passes
+        run_shared_prefix_once(model)
     # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
     main = int(os.environ.get("RANK", "0")) == 0
     resumable = resume_dir is not None and stage.resume_every != 0

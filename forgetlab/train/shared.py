@@ -1,5 +1,6 @@
-"""What the completions of an RL group share: their prompt, run through the model once, in the rollouts (sampling)
-and in the trainer's log-probability passes (forward and backward).
+"""What the rows of a training pass share, run through the model once: a prefix every row starts with (the chat
+template's system turn: ~27 of an SFT example's ~90 tokens on the embedded default), and an RL group's prompt, in
+the rollouts (sampling) and in the trainer's log-probability passes (forward and backward).
 
 A group is ``num_generations`` completions of one prompt. TRL's HF path runs the whole prompt again for every
 completion, in generation and in every training forward/backward; on the embedded default that is ~78 prompt tokens
@@ -10,12 +11,49 @@ pass) and runs only the completions on top. The log-probabilities are the same a
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from ..evaluate.prefix import cache_argument
+from ..evaluate.prefix import cache_argument, shared_prefix
 from .common import world_size
 
-__all__ = ["SharedPromptPasses", "decode_rollouts", "rollout_function", "shared_prompt_logps"]
+__all__ = ["SharedPromptPasses", "decode_rollouts", "rollout_function", "run_shared_prefix_once", "shared_prompt_logps"]
+
+
+def run_shared_prefix_once(model) -> None:
+    """Make ``model``'s backbone run a prefix that every row of a training pass starts with once, its key-value cache
+    repeated over the rows (differentiable: the backward sums the rows' gradients into the one prefix pass), and
+    the rest of each row on top; the hidden states are the same as the whole rows' to float rounding.
+
+    Only in training (grad enabled, train mode) on plain calls: no cache or position ids given, no per-layer
+    outputs asked, the prefix unpadded in every row. Anything else, and evaluation, runs the backbone as it was.
+    """
+    backbone = model.base_model
+    forward, key = backbone.forward, cache_argument(backbone)
+
+    @functools.wraps(forward)
+    def shared_forward(input_ids=None, attention_mask=None, **kwargs):
+        shared = 0
+        training = backbone.training and torch.is_grad_enabled() and input_ids is not None and len(input_ids) > 1
+        given = any(kwargs.get(name) is not None for name in (key, "position_ids", "inputs_embeds"))
+        per_layer = kwargs.get("output_hidden_states") or kwargs.get("output_attentions")
+        if training and not given and not per_layer:
+            shared = shared_prefix(input_ids.tolist())
+            if shared and attention_mask is not None and not bool(attention_mask[:, :shared].all()):
+                shared = 0
+        if not shared:
+            return forward(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        prefix = forward(input_ids=input_ids[:1, :shared], use_cache=True)
+        cache = getattr(prefix, key)
+        cache.batch_repeat_interleave(len(input_ids))
+        kwargs.pop("use_cache", None)
+        rest = forward(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache},
+                       **kwargs)  # fmt: skip
+        hidden = torch.cat([prefix.last_hidden_state.expand(len(input_ids), -1, -1), rest.last_hidden_state], dim=1)
+        return type(rest)(last_hidden_state=hidden, **{key: cache})
+
+    backbone.forward = shared_forward
 
 
 def decode_rollouts(prompts: list, trainer) -> dict:
