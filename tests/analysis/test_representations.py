@@ -82,3 +82,23 @@ def test_concept_neurons_stay_put_in_an_identical_model_and_move_in_another(tiny
     )
     moved = concept_analysis(tiny_model, other, concepts, top_n=5)
     assert moved["summary"]["concepts_jaccard"] < 1.0 and {row["side"] for row in moved["rows"]} == {"input", "output"}
+
+
+def test_forward_passes_with_a_shared_prefix_run_once_match_each_sequence_alone(tiny_model, other, monkeypatch):
+    import torch
+
+    from forgetlab.analysis import forward
+
+    model = load_model(other)
+    prefix = list(range(100, 120))  # 20 shared tokens, then rows of different lengths
+    sequences = [prefix + [5, 9, 200], prefix + [3, 8, 13, 21, 34], prefix + [7]]
+    shared = list(forward.forward_each(model, sequences, batch_size=3, logits=True, hidden=True))
+    assert forward.shared_prefix(sequences) == 20
+    monkeypatch.setattr(forward, "shared_prefix", lambda batch: 0)
+    for sequence, got in zip(sequences, shared):
+        alone = next(forward.forward_each(model, [sequence], logits=True, hidden=True))
+        assert got["logits"].shape == (len(sequence), model.config.vocab_size)
+        torch.testing.assert_close(got["logits"], alone["logits"], rtol=1e-4, atol=1e-4)
+        assert len(got["hidden"]) == model.config.num_hidden_layers + 1
+        for mine, whole in zip(got["hidden"], alone["hidden"]):
+            torch.testing.assert_close(mine, whole, rtol=1e-4, atol=1e-4)
