@@ -16,7 +16,7 @@ from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
-    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt",
+    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt", "cpu_head_tiles",
     "labelled_positions_only", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
@@ -121,6 +121,25 @@ def labelled_positions_only() -> None:
 
     compact.labelled_only_on_cpu = True
     utils._use_triton = compact
+
+
+# vocabulary columns per tile of TRL's chunked LM head on the CPU (see cpu_head_tiles)
+CPU_HEAD_TILE = 4096
+
+
+def cpu_head_tiles() -> None:
+    """Make TRL's chunked LM head work in tiles of ``CPU_HEAD_TILE`` vocabulary columns (TRL: 32768).
+
+    Off Triton devices its backward runs a tile as a handful of elementwise torch ops, each allocating a fresh
+    positions x tile tensor: at 32768 columns that is ~50 MB a temporary on the default's GRPO step, out of cache
+    and page-faulted anew every time. Smaller tiles stay in cache: GRPO steps of the default 16 -> 13 s, SFT steps
+    6.4 -> 6.1 s, the same values (tiles only split the logsumexp and the gradient GEMMs). Only for a CPU training
+    process: TRL reads the module constant at every call.
+    """
+    from trl.trainer import utils
+
+    if hasattr(utils, "_CHUNKED_LOGPROB_CHUNK_SIZE"):
+        utils._CHUNKED_LOGPROB_CHUNK_SIZE = min(utils._CHUNKED_LOGPROB_CHUNK_SIZE, CPU_HEAD_TILE)
 
 
 def lora_config(stage: StageConfig):

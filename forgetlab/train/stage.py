@@ -20,6 +20,7 @@ from .common import (
     CheckpointCallback,
     FiniteLossCallback,
     JsonlLogCallback,
+    cpu_head_tiles,
     labelled_positions_only,
     lora_config,
     save_weights,
@@ -85,6 +86,8 @@ def train_stage(
     device = resolve_device(device)
     refuse_what_cannot_run(stage, device)
     labelled_positions_only()
+    if device == "cpu":
+        cpu_head_tiles()
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
     if world_size() == 1 and not stage.gradient_checkpointing:  # several processes: the launcher's own passes
