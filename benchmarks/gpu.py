@@ -8,8 +8,8 @@ one available offline; `--shape tiny` is the 2-layer test model, for a check tha
 
 - SFT: tokens/s of a real TRL stage and its model FLOP utilisation (6 N per token) against the device's matmul
   peak in the training dtype, measured here with a square GEMM;
-- GRPO: seconds per step and rollout tokens/s with HF generate, and with vLLM (colocated) when it is installed and
-  a GPU is visible; the ratio of the two;
+- GRPO: seconds per step and rollout tokens/s with the HF model (forgetlab's decode loop), and with vLLM
+  (colocated) when it is installed and a GPU is visible; the ratio of the two;
 - generation evaluation: items/s with the HF engine and with vLLM where it runs; the ratio;
 - forward KL: scored completion tokens/s over the base's saved samples, and its FLOP utilisation (2 N per token).
 
@@ -54,47 +54,30 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-class GenerateTimer:
-    """Time spent in ``generate`` of HF models (and of vLLM's ``LLM`` where installed) and the tokens generated."""
+class RolloutTimer:
+    """Time GRPO spends producing its completions, whatever the engine (forgetlab's decode loop, HF ``generate``,
+    vLLM), and the completion tokens it produced: TRL's ``_generate``, which every engine runs under."""
 
     def __enter__(self):
-        from transformers import GenerationMixin
+        from trl import GRPOTrainer
 
-        self.seconds, self.tokens, self.original = 0.0, 0, GenerationMixin.generate
+        self.seconds, self.tokens, self.original = 0.0, 0, GRPOTrainer._generate
         timer = self
-        if importlib.util.find_spec("vllm") is not None:
-            from vllm import LLM
 
-            self.original_vllm = LLM.generate
-
-            def timed_vllm(llm, *args, **kwargs):
-                start = time.perf_counter()
-                outputs = timer.original_vllm(llm, *args, **kwargs)
-                timer.seconds += time.perf_counter() - start
-                timer.tokens += sum(len(choice.token_ids) for output in outputs for choice in output.outputs)
-                return outputs
-
-            LLM.generate = timed_vllm
-
-        def timed(model, *args, **kwargs):
+        def timed(trainer, prompts):
             start = time.perf_counter()
-            output = timer.original(model, *args, **kwargs)
+            output = timer.original(trainer, prompts)
             timer.seconds += time.perf_counter() - start
-            width = (kwargs.get("input_ids") if kwargs.get("input_ids") is not None else args[0]).shape[1]
-            timer.tokens += output[:, width:].numel()
+            timer.tokens += sum(len(ids) for ids in output[1])  # (prompt_ids, completion_ids, ...)
             return output
 
-        GenerationMixin.generate = timed
+        GRPOTrainer._generate = timed
         return self
 
     def __exit__(self, *exc):
-        from transformers import GenerationMixin
+        from trl import GRPOTrainer
 
-        GenerationMixin.generate = self.original
-        if hasattr(self, "original_vllm"):
-            from vllm import LLM
-
-            LLM.generate = self.original_vllm
+        GRPOTrainer._generate = self.original
 
 
 def _stage(method: str, steps: int, **options) -> dict:
@@ -151,7 +134,7 @@ def main() -> None:
     grpo = _stage("grpo", args.steps, batch_size=4, num_generations=4, max_completion_length=args.max_new_tokens)
     rollouts = {}
     for engine in ["hf"] + (["vllm"] if vllm else []):
-        with GenerateTimer() as timer:
+        with RolloutTimer() as timer:
             _, seconds = train(model_dir, work / f"grpo-{engine}", {**grpo, "rollouts": engine}, records, task, device)
         rollouts[engine] = timer.tokens / timer.seconds if timer.seconds else None
         rate = f"{rollouts[engine]:.0f} rollout tokens/s" if rollouts[engine] else "rollout time not seen"

@@ -15,7 +15,7 @@ import functools
 
 import torch
 
-from ..evaluate.prefix import cache_argument, shared_prefix
+from ..evaluate.prefix import cache_argument, generate_ids, shared_prefix
 from .common import world_size
 
 __all__ = ["SharedPromptPasses", "decode_rollouts", "rollout_function", "run_shared_prefix_once", "shared_prompt_logps"]
@@ -62,8 +62,6 @@ def decode_rollouts(prompts: list, trainer) -> dict:
     and a finished completion leaves the batch. Tokenized by TRL's own code (chat template and its arguments);
     completions end at the first of TRL's EOS tokens, kept, as on TRL's HF path. No sampling log-probabilities:
     TRL reads those only for vLLM's importance-sampling correction."""
-    from ..evaluate.prefix import generate_ids
-
     prompt_ids = trainer._tokenize_prompts(prompts)[0]
     model = trainer.model
     training = model.training
