@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
-from ..evaluate.prefix import cache_argument, right_padded, shared_prefix
+from ..evaluate.prefix import prefix_pass, right_padded, shared_prefix
 
 __all__ = ["forward_each"]
 
@@ -29,15 +29,11 @@ def forward_each(
         shared = 0 if attentions else shared_prefix(batch)
         ids, mask = right_padded([sequence[shared:] for sequence in batch])
         asked = {"output_hidden_states": hidden, "output_attentions": attentions, "logits_to_keep": 0 if logits else 1}
-        prefix, extra = None, {}
+        prefix, cached = None, {}
         if shared:
-            key = cache_argument(model)
-            prefix = model(input_ids=torch.tensor([batch[0][:shared]], device=model.device), use_cache=True, **asked)
-            cache = getattr(prefix, key)
-            cache.batch_repeat_interleave(len(batch))
-            extra = {key: cache}
+            prefix, cached = prefix_pass(model, batch[0][:shared], len(batch), **asked)
             mask = torch.cat([torch.ones(len(batch), shared, dtype=mask.dtype), mask], dim=1)  # the cached prefix
-        output = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **asked, **extra)
+        output = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **asked, **cached)
         if attentions and (not output.attentions or output.attentions[0] is None):
             raise ValueError("the model returned no attention maps: load it with attn_implementation='eager'")
         for row, sequence in enumerate(batch):

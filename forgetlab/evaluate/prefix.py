@@ -13,7 +13,9 @@ import inspect
 
 import torch
 
-__all__ = ["MIN_SHARED", "cache_argument", "final_hidden", "generate_ids", "right_padded", "shared_prefix"]
+__all__ = [
+    "MIN_SHARED", "cache_argument", "final_hidden", "generate_ids", "prefix_pass", "right_padded", "shared_prefix",
+]  # fmt: skip
 
 # below this many shared tokens the extra forward call costs more than it saves
 MIN_SHARED = 8
@@ -47,13 +49,14 @@ def cache_argument(model) -> str:
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
-def _prefix_cache(model, prefix: list[int], rows: int):
-    """The prefix's cache repeated over ``rows`` and its final hidden states [prefix, hidden]."""
-    ids = torch.tensor([prefix], device=model.device)
-    output = model.base_model(input_ids=ids, use_cache=True)
-    cache = output.cache if cache_argument(model.base_model) == "cache" else output.past_key_values
+def prefix_pass(model, prefix, rows: int, **asked):
+    """(``model``'s output over ``prefix`` on one row, with what ``asked`` asks of it; the keyword and the prefix's
+    key-value cache repeated over ``rows``, to pass on to the rest of the batch)."""
+    key = cache_argument(model)
+    output = model(input_ids=torch.as_tensor([list(prefix)], device=model.device), use_cache=True, **asked)
+    cache = getattr(output, key)
     cache.batch_repeat_interleave(rows)
-    return cache, output.last_hidden_state[0]
+    return output, {key: cache}
 
 
 def _unique(prompts: list[list[int]]) -> tuple[list[list[int]], list[int]]:
@@ -96,14 +99,12 @@ def generate_ids(
         ids[row, width - len(own) :], mask[row, width - len(own) :] = torch.tensor(own), 1
     ids, mask = ids.to(model.device), mask.to(model.device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    key = cache_argument(model)
-    cache = None
+    key, cached = cache_argument(model), {}
     if shared:  # the prefix on one row, its cache repeated over the distinct prompts
-        cache = getattr(model(input_ids=ids[:1, :shared], use_cache=True, logits_to_keep=1), key)
-        cache.batch_repeat_interleave(len(unique))
+        _, cached = prefix_pass(model, unique[0][:shared], len(unique), logits_to_keep=1)
     output = model(
         input_ids=ids[:, shared:], attention_mask=mask, position_ids=positions[:, shared:], use_cache=True,
-        logits_to_keep=1, **({key: cache} if cache is not None else {}),
+        logits_to_keep=1, **cached,
     )  # fmt: skip
     cache, logits = getattr(output, key), output.logits[:, -1]
     alive = torch.tensor(rows, device=model.device)  # the prompts' rows among the distinct ones, then the survivors
@@ -142,12 +143,12 @@ def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> l
         shared = shared_prefix([sequence.tolist() for sequence in batch])
         ids, own_mask = right_padded([sequence[shared:] for sequence in batch])
         mask = torch.cat([torch.ones(len(batch), shared, dtype=torch.long), own_mask], dim=1)  # cached prefix first
-        extra = {}
+        cached = {}
         if shared:
-            cache, prefix_states = _prefix_cache(model, batch[0][:shared].tolist(), len(batch))
-            extra = {cache_argument(model.base_model): cache}
+            prefix, cached = prefix_pass(model.base_model, batch[0][:shared].tolist(), len(batch))
+            prefix_states = prefix.last_hidden_state[0]
         states = model.base_model(
-            input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **extra
+            input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **cached
         ).last_hidden_state
         for row, sequence in enumerate(batch):
             own = states[row, : len(sequence) - shared]
