@@ -93,7 +93,7 @@ def generate_ids(
     width = max(len(prompt) for prompt in unique)
     ids = torch.full((len(unique), width), pad_id, dtype=torch.long)
     mask = torch.zeros(len(unique), width, dtype=torch.long)
-    ids[:, :shared], mask[:, :shared] = torch.tensor(unique[0][:shared]), 1
+    mask[:, :shared] = 1  # the prefix itself runs from its own cache (prefix_pass)
     for row, prompt in enumerate(unique):
         own = prompt[shared:]
         ids[row, width - len(own) :], mask[row, width - len(own) :] = torch.tensor(own), 1

@@ -159,7 +159,8 @@ class RLStageConfig(StageConfig):
         None, "Memory-R / Memory-R+: an intrinsic reward from an episodic memory of past completions; null: none"
     )
     rollouts: str = option(
-        "auto", "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the model's generate), "
+        "auto", "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the HF model: forgetlab's "
+        "decode loop in one process, the model's generate in several), "
         "auto: vllm when it is installed and the job has a GPU", enum=["auto", "hf", "vllm"],
     )  # fmt: skip
     vllm_mode: str = option(

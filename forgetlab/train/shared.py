@@ -96,12 +96,12 @@ def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_kee
     logps, entropies = [], []
     batch_size = batch_size or len(input_ids)
     backbone = trainer.accelerator.unwrap_model(model).base_model
+    key = cache_argument(backbone)
     for start in range(0, len(input_ids), batch_size):
         ids, mask = input_ids[start : start + batch_size], attention_mask[start : start + batch_size]
         keys = torch.cat([ids[:, :context], mask[:, :context]], dim=1)  # a prompt: its tokens and its padding
         prompts, rows = torch.unique(keys, dim=0, return_inverse=True)
         with trainer.accelerator.autocast():
-            key = cache_argument(backbone)
             prompt = backbone(input_ids=prompts[:, :context], attention_mask=prompts[:, context:], use_cache=True)
             cache = getattr(prompt, key)
             cache.batch_select_indices(rows)
