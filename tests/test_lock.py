@@ -1,0 +1,44 @@
+"""The locked install: requirements/cpu.lock satisfies pyproject.toml's ranges, and the README and CI install
+torch and everything else at its versions."""
+
+import re
+
+import tomllib
+from packaging.requirements import Requirement
+
+from forgetlab.provenance import locked_versions
+
+from .conftest import ROOT
+
+LOCK = locked_versions((ROOT / "requirements" / "cpu.lock").read_text())
+REFRESH = "bash requirements/lock.sh"
+
+
+def _declared() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [Requirement(text) for text in project["dependencies"] + project["optional-dependencies"]["test"]]
+
+
+def test_the_lock_pins_every_declared_dependency_within_its_range():
+    wrong = [
+        f"{requirement}: locked {LOCK.get(requirement.name.lower())}"
+        for requirement in _declared()
+        if not requirement.specifier.contains(LOCK.get(requirement.name.lower(), "0"), prereleases=True)
+    ]
+    assert not wrong, f"requirements/cpu.lock disagrees with pyproject.toml (run: {REFRESH}):\n" + "\n".join(wrong)
+
+
+def test_the_readme_and_ci_install_from_the_lock():
+    torch = LOCK["torch"]
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    for text in (readme, ci):
+        cpu_index = r"--index-url https://download\.pytorch\.org/whl/cpu"
+        assert re.search(rf"{cpu_index} [^\n]*torch=={re.escape(torch)}\+cpu", text)
+        assert re.search(r'pip install (--quiet )?-c requirements/cpu\.lock -e "\.\[test\]"', text)
+    assert REFRESH in readme
+    for env in ("analysis", "evaluation", "training"):  # evalscope's own env pins what evalscope needs
+        assert '"-c ../requirements/cpu.lock"' in (ROOT / "envs" / f"{env}.yaml").read_text(), env
+
+
+def test_the_lock_carries_no_cuda_packages():
+    assert not [name for name in LOCK if name.startswith(("nvidia-", "triton"))]
