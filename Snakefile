@@ -1,6 +1,11 @@
 # forgetlab: base -> SFT / GRPO / recovery -> evaluation -> tables -> figures.
 # The config decides which models, tasks, stages and lineages exist; rules only declare targets.
+from pathlib import Path
+
+from snakemake.logging import logger
 from snakemake.utils import min_version
+
+from forgetlab.provenance import lock_differences
 
 min_version("9.0")
 
@@ -15,12 +20,24 @@ if not workflow.overwrite_configfiles:
 report: "report/workflow.rst"
 
 
+# the exact versions the suite passed with (README: Install)
+LOCK_FILE = os.path.join(workflow.basedir, "requirements", "cpu.lock")
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
 include: "rules/analysis.smk"
 include: "rules/report.smk"
+
+
+# An install whose versions differ from the ones the suite passed with is named before any job runs (and in
+# every cluster job's log, where the Snakefile is read again).
+for name, versions in lock_differences(Path(LOCK_FILE).read_text()).items():
+    logger.warning(
+        f"{name} {versions['installed']} is installed; requirements/cpu.lock was tested with {versions['locked']}"
+    )
 
 
 rule all:

@@ -198,7 +198,7 @@ def cmd_base(args) -> None:
         hint = did_you_mean(args.model, models)
         raise ValueError(f"model {args.model!r} is not defined in {path} (defined: {sorted(models)}){hint}")
     _note(args, f"model {args.model!r} from {path}")
-    materialise(models[args.model], args.out)
+    materialise(models[args.model], args.out, fast_paths=config["fast_paths"])
     _emit({"model": args.model, "out": args.out, "config": path})
 
 
@@ -236,7 +236,7 @@ def cmd_train(args) -> None:
         stage, stage["task"], task_spec, args.data, args.model, args.out, log, args.checkpoints,
         device=args.device or config["device"], gpus=args.gpus, accelerate_config=args.accelerate_config,
         replay_task=config["tasks"][replay] if replay else None, replay_data=args.replay_data,
-        resume_dir=args.resume_dir,
+        resume_dir=args.resume_dir, fast_paths=config["fast_paths"],
     )  # fmt: skip
     _emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
 

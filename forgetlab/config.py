@@ -95,6 +95,11 @@ class WorkflowConfig(Options):
     )
     cluster_file: str | None = option(None, "cluster specifics (account, partitions, qos); null: config/cluster.yaml")
     figures_only: bool = option(False, "gather and plot only the metric files that exist; train and evaluate nothing")
+    fast_paths: bool = option(
+        True,
+        "speed-ups that reach into TRL, transformers and gguf internals (forgetlab.compat); false runs their stock "
+        "paths (the same results to float rounding, slower); each model folder's fast_paths.json says what ran",
+    )
 
     def __post_init__(self):
         for kind, names in (("model", self.models), ("task", self.tasks), ("stage", self.stages)):

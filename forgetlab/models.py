@@ -9,14 +9,16 @@ Sources:
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import importlib.util
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from . import compat
+from .compat.gguf import read_once
+from .compat.transformers import strip_gguf_quantizer
 from .io import atomic_dir
 from .options import OptionError, Options, option
 from .resources import FAMILIES, ResourceRequest
@@ -45,8 +47,8 @@ class ModelSpec(Options):
         propertyNames={"enum": list(FAMILIES)},
     )  # fmt: skip
 
-    def load(self, tokenizer_only: bool = False):
-        """(model, tokenizer); the model is None when ``tokenizer_only``."""
+    def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
+        """(model, tokenizer); the model is None when ``tokenizer_only``; ``fast_paths``: see forgetlab.compat."""
         raise NotImplementedError
 
 
@@ -58,16 +60,16 @@ class GGUFPackageModel(ModelSpec):
     package: str = option(help="the importable name of the package holding the GGUF file")
     file: str = option(help="the GGUF file's name inside the package")
 
-    def load(self, tokenizer_only: bool = False):
+    def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = gguf_package_file(self.package, self.file)
-        with _gguf_read_once():
+        with read_once(fast_paths):
             tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
             if tokenizer_only:
                 return None, tokenizer
             model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-        _strip_gguf_quantizer(model)
+        strip_gguf_quantizer(model)
         return model, tokenizer
 
 
@@ -80,7 +82,7 @@ class HubModel(ModelSpec):
     revision: str | None = option(None, "branch, tag or commit (null: the default branch)")
     dtype: str = option("auto", "dtype the weights are saved in (auto: as published)", enum=DTYPES)
 
-    def load(self, tokenizer_only: bool = False):
+    def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
         return _load_pretrained(self.id, self.dtype, tokenizer_only, revision=self.revision)
 
 
@@ -92,7 +94,7 @@ class LocalModel(ModelSpec):
     path: str = option(help="the folder (config.json, weights, tokenizer)")
     dtype: str = option("auto", "dtype the weights are saved in (auto: as published)", enum=DTYPES)
 
-    def load(self, tokenizer_only: bool = False):
+    def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
         check_model_dir(self.path, f"models source local path {self.path!r}")
         return _load_pretrained(self.path, self.dtype, tokenizer_only)
 
@@ -115,7 +117,7 @@ class TinyRandomModel(ModelSpec):
         if self.kv_heads and self.heads % self.kv_heads:
             raise OptionError("kv_heads", f"{self.heads} (heads) does not divide by {self.kv_heads}")
 
-    def load(self, tokenizer_only: bool = False):
+    def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
         import torch
         from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -159,36 +161,6 @@ def gguf_package_file(package: str, file: str) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _gguf_read_once():
-    """While loading: each GGUF file parsed once and each of gguf's tensor-name maps built once. transformers
-    parses the file anew for the tokenizer, the config and the weights, and builds the name map again for every
-    module: ~20 of the ~30 s the default's base takes. Read-only objects, so sharing them changes nothing."""
-    import gguf
-
-    reader_class, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
-    readers = {}
-
-    def reader(path, mode="r"):
-        if (str(path), mode) not in readers:
-            readers[str(path), mode] = reader_class(path, mode)
-        return readers[str(path), mode]
-
-    gguf.GGUFReader, gguf.get_tensor_name_map = reader, functools.lru_cache(maxsize=None)(name_map)
-    try:
-        yield
-    finally:
-        gguf.GGUFReader, gguf.get_tensor_name_map = reader_class, name_map
-
-
-def _strip_gguf_quantizer(model) -> None:
-    """GGUF weights load as plain fp32 but keep a quantizer marker that blocks saving and training."""
-    model.hf_quantizer = None
-    model.is_quantized = False
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-
-
 def _load_pretrained(name: str, dtype: str, tokenizer_only: bool, **kwargs):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -199,21 +171,30 @@ def _load_pretrained(name: str, dtype: str, tokenizer_only: bool, **kwargs):
     return AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs), tokenizer
 
 
-def load_source(spec: dict, tokenizer_only: bool = False):
+def load_source(spec: dict, tokenizer_only: bool = False, fast_paths: bool = True):
     """(model, tokenizer) for a model entry of the config; the model is None when ``tokenizer_only``."""
-    return ModelSpec.from_dict(spec, "model").load(tokenizer_only)
+    return ModelSpec.from_dict(spec, "model").load(tokenizer_only, fast_paths)
 
 
-def materialise(spec: dict, out_dir: str | os.PathLike) -> Path:
+# what the job that wrote a model folder ran of forgetlab.compat's fast paths (the run's provenance lists it)
+FAST_PATHS_FILE = "fast_paths.json"
+
+
+def materialise(spec: dict, out_dir: str | os.PathLike, fast_paths: bool = True) -> Path:
     """Write the model of ``spec`` as an HF folder (safetensors, tokenizer, chat template) at ``out_dir``."""
-    model, tokenizer = load_source(spec)
+    model, tokenizer = load_source(spec, fast_paths=fast_paths)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
     with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        write_fast_paths(tmp)
     return Path(out_dir)
+
+
+def write_fast_paths(model_dir: str | os.PathLike) -> None:
+    Path(model_dir, FAST_PATHS_FILE).write_text(json.dumps(compat.record(), indent=1) + "\n")
 
 
 class ModelFolderError(ValueError):

@@ -4,15 +4,20 @@ of every checkpoint's weights (the report's provenance section)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
 
-__all__ = ["PACKAGES", "checkpoint_hash", "git_commit", "package_versions", "provenance"]
+__all__ = [
+    "PACKAGES", "checkpoint_hash", "fast_paths_ran", "git_commit", "lock_differences", "locked_versions",
+    "package_versions", "provenance",
+]
 
 # the packages whose version changes what a run computes
 PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "lm_eval", "vllm", "snakemake", "numpy", "scipy",
@@ -56,15 +61,61 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
     return versions
 
 
-def provenance(config: dict, checkpoints: dict[str, str | os.PathLike], code_dir: str | os.PathLike) -> dict:
+def locked_versions(lock_text: str) -> dict[str, str]:
+    """{normalised name: version} of a pip lock's ``name==version`` lines."""
+    pins = {}
+    for line in lock_text.splitlines():
+        name, equals, version = line.split("#")[0].strip().partition("==")
+        if equals:
+            pins[_normalised(name)] = version.strip()
+    return pins
+
+
+def lock_differences(lock_text: str) -> dict[str, dict[str, str]]:
+    """{package: {installed, locked}} for each installed package whose version is not the lock's; a local label
+    (torch's +cpu, +cu128) is not a difference. Packages that are not installed are left out."""
+    differences = {}
+    for name, locked in locked_versions(lock_text).items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if installed.split("+")[0] != locked.split("+")[0]:
+            differences[name] = {"installed": installed, "locked": locked}
+    return differences
+
+
+def fast_paths_ran(model_dir: str | os.PathLike) -> dict[str, str] | None:
+    """What the job that wrote ``model_dir`` ran of forgetlab.compat's fast paths (None: it left no record)."""
+    from .models import FAST_PATHS_FILE
+
+    path = Path(model_dir, FAST_PATHS_FILE)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def provenance(
+    config: dict,
+    checkpoints: dict[str, str | os.PathLike],
+    code_dir: str | os.PathLike,
+    lock: str | os.PathLike | None = None,
+) -> dict:
     """The provenance record of a run: ``checkpoints`` maps a checkpoint's name to its model folder, ``code_dir``
-    is the workflow's folder (its git commit is recorded)."""
-    return {
+    is the workflow's folder (its git commit is recorded), ``lock`` the pip lock the suite passed with (the
+    installed packages that differ from it are recorded)."""
+    record = {
         "forgetlab": __version__,
         "commit": git_commit(code_dir),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),
         "checkpoints": {name: checkpoint_hash(folder) for name, folder in checkpoints.items()},
+        "fast_paths": {name: fast_paths_ran(folder) for name, folder in checkpoints.items()},
         "config": config,
     }
+    if lock is not None and Path(lock).exists():
+        record["install"] = {"lock": str(lock), "differs_from_lock": lock_differences(Path(lock).read_text())}
+    return record
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -12,6 +12,7 @@ from forgetlab.analysis.plan import (
     restore_variants,
     restored_lineages,
 )
+from forgetlab.compat.snakemake import local_cores
 from forgetlab.config import resolve_config
 from forgetlab.lineages import (
     BASE, checkpoint_lineage, checkpoint_steps, lineage_method, lineage_paths, lineage_stage, lineage_stages,
@@ -295,8 +296,8 @@ def train_threads(wildcards):
     """Half the cores of a local run: the DAG's parallel training branches (SFT beside RL from the base, the
     recovery stages beside each other) then train side by side, which on 2 cores did 15% more SFT steps per
     second than one 2-thread job after the other. A cluster job gets the cores it requests."""
-    cores = getattr(workflow.global_resources.get("_cores"), "value", None)
-    if isinstance(cores, int) and 0 < cores < 4096:  # an executor without a core limit reports sys.maxsize
+    cores = local_cores(workflow)
+    if cores:
         return max(1, cores // 2)
     return _request("train", wildcards)["cpus_per_task"]
 

@@ -12,6 +12,7 @@ rule model_base:
         **job_resources("prepare"),
     params:
         spec=model_spec,
+        fast_paths=config["fast_paths"],
     script:
         "../workflow_scripts/model_base.py"
 
@@ -41,6 +42,7 @@ rule model_train:
         # the trainer state of a killed job, outside the outputs (Snakemake deletes those): a rerun resumes from it
         resume_dir="results/{model}/{parent}/{stage}/resume",
         device=config["device"],
+        fast_paths=config["fast_paths"],
     script:
         "../workflow_scripts/model_train.py"
 

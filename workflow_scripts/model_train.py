@@ -27,4 +27,5 @@ run_stage(
     replay_task=params.replay_task,
     replay_data=snakemake.input.replay[0] if snakemake.input.replay else None,
     resume_dir=params.resume_dir,
+    fast_paths=params.fast_paths,
 )

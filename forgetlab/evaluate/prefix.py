@@ -9,12 +9,12 @@ the shared part is ~27 of countdown's ~78 prompt tokens and ~27 of arithmetic's 
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 
+from ..compat.transformers import cache_argument
+
 __all__ = [
-    "MIN_SHARED", "cache_argument", "final_hidden", "generate_ids", "prefix_pass", "right_padded", "shared_prefix",
+    "MIN_SHARED", "final_hidden", "generate_ids", "prefix_pass", "right_padded", "shared_prefix",
 ]  # fmt: skip
 
 # below this many shared tokens the extra forward call costs more than it saves
@@ -42,11 +42,6 @@ def right_padded(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
     for row, sequence in enumerate(batch):
         ids[row, : len(sequence)], mask[row, : len(sequence)] = torch.as_tensor(sequence), 1
     return ids, mask
-
-
-def cache_argument(model) -> str:
-    """The keyword a model's forward takes its key-value cache by ('cache' from transformers 5 on)."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def prefix_pass(model, prefix, rows: int, **asked):

@@ -10,14 +10,15 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from .. import compat
 from ..models import model_dtype
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
-    "CheckpointCallback", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt", "cpu_head_tiles",
-    "labelled_positions_only", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
+    "CheckpointCallback", "FastPathCheck", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt",
+    "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
 
@@ -102,44 +103,12 @@ def save_weights(trainer, folder: Path) -> None:
         Path(folder, "training_args.bin").unlink(missing_ok=True)  # a pickle: not part of a model folder
 
 
-def labelled_positions_only() -> None:
-    """Make TRL's fused LM head score only the positions that carry a label on the CPU, as it does on CUDA.
+class FastPathCheck(TrainerCallback):
+    """After the first step, every fast path switched on for this job has run or is reported as fallen back
+    (forgetlab.compat): a library that stopped calling what forgetlab patched shows in the job's log."""
 
-    Off Triton devices TRL scores every position (fixed tile shapes for graph compilers) and masks the prompt's
-    afterwards: on the CPU that is the vocabulary projection, its backward and the softmax over the whole prompt
-    for nothing (SFT steps of the embedded default take twice as long). The log-probabilities are the same.
-    TRL decides this in one place, ``trl.trainer.utils._use_triton``; the kernels keep their own reference.
-    """
-    from trl.trainer import utils
-
-    decide = getattr(utils, "_use_triton", None)
-    if decide is None or getattr(decide, "labelled_only_on_cpu", False):
-        return
-
-    def compact(device) -> bool:
-        return device.type == "cpu" or decide(device)
-
-    compact.labelled_only_on_cpu = True
-    utils._use_triton = compact
-
-
-# vocabulary columns per tile of TRL's chunked LM head on the CPU (see cpu_head_tiles)
-CPU_HEAD_TILE = 4096
-
-
-def cpu_head_tiles() -> None:
-    """Make TRL's chunked LM head work in tiles of ``CPU_HEAD_TILE`` vocabulary columns (TRL: 32768).
-
-    Off Triton devices its backward runs a tile as a handful of elementwise torch ops, each allocating a fresh
-    positions x tile tensor: at 32768 columns that is ~50 MB a temporary on the default's GRPO step, out of cache
-    and page-faulted anew every time. Smaller tiles stay in cache: GRPO steps of the default 16 -> 13 s, SFT steps
-    6.4 -> 6.1 s, the same values (tiles only split the logsumexp and the gradient GEMMs). Only for a CPU training
-    process: TRL reads the module constant at every call.
-    """
-    from trl.trainer import utils
-
-    if hasattr(utils, "_CHUNKED_LOGPROB_CHUNK_SIZE"):
-        utils._CHUNKED_LOGPROB_CHUNK_SIZE = min(utils._CHUNKED_LOGPROB_CHUNK_SIZE, CPU_HEAD_TILE)
+    def on_step_end(self, args, state, control, **kwargs):
+        compat.check_expected()
 
 
 def lora_config(stage: StageConfig):

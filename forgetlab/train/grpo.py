@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import warnings
-
 from trl import GRPOConfig, GRPOTrainer
 
+from ..compat.trl import quiet_rollout_func_warning, rollout_func_argument
 from .config import GRPOStageConfig
 from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
-from .shared import SharedPromptPasses, rollout_function
-
-
-class Trainer(SharedPromptPasses, GRPOTrainer):
-    """TRL's GRPOTrainer with each group's prompt run once per log-probability pass."""
+from .shared import rollout_function, with_shared_prompt_passes
 
 
 def build_trainer(
-    stage: GRPOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
-) -> Trainer:
+    stage: GRPOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None, fast_paths=True
+) -> GRPOTrainer:
+    """TRL's GRPOTrainer; with ``fast_paths``, each group's prompt run once in the rollouts and in every
+    log-probability pass (train/shared.py)."""
     functions, weights = rl_rewards(stage, tasks, tokenizer)
     args = GRPOConfig(
         **rl_arguments(stage, arguments, weights),
         loss_type=stage.loss_type,
         scale_rewards=stage.scale_rewards,
     )
-    with warnings.catch_warnings():  # TRL calls rollout_func experimental; decode_rollouts is tested against it
-        warnings.filterwarnings("ignore", message="You are using 'rollout_func'")
-        trainer = Trainer(
+    trainer_class = with_shared_prompt_passes(GRPOTrainer, fast_paths)
+    with quiet_rollout_func_warning():
+        trainer = trainer_class(
             model=model, reward_funcs=functions, args=args, train_dataset=rl_dataset(stage, tasks, records),
-            processing_class=tokenizer, peft_config=peft_config, rollout_func=rollout_function(args, Trainer),
+            processing_class=tokenizer, peft_config=peft_config,
+            **rollout_func_argument(rollout_function(args, trainer_class, fast_paths)),
         )  # fmt: skip
     return finish_trainer(trainer, stage, functions)

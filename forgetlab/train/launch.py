@@ -44,17 +44,19 @@ def run_stage(
     replay_task: dict | None = None,
     replay_data: str | os.PathLike | None = None,
     resume_dir: str | os.PathLike | None = None,
+    fast_paths: bool = True,
 ) -> Path:
     """Train the stage config ``stage`` on the records in ``data`` of task ``task_name`` (config entry ``task``),
     with a replay stage's prior task (config entry ``replay_task``, records in ``replay_data``): here, or with
     ``gpus`` > 1 under accelerate with ``accelerate_config`` (each step keeps batch_size prompts). With
-    ``resume_dir`` the trainer state is saved there and a rerun after a kill resumes from it."""
+    ``resume_dir`` the trainer state is saved there and a rerun after a kill resumes from it; ``fast_paths``: see
+    forgetlab.compat."""
     job = {
         "stage": stage, "task_name": task_name, "task": task, "data": str(data), "model_dir": str(model_dir),
         "out_dir": str(out_dir), "log_path": str(log_path), "device": device,
         "checkpoint_dir": None if checkpoint_dir is None else str(checkpoint_dir), "replay_task": replay_task,
         "replay_data": None if replay_data is None else str(replay_data),
-        "resume_dir": None if resume_dir is None else str(resume_dir),
+        "resume_dir": None if resume_dir is None else str(resume_dir), "fast_paths": fast_paths,
     }  # fmt: skip
     if gpus <= 1:
         return _train(job)
@@ -80,7 +82,7 @@ def _train(job: dict) -> Path:
         replay = (replay_task, read_records(replay_task, job["replay_data"]))
     return train_stage(
         stage, task, read_records(task, job["data"]), job["model_dir"], job["out_dir"], job["log_path"],
-        job["checkpoint_dir"], job["device"], replay, job.get("resume_dir"),
+        job["checkpoint_dir"], job["device"], replay, job.get("resume_dir"), job.get("fast_paths", True),
     )  # fmt: skip
 
 

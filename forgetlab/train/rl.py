@@ -4,10 +4,13 @@ advantage log."""
 from __future__ import annotations
 
 import math
+import sys
 
 from datasets import Dataset
 from transformers import TrainerCallback
 
+from .. import compat
+from ..compat.trl import latest_advantages
 from ..rewards import CorrectnessReward, task_rewards
 from .advantages import advantage_summary
 from .common import as_prompt, split_batch, training_prompts
@@ -122,5 +125,12 @@ class AdvantageCallback(TrainerCallback):
         self.trainer, self.group_size = trainer, group_size
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs is not None and "train_runtime" not in logs:
-            logs.update(advantage_summary(list(self.trainer._logs["advantages"]), self.group_size))
+        if logs is None or "train_runtime" in logs or self.group_size is None:
+            return
+        advantages = latest_advantages(self.trainer)
+        if advantages is None:  # said once; the step log goes on without them
+            print(f"warning: trl {compat.version('trl')} keeps no advantages where forgetlab reads them "
+                  "(compat.trl.latest_advantages): the step log has no advantage histograms", file=sys.stderr)
+            self.group_size = None
+        else:
+            logs.update(advantage_summary(advantages, self.group_size))

@@ -6,21 +6,18 @@ from trl import RLOOConfig, RLOOTrainer
 
 from .config import RLOOStageConfig
 from .rl import finish_trainer, rl_arguments, rl_dataset, rl_rewards
-from .shared import SharedPromptPasses
-
-
-class Trainer(SharedPromptPasses, RLOOTrainer):
-    """TRL's RLOOTrainer with each group's prompt run once per log-probability pass."""
+from .shared import with_shared_prompt_passes
 
 
 def build_trainer(
-    stage: RLOOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
-) -> Trainer:
+    stage: RLOOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None, fast_paths=True
+) -> RLOOTrainer:
+    """TRL's RLOOTrainer; with ``fast_paths``, each group's prompt run once per log-probability pass."""
     functions, weights = rl_rewards(stage, tasks, tokenizer)
     args = RLOOConfig(
         **rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages
     )
-    trainer = Trainer(
+    trainer = with_shared_prompt_passes(RLOOTrainer, fast_paths)(
         model=model, reward_funcs=functions, args=args, train_dataset=rl_dataset(stage, tasks, records),
         processing_class=tokenizer, peft_config=peft_config,
     )  # fmt: skip

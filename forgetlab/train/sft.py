@@ -10,8 +10,9 @@ from .config import SFTStageConfig
 
 
 def build_trainer(
-    stage: SFTStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None
+    stage: SFTStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None, fast_paths=True
 ) -> SFTTrainer:
+    """TRL's SFTTrainer (its fast paths are set up by train_stage: ``fast_paths`` changes nothing here)."""
     dataset = Dataset.from_list(
         [
             {

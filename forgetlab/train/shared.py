@@ -15,10 +15,15 @@ import functools
 
 import torch
 
-from ..evaluate.prefix import cache_argument, generate_ids, shared_prefix
+from .. import compat
+from ..compat import trl as trl_compat
+from ..compat.transformers import cache_argument
+from ..evaluate.prefix import generate_ids, shared_prefix
 from .common import world_size
 
-__all__ = ["SharedPromptPasses", "decode_rollouts", "rollout_function", "run_shared_prefix_once", "shared_prompt_logps"]
+__all__ = [
+    "decode_rollouts", "rollout_function", "run_shared_prefix_once", "shared_prompt_logps", "with_shared_prompt_passes",
+]
 
 
 def run_shared_prefix_once(model) -> None:
@@ -31,6 +36,7 @@ def run_shared_prefix_once(model) -> None:
     """
     backbone = model.base_model
     forward, key = backbone.forward, cache_argument(backbone)
+    compat.expect("shared-prefix", "no training pass reached the backbone with a prefix every row shares")
 
     @functools.wraps(forward)
     def shared_forward(input_ids=None, attention_mask=None, **kwargs):
@@ -44,10 +50,12 @@ def run_shared_prefix_once(model) -> None:
                 shared = 0
         if not shared:
             return forward(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        compat.took_effect("shared-prefix")
         prefix = forward(input_ids=input_ids[:1, :shared], use_cache=True)
         cache = getattr(prefix, key)
         cache.batch_repeat_interleave(len(input_ids))
         kwargs.pop("use_cache", None)
+        kwargs.pop(key, None)  # None here (checked above); a causal LM's forward passes it on
         rest = forward(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache},
                        **kwargs)  # fmt: skip
         hidden = torch.cat([prefix.last_hidden_state.expand(len(input_ids), -1, -1), rest.last_hidden_state], dim=1)
@@ -62,27 +70,35 @@ def decode_rollouts(prompts: list, trainer) -> dict:
     and a finished completion leaves the batch. Tokenized by TRL's own code (chat template and its arguments);
     completions end at the first of TRL's EOS tokens, kept, as on TRL's HF path. No sampling log-probabilities:
     TRL reads those only for vLLM's importance-sampling correction."""
-    prompt_ids = trainer._tokenize_prompts(prompts)[0]
+    compat.took_effect("decode-rollouts")
+    prompt_ids = trl_compat.tokenize_prompts(trainer, prompts)
     model = trainer.model
     training = model.training
     model.eval()  # activation checkpointing (train mode only) would turn the cache off
     try:
         completions = generate_ids(
             model, prompt_ids, trainer.processing_class.pad_token_id, trainer.max_completion_length,
-            trainer.temperature, eos_ids=trainer.eos_token_ids,
+            trainer.temperature, eos_ids=trl_compat.rollout_eos_ids(trainer),
         )  # fmt: skip
     finally:
         model.train(training)
     return {"prompt_ids": prompt_ids, "completion_ids": completions, "logprobs": None}
 
 
-def rollout_function(args, trainer_class):
-    """``decode_rollouts`` when it can stand in for TRL's HF ``generate``: one process (several shard or wrap the
-    model, which TRL's path gathers), no vLLM, plain temperature sampling, and a trainer that takes it and
-    tokenizes prompts where it can reach; else None (TRL generates)."""
+def rollout_function(args, trainer_class, on: bool = True):
+    """``decode_rollouts`` when it can stand in for TRL's HF ``generate``: fast paths on, one process (several shard
+    or wrap the model, which TRL's path gathers), no vLLM, plain temperature sampling, and a trainer that takes it;
+    else None (TRL generates)."""
+    if not on:
+        return compat.switched_off("decode-rollouts")
     plain = args.top_p == 1.0 and not args.top_k and args.min_p is None and args.repetition_penalty == 1.0
-    reachable = hasattr(trainer_class, "_tokenize_prompts") and not args.generation_kwargs
-    return decode_rollouts if plain and reachable and not args.use_vllm and world_size() == 1 else None
+    if args.use_vllm or world_size() > 1 or not plain:
+        return None  # TRL's own engines: nothing forgetlab's loop would save
+    missing = trl_compat.rollout_func_missing(trainer_class, args)
+    if missing:
+        return compat.fell_back("decode-rollouts", missing)
+    compat.expect("decode-rollouts", "TRL never called rollout_func in the first step")
+    return decode_rollouts
 
 
 def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep: int, batch_size=None,
@@ -108,29 +124,40 @@ def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_kee
             tail = ids[:, context:]
             labels = tail.masked_fill(mask[:, context:] == 0, -100)
             labels[:, :-logits_to_keep] = -100
-            output = model(input_ids=tail, attention_mask=mask, labels=labels, fused_lm_head=True, **{key: cache})
-        logps.append(output.log_probs[:, -logits_to_keep:])
+            log_probs, entropy = trl_compat.fused_head_logps(model, tail, mask, labels, **{key: cache})
+        logps.append(log_probs[:, -logits_to_keep:])
         if compute_entropy:
-            entropies.append(output.entropy[:, -logits_to_keep:])
+            entropies.append(entropy[:, -logits_to_keep:])
     return torch.cat(logps), torch.cat(entropies) if compute_entropy else None
 
 
-class SharedPromptPasses:
-    """Mixin for TRL's GRPO and RLOO trainers: log-probability passes run each distinct prompt once
-    (``shared_prompt_logps``) where rows share prompts and nothing else is in the way: one process, no images or
-    MoE auxiliary loss, no activation checkpointing (it drops the cache), no PEFT wrapper. Else TRL's own pass."""
+def _shared_pass(trainer, model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
+                 compute_aux_loss, multimodal):  # fmt: skip
+    """``shared_prompt_logps``'s result where rows share prompts and nothing else is in the way (one process, no
+    images or MoE auxiliary loss, no activation checkpointing: it drops the cache, no PEFT wrapper); else None."""
+    inner = trainer.accelerator.unwrap_model(model)
+    context = input_ids.size(1) - logits_to_keep - 1
+    declined = [
+        (compute_aux_loss or any(value is not None for value in multimodal.values()), "images or an auxiliary loss"),
+        (getattr(inner, "is_activation_checkpointing", False), "activation checkpointing drops the cache"),
+        (hasattr(inner, "peft_config"), "a PEFT model"),
+        (world_size() > 1, "several processes"),
+        (context <= 0 or len(torch.unique(input_ids[:, :context], dim=0)) == len(input_ids), "rows share no prompt"),
+    ]
+    why = next((why for refused, why in declined if refused), None)
+    if why:
+        compat.expect("shared-prompt-passes", why)
+        return None
+    compat.took_effect("shared-prompt-passes")
+    return (*shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                 compute_entropy), None)  # fmt: skip
 
-    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                                           compute_entropy=False, compute_aux_loss=False, **multimodal):  # fmt: skip
-        inner = self.accelerator.unwrap_model(model)
-        plain = not compute_aux_loss and all(value is None for value in multimodal.values())
-        cached = not getattr(inner, "is_activation_checkpointing", False) and not hasattr(inner, "peft_config")
-        context = input_ids.size(1) - logits_to_keep - 1
-        shared = context > 0 and len(torch.unique(input_ids[:, :context], dim=0)) < len(input_ids)
-        if plain and cached and shared and world_size() == 1:
-            return (*shared_prompt_logps(self, model, input_ids, attention_mask, logits_to_keep, batch_size,
-                                         compute_entropy), None)  # fmt: skip
-        return super()._get_per_token_logps_and_entropies(
-            model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
-            **multimodal,
-        )  # fmt: skip
+
+def with_shared_prompt_passes(trainer_class, on: bool = True):
+    """TRL's GRPO or RLOO trainer whose log-probability passes run each distinct prompt once where rows share it
+    (``shared_prompt_logps``); with fast paths off, TRL's trainer as it is."""
+    if not on:
+        compat.switched_off("shared-prompt-passes")
+        return trainer_class
+    compat.expect("shared-prompt-passes", "TRL never called its log-probability pass in the first step")
+    return trl_compat.logps_pass_override(trainer_class, _shared_pass)

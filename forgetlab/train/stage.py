@@ -13,15 +13,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import compat
+from ..compat import trl as trl_compat
 from ..io import atomic_dir, atomic_path
-from ..models import load_model, load_tokenizer, resolve_device
+from ..models import load_model, load_tokenizer, resolve_device, write_fast_paths
 from ..tasks import Task
 from .common import (
     CheckpointCallback,
+    FastPathCheck,
     FiniteLossCallback,
     JsonlLogCallback,
-    cpu_head_tiles,
-    labelled_positions_only,
     lora_config,
     save_weights,
     trainer_defaults,
@@ -66,12 +67,15 @@ def train_stage(
     device: str = "auto",
     replay: tuple[Task, list[dict]] | None = None,
     resume_dir: str | os.PathLike | None = None,
+    fast_paths: bool = True,
 ) -> Path:
     """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says, on ``device`` (auto: CUDA when
     present); write the model, the step log and the intermediate checkpoints (``checkpoint_dir/<step>``, see
     ``stage.save_every``). Every output appears under its final name only when training finished. With
     ``stage.replay``, ``replay`` is the replayed task and its training records. With ``resume_dir`` (and
     ``stage.resume_every`` not 0) the job saves its state there and, run again after a kill, resumes from it.
+    ``fast_paths`` false trains through TRL's and transformers' stock paths (forgetlab.compat); the model folder's
+    fast_paths.json says which ran.
     """
     if not records:
         raise ValueError(f"no training records for task {task.name!r}")
@@ -85,12 +89,14 @@ def train_stage(
     build = trainer_builder(stage.tag)
     device = resolve_device(device)
     refuse_what_cannot_run(stage, device)
-    labelled_positions_only()
-    if device == "cpu":
-        cpu_head_tiles()
+    compat.reset()
+    trl_compat.labelled_positions_only(fast_paths)
+    trl_compat.cpu_head_tiles(fast_paths and device == "cpu")
     tokenizer = load_tokenizer(model_dir, padding_side="left")
     model = load_model(model_dir, device="cpu", dtype="float32")  # fp32 master weights; the trainer places them
-    if world_size() == 1 and not stage.gradient_checkpointing:  # several processes: the launcher's own passes
+    if not fast_paths:
+        compat.switched_off("shared-prefix")
+    elif world_size() == 1 and not stage.gradient_checkpointing:  # several processes: the launcher's own passes
         run_shared_prefix_once(model)
     # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
     main = int(os.environ.get("RANK", "0")) == 0
@@ -104,10 +110,11 @@ def train_stage(
             arguments.update(save_total_limit=1)
             if stage.resume_every:
                 arguments.update(save_strategy="steps", save_steps=stage.resume_every)
-        trainer = build(stage, tasks, records, model, tokenizer, arguments, lora_config(stage))
+        trainer = build(stage, tasks, records, model, tokenizer, arguments, lora_config(stage), fast_paths)
         if resumable and not stage.resume_every:
             trainer.add_callback(TimedSaveCallback(60 * stage.resume_minutes))
         trainer.add_callback(FiniteLossCallback())
+        trainer.add_callback(FastPathCheck())
         if main:
             trainer.add_callback(JsonlLogCallback(stack.enter_context(work.open_log(resumed))))
         if checkpoint_dir is not None:
@@ -124,6 +131,7 @@ def train_stage(
                         os.replace(kept, tmp / kept.name)
             with atomic_dir(out_dir) as tmp:
                 save_weights(trainer, tmp)
+                write_fast_paths(tmp)
             work.remove()
         else:
             save_weights(trainer, work.folder / "unused")  # DeepSpeed gathers the shards from every process

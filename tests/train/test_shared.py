@@ -5,10 +5,11 @@ import pytest
 import torch
 from trl import GRPOTrainer
 
+from forgetlab.compat.trl import labelled_positions_only
 from forgetlab.models import load_model, load_tokenizer
 from forgetlab.train import StageConfig
-from forgetlab.train.common import labelled_positions_only, trainer_defaults
-from forgetlab.train.grpo import Trainer, build_trainer
+from forgetlab.train.common import trainer_defaults
+from forgetlab.train.grpo import build_trainer
 from forgetlab.train.rl import rl_arguments
 from forgetlab.train.shared import decode_rollouts
 from tests.conftest import perturbed_copy
@@ -50,7 +51,7 @@ def _batch(pad: int):
 def test_a_pass_with_each_prompt_run_once_matches_trls_pass_over_every_row(trainer):
     ids, mask, keep = _batch(trainer.processing_class.pad_token_id)
     results = {}
-    for name, method in (("shared", Trainer), ("trl", GRPOTrainer)):
+    for name, method in (("shared", type(trainer)), ("trl", GRPOTrainer)):
         trainer.model.zero_grad()
         logps, entropies, _ = method._get_per_token_logps_and_entropies(
             trainer, trainer.model, ids, mask, keep, compute_entropy=True
@@ -85,26 +86,3 @@ def test_the_cpu_trains_a_step_in_one_pass_and_a_gpu_one_group_per_pass():
     gpu = rl_arguments(stage, trainer_defaults(stage, "out", "cuda"), [1.0])
     assert (cpu["per_device_train_batch_size"], cpu["gradient_accumulation_steps"]) == (12, 1)
     assert (gpu["per_device_train_batch_size"], gpu["gradient_accumulation_steps"]) == (3, 4)
-
-
-def test_sft_with_the_shared_prefix_run_once_trains_as_with_whole_rows(tiny_model, tmp_path, monkeypatch):
-    """The chat template's system turn, which every SFT row starts with, run once per pass: the same loss and
-    gradient norm at every step as running every row whole."""
-    from forgetlab.evaluate.prefix import shared_prefix
-    from forgetlab.io import read_jsonl
-    from forgetlab.tasks import make_task
-    from forgetlab.train import shared, train_stage
-    from forgetlab.train import stage as stage_module
-
-    task = make_task(TASK_NAME, {"kind": "countdown"})
-    stage = StageConfig.from_dict({"method": "sft", "task": TASK_NAME, "lr": 1e-3, "steps": 2, "batch_size": 3})
-    logs, found = {}, []
-    for name in ("shared", "whole"):
-        if name == "whole":
-            monkeypatch.setattr(stage_module, "run_shared_prefix_once", lambda model: None)
-        monkeypatch.setattr(shared, "shared_prefix", lambda rows: found.append(shared_prefix(rows)) or found[-1])
-        log = tmp_path / f"{name}.jsonl"
-        train_stage(stage, task, task.build("train", 8, seed=0), tiny_model, tmp_path / name, log)
-        logs[name] = [row[key] for row in read_jsonl(log) if "loss" in row for key in ("loss", "grad_norm")]
-    assert found and min(found) >= 20  # the system turn, shared in every training pass of the first run
-    assert len(logs["shared"]) == 4 and logs["shared"] == pytest.approx(logs["whole"], rel=1e-4)

@@ -171,51 +171,6 @@ def test_a_replay_stage_trains_on_both_tasks(method, tiny_model, tmp_path):
         train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "n", tmp_path / "log2.jsonl")
 
 
-def test_labelled_positions_only_gives_the_same_losses_on_the_cpu(tiny_model, tmp_path, monkeypatch):
-    """TRL scoring every position (its way off Triton devices) and only the labelled ones (ours on the CPU):
-    the same loss and gradient norm at every step."""
-    from trl.trainer import utils
-
-    from forgetlab.train import common
-
-    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 2, "batch_size": 2})
-    logs = {}
-    for name, compact in (("every", False), ("labelled", True)):
-        monkeypatch.setattr(utils, "_use_triton", lambda device: False)
-        if compact:
-            common.labelled_positions_only()
-        else:  # train_stage would switch it on: keep TRL's own choice
-            monkeypatch.setattr(common, "labelled_positions_only", lambda: None)
-            monkeypatch.setattr("forgetlab.train.stage.labelled_positions_only", lambda: None)
-        assert utils._use_triton(torch.device("cpu")) is compact
-        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / name, tmp_path / f"{name}.jsonl")
-        rows = read_jsonl(tmp_path / f"{name}.jsonl")
-        logs[name] = [(row["loss"], row["grad_norm"]) for row in rows if "loss" in row]
-        monkeypatch.undo()
-    assert logs["labelled"] == pytest.approx(logs["every"], rel=1e-5)
-
-
-def test_smaller_lm_head_tiles_on_the_cpu_give_the_same_losses(tiny_model, tmp_path, monkeypatch):
-    """TRL's chunked LM head in its own 32768-column tiles and in ours (4096): the same losses and gradient norms."""
-    from trl.trainer import utils
-
-    from forgetlab.train import common
-
-    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "lr": 1e-3, "steps": 2, "batch_size": 2})
-    logs, tiles = {}, {}
-    for name in ("trl", "ours"):
-        monkeypatch.setattr(utils, "_CHUNKED_LOGPROB_CHUNK_SIZE", 32768)
-        if name == "trl":
-            monkeypatch.setattr("forgetlab.train.stage.cpu_head_tiles", lambda: None)
-        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / name, tmp_path / f"{name}.jsonl")
-        tiles[name] = utils._CHUNKED_LOGPROB_CHUNK_SIZE
-        rows = read_jsonl(tmp_path / f"{name}.jsonl")
-        logs[name] = [row[key] for row in rows if "loss" in row for key in ("loss", "grad_norm")]
-        monkeypatch.undo()
-    assert tiles == {"trl": 32768, "ours": common.CPU_HEAD_TILE}
-    assert len(logs["ours"]) == 4 and logs["ours"] == pytest.approx(logs["trl"], rel=1e-5)
-
-
 def test_rollouts_go_to_vllm_where_it_can_run_and_stop_early_where_it_cannot(tiny_model, tmp_path):
     from forgetlab.train.rl import rollout_arguments
 
