@@ -58,3 +58,18 @@ def test_the_gpu_benchmark_runs_on_the_cpu_at_the_tiny_size(tmp_path):
         ["| forward KL", "HF"],
     ]  # fmt: skip
     assert "MFU" in table[1] and "rollout tokens/s" in table[2] and "not run" in table[3]
+
+
+def test_the_training_benchmark_times_fast_and_stock_paths_with_equal_losses():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "training_vs_trl.py"), "--config", str(ROOT / "tests" / "config"
+         / "tiny.yaml"), "--steps", "2"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = [line.split(" | ")[:2] + [line.split(" | ")[-1]] for line in result.stdout.splitlines() if "| " in line]
+    assert table[1:] == [
+        ["| sft-countdown", "stock", "equal |"], ["| sft-countdown", "fast", "equal |"],
+        ["| grpo-countdown", "stock", "equal |"], ["| grpo-countdown", "fast", "other samples |"],
+        ["| grpo-countdown", "fast, TRL rollouts", "equal |"],
+    ]  # fmt: skip

@@ -96,7 +96,7 @@ def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) ->
     """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes."""
     groups = split_batch(stage.batch_size, "batch_size (prompts per step)")
     # All completions of a step are generated together. On the CPU they are also trained in one forward/backward,
-    # so each group's prompt runs once for all its completions (shared.SharedPromptPasses; TRL shuffles the
+    # so each group's prompt runs once for all its completions (shared.with_shared_prompt_passes; TRL shuffles the
     # step's rows before splitting them into passes, which would part the groups). On a GPU one group per pass,
     # accumulated over the step's prompts, so activation memory stays one group's.
     per_pass = groups if arguments.get("use_cpu") else 1

@@ -26,17 +26,20 @@ __all__ = [
 ]
 
 
-def run_shared_prefix_once(model) -> None:
+def run_shared_prefix_once(model, expected: bool = True) -> None:
     """Make ``model``'s backbone run a prefix that every row of a training pass starts with once, its key-value cache
     repeated over the rows (differentiable: the backward sums the rows' gradients into the one prefix pass), and
     the rest of each row on top; the hidden states are the same as the whole rows' to float rounding.
 
     Only in training (grad enabled, train mode) on plain calls: no cache or position ids given, no per-layer
     outputs asked, the prefix unpadded in every row. Anything else, and evaluation, runs the backbone as it was.
+    ``expected``: a job that never shares a prefix says so (SFT rows share the chat template's system turn; RL
+    passes share whole prompts instead, see with_shared_prompt_passes).
     """
     backbone = model.base_model
     forward, key = backbone.forward, cache_argument(backbone)
-    compat.expect("shared-prefix", "no training pass reached the backbone with a prefix every row shares")
+    if expected:
+        compat.expect("shared-prefix", "no training pass reached the backbone with a prefix every row shares")
 
     @functools.wraps(forward)
     def shared_forward(input_ids=None, attention_mask=None, **kwargs):

@@ -97,7 +97,7 @@ def train_stage(
     if not fast_paths:
         compat.switched_off("shared-prefix")
     elif world_size() == 1 and not stage.gradient_checkpointing:  # several processes: the launcher's own passes
-        run_shared_prefix_once(model)
+        run_shared_prefix_once(model, expected=not isinstance(stage, RLStageConfig))
     # Under a multi-GPU launch only the main process writes the targets; the others write nowhere lasting.
     main = int(os.environ.get("RANK", "0")) == 0
     resumable = resume_dir is not None and stage.resume_every != 0
