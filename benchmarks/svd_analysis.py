@@ -56,12 +56,12 @@ def perturbed_copy(reference: str, folder: str) -> str:
 
 
 def whole_model(reference: str, checkpoint: str, fraction: float) -> dict:
-    from forgetlab.analysis.svd import svd_analysis
+    from forgetlab.analysis.svd import SVDConfig, svd_analysis
 
     reset_peak_rss()
     before = peak_rss_mb()  # after the imports: what the analysis adds, reading one matrix pair at a time
     start = time.perf_counter()
-    result = svd_analysis(reference, checkpoint, fraction)
+    result = svd_analysis(reference, checkpoint, SVDConfig(fraction=fraction))
     seconds, growth = time.perf_counter() - start, peak_rss_mb() - before
     return {"seconds": seconds, "growth_mb": growth, "matrices": len(result["rows"]) // 2}
 

@@ -67,6 +67,27 @@ def _setting(parser, flag: str, cls, name: str, section: str, **kwargs) -> None:
     parser.add_argument(flag, dest=name, default=None, help=help_text, **kwargs)
 
 
+def _analysis_flags(parser) -> None:
+    """Each registered analysis' command-line options (``Analysis.flags``), typed, helped and defaulted by its
+    option class; an option several analyses take is one flag."""
+    import typing
+
+    from .analysis.registry import ANALYSES
+
+    owners: dict[str, list] = {}
+    for analysis in ANALYSES.values():
+        for name in analysis.flags:
+            owners.setdefault(name, []).append(analysis)
+    for name, analyses in owners.items():
+        help_text = _field(analyses[0].options, name)[0]
+        defaults = ", ".join(f"{a.name} {_field(a.options, name)[1]!r}" for a in analyses)
+        hint = typing.get_type_hints(analyses[0].options)[name]
+        kind = {"type": hint} if hint in (int, float) else {"nargs": "+"} if typing.get_origin(hint) is list else {}
+        help_text += f" ({'/'.join(a.name for a in analyses)}; default: the config's analysis.<analysis>.{name}; "
+        help_text += f"without one {defaults})"
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text, **kind)
+
+
 def _settings(args, config: dict | None, cls, section: str, names: list[str]) -> dict:
     """The value of each option: the command line's, else the config's ``section``, else the class default."""
     values = {}
@@ -291,15 +312,10 @@ def cmd_kl(args) -> None:
     _emit(metrics)
 
 
-ANALYSIS_OPTIONS = {  # analysis -> its options that the command line sets
-    "svd": ["fraction"], "attention": ["n"], "drift": ["n", "top_k"], "probe": ["n", "label"],
-    "concepts": ["words", "top_n"],
-}  # fmt: skip
-
-
 def cmd_analyse(args) -> None:
     from .analysis import analysis_rows, run_analysis
     from .analysis.config import AnalysisConfig
+    from .analysis.registry import analysis_named
     from .io import read_jsonl, write_json
 
     _check_model(args.reference, "--reference")
@@ -308,10 +324,11 @@ def cmd_analyse(args) -> None:
     config, path = _config(args)
     name = args.analysis
     section = (config or {}).get("analysis", {}).get(name) or AnalysisConfig().to_dict()[name]
-    given = {key: getattr(args, key) for key in ANALYSIS_OPTIONS[name] if getattr(args, key) is not None}
+    analysis = analysis_named(name)
+    given = {key: getattr(args, key) for key in analysis.flags if getattr(args, key) is not None}
     settings = {**section, **given}
     task = rows = None
-    if name not in ("svd", "concepts") or args.task:
+    if analysis.reads_items or args.task:
         if not args.task:
             raise ValueError(f"the {name} analysis reads a task's items: give --task")
         task = _task(args, config, path, args.task)
@@ -388,7 +405,8 @@ def cmd_fit(args) -> None:
 
 # -- the parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from .analysis.config import RESTORE_MODES, ConceptsConfig, DriftConfig, ProbeConfig, SVDConfig
+    from .analysis.config import RESTORE_MODES
+    from .analysis.registry import ANALYSES
     from .evaluate.config import BACKENDS, EvaluateConfig, KLConfig
     from .models import DEVICES
     from .prompts import FORMATS
@@ -488,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyse = command("analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, "
                       "outputs", cmd_analyse)  # fmt: skip
-    analyse.add_argument("analysis", choices=ANALYSIS_OPTIONS, help="which analysis")
+    analyse.add_argument("analysis", choices=ANALYSES, help="which analysis")
     analyse.add_argument("--reference", required=True, help="the reference model (HF folder), e.g. the base")
     analyse.add_argument("--model", required=True, help="the checkpoint (HF folder)")
     analyse.add_argument("--task", help="task whose items the analysis reads (attention, drift, probe; concepts: "
@@ -496,13 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--samples", help="the checkpoint's evaluation samples of the task (eval/<task>.samples"
                          ".jsonl): its items and which it answered right (default: the task's test split)")  # fmt: skip
     analyse.add_argument("--format", choices=FORMATS, help="prompt format of the items (default: the task's)")
-    _setting(analyse, "--fraction", SVDConfig, "fraction", "analysis.svd", type=float)
-    analyse.add_argument("--n", type=positive_int, help="items read, the first n (default: the config's "
-                         "analysis.<analysis>.n; without one 16, and 64 for probe)")  # fmt: skip
-    _setting(analyse, "--label", ProbeConfig, "label", "analysis.probe")
-    _setting(analyse, "--top-k", DriftConfig, "top_k", "analysis.drift", type=positive_int)
-    _setting(analyse, "--top-n", ConceptsConfig, "top_n", "analysis.concepts", type=positive_int)
-    _setting(analyse, "--words", ConceptsConfig, "words", "analysis.concepts", nargs="+")
+    _analysis_flags(analyse)
     _setting(analyse, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     analyse.add_argument("--out", required=True, help="JSON of the summary and the rows")
     device_option(analyse)

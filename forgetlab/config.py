@@ -124,7 +124,9 @@ class WorkflowConfig(Options):
             if getattr(self.figures, key) is not None:
                 _require(getattr(self.figures, key), self.tasks, f"figures.{key}", "task")
         named = {"analysis.task": self.analysis.task}
-        named.update({f"analysis.{name}.task": getattr(self.analysis, name).task for name in ANALYSES if name != "svd"})
+        for name in ANALYSES:
+            if hasattr(section := getattr(self.analysis, name), "task"):
+                named[f"analysis.{name}.task"] = section.task
         for field, task in named.items():
             if task is not None:
                 _require(task, self.tasks, field, "task")

@@ -8,7 +8,7 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "ANALYSES": "config", "AnalysisConfig": "config", "RESTORE_MODES": "config", "restore_model": "restore",
-    "run_analysis": "run", "analysis_rows": "run", "svd_analysis": "svd",
+    "run_analysis": "run", "analysis_rows": "run", "svd_analysis": "svd", "analysis_named": "registry",
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 

@@ -6,26 +6,32 @@ now gets wrong) so the two can be compared.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import torch
 
-from .forward import forward_each
+from .base import Analysis, PromptsConfig
 
-__all__ = ["attention_analysis"]
+__all__ = ["ANALYSIS", "AttentionConfig", "attention_analysis"]
 
 _EPS = 1e-12
 
 
-def _entropy(p: torch.Tensor) -> torch.Tensor:
-    return -(p * torch.log(p + _EPS)).sum(-1)
+@dataclass(kw_only=True)
+class AttentionConfig(PromptsConfig):
+    """Per layer and head: JS divergence of the attention distributions, entropy and first-token mass change,
+    on items the checkpoint answers right and wrong."""
 
 
-def _js(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+def _entropy(p):
+    return -(p * (p + _EPS).log()).sum(-1)
+
+
+def _js(p, q):
     """Jensen-Shannon divergence (nats) between the distributions along the last axis."""
     m = 0.5 * (p + q)
     return 0.5 * (
-        (p * (torch.log(p + _EPS) - torch.log(m + _EPS))).sum(-1)
-        + (q * (torch.log(q + _EPS) - torch.log(m + _EPS))).sum(-1)
+        (p * ((p + _EPS).log() - (m + _EPS).log())).sum(-1) + (q * ((q + _EPS).log() - (m + _EPS).log())).sum(-1)
     )
 
 
@@ -33,10 +39,14 @@ def attention_analysis(reference, model, prompts: list[list[int]], groups: list[
     """``rows``: one per (group, layer, head) with ``js``, ``entropy_ref``, ``entropy``, ``entropy_change``,
     ``sink_ref``, ``sink`` (means over query positions after the first, then over prompts); group ``all`` holds
     every prompt. ``summary``: the means over layers and heads, per group."""
+    import torch
+
+    from .forward import forward_each
+
     if not prompts:
         raise ValueError("attention analysis needs at least one prompt")
     groups = groups or ["all"] * len(prompts)
-    totals: dict[str, dict[str, torch.Tensor]] = {}
+    totals: dict[str, dict] = {}
     counts: dict[str, int] = {}
     maps = zip(forward_each(reference, prompts, batch_size=4, attentions=True),
                forward_each(model, prompts, batch_size=4, attentions=True))  # fmt: skip
@@ -67,3 +77,30 @@ def attention_analysis(reference, model, prompts: list[list[int]], groups: list[
         summary[f"attention_sink_change{suffix}"] = float(np.mean(means["sink"] - means["sink_ref"]))
         summary[f"attention_prompts{suffix}"] = counts[group]
     return {"summary": summary, "rows": rows}
+
+
+def run(inputs) -> dict:
+    rows = inputs.items("attention")
+    reference, model = inputs.models(attn_implementation="eager")  # attention maps: the eager implementation
+    return attention_analysis(reference, model, inputs.prompts(rows), inputs.right_or_wrong(rows))
+
+
+def draw(data, outputs: list) -> list[dict]:
+    """Jensen-Shannon divergence (nats) between the reference's and the checkpoint's attention, layer x head."""
+    from ..report.analysis import EMPTY, empty_figure, panels, rows_of, save_figure
+
+    table = data.analysis.get("attention", EMPTY)
+    rows = table[table["group"] == "all"] if not table.empty else table
+    if rows.empty:
+        return empty_figure(outputs, "attention")
+    fig, axes, labels = panels(rows)
+    top = rows["js"].max()
+    for column, label in enumerate(labels):
+        grid = rows_of(rows, label).pivot_table(index="layer", columns="head", values="js")
+        image = axes[0][column].imshow(grid.to_numpy(), aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=top)
+        axes[0][column].set(title=label, xlabel="head", ylabel="layer")
+    fig.colorbar(image, ax=axes[0].tolist(), label="attention JS divergence (nats)")
+    return save_figure(fig, outputs)
+
+
+ANALYSIS = Analysis("attention", AttentionConfig, run, draw, flags=("n",))

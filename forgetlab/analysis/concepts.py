@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import Options, option
+from .base import Analysis
 from .weights import WeightReader
 
-__all__ = ["concept_analysis", "concept_scores"]
+__all__ = ["ANALYSIS", "ConceptsConfig", "concept_analysis", "concept_scores"]
 
 _MLP = re.compile(r"(?:^|\.)layers\.(\d+)\.mlp\.(up|down)_proj\.weight$")
 
@@ -44,8 +47,19 @@ def _mlp_weights(reader: WeightReader) -> dict[tuple[int, str], str]:
     return {(int(m.group(1)), m.group(2)): name for name in reader.names() if (m := _MLP.search(name))}
 
 
+@dataclass(kw_only=True)
+class ConceptsConfig(Options):
+    """MLP neurons that read (up_proj) or write (down_proj) a concept: located in the reference, followed into
+    the checkpoint."""
+
+    words: list[str] = option(help="concepts as words", factory=lambda: ["number", "answer", "add", "multiply"])
+    task: str | None = option(None, "also the reference answers of this task's first n_answers items")
+    n_answers: int = option(8, "how many answers of that task", minimum=1)
+    top_n: int = option(20, "neurons per concept, layer and side", minimum=1)
+
+
 def concept_analysis(
-    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, concepts: dict[str, list[int]], top_n: int = 20
+    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, concepts: dict[str, list[int]], top_n: int
 ) -> dict:
     """``concepts``: name -> its token ids. ``rows``: one per (concept, layer, side) with ``jaccard``, ``cosine``
     and ``norm_change``; ``summary``: their means."""
@@ -78,3 +92,35 @@ def concept_analysis(
     }
     summary["concepts_count"] = len(directions)
     return {"summary": summary, "rows": rows}
+
+
+def run(inputs) -> dict:
+    """The config's words, and the reference answers of the task's first items when it names a task."""
+    options, tokenizer = inputs.options, inputs.tokenizer
+    answers = [inputs.task.answer_text(row) for row in inputs.rows[: options.n_answers]] if options.task else []
+    # a word's tokens as it appears inside a sentence (after a space)
+    words = [*options.words, *answers]
+    concepts = {text: tokenizer(f" {text}", add_special_tokens=False)["input_ids"] for text in words}
+    return concept_analysis(inputs.reference_dir, inputs.model_dir, concepts, options.top_n)
+
+
+def draw(data, outputs: list) -> list[dict]:
+    """Overlap (Jaccard) of each concept's top-n neurons between reference and checkpoint per layer, mean over
+    concepts, for the neurons that read (up_proj) and write (down_proj) the concept."""
+    from ..report.analysis import EMPTY, empty_figure, panels, rows_of, save_figure
+
+    table = data.analysis.get("concepts", EMPTY)
+    if table.empty:
+        return empty_figure(outputs, "concept")
+    fig, axes, labels = panels(table)
+    for column, label in enumerate(labels):
+        rows, ax = rows_of(table, label), axes[0][column]
+        for side, style, weights in (("input", "-", "up_proj rows"), ("output", "--", "down_proj columns")):
+            mean = rows[rows["side"] == side].groupby("layer")["jaccard"].mean()
+            ax.plot(mean.index, mean.to_numpy(), style, color="black", label=f"{side}: {weights}")
+        ax.set(title=label, xlabel="layer", ylabel="top-n neuron overlap (Jaccard)", ylim=(-0.02, 1.02))
+    axes[0][0].legend(fontsize=7)
+    return save_figure(fig, outputs)
+
+
+ANALYSIS = Analysis("concepts", ConceptsConfig, run, draw, reads_items=False, flags=("top_n", "words"))

@@ -4,27 +4,41 @@ layer the cosine between their hidden states."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import torch
 
-from .forward import forward_each
+from ..options import option
+from .base import Analysis, PromptsConfig
 
-__all__ = ["drift_analysis"]
+__all__ = ["ANALYSIS", "DriftConfig", "drift_analysis"]
 
 _EPS = 1e-12
 
 
-def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+@dataclass(kw_only=True)
+class DriftConfig(PromptsConfig):
+    """Next-token JS divergence and top-k overlap along prompt and reference answer; hidden-state cosine per
+    layer."""
+
+    top_k: int = option(10, "k of the top-k overlap", minimum=1)
+
+
+def _cosine(a, b) -> float:
     """Mean cosine over positions, skipping positions where a state is zero (a padding token's embedding)."""
     norms = a.norm(dim=-1) * b.norm(dim=-1)
     kept = norms > 1e-8
     return float(((a * b).sum(-1)[kept] / norms[kept]).mean()) if kept.any() else 1.0
 
 
-def drift_analysis(reference, model, sequences: list[tuple[list[int], int]], top_k: int = 10) -> dict:
+def drift_analysis(reference, model, sequences: list[tuple[list[int], int]], top_k: int) -> dict:
     """``sequences``: (token ids, where the answer starts). ``rows``: one per layer (0 is the embeddings) with
     the mean hidden-state cosine; ``summary``: next-token JS and top-k overlap over prompt and answer positions,
     and the mean hidden cosine."""
+    import torch
+
+    from .forward import forward_each
+
     if not sequences:
         raise ValueError("drift analysis needs at least one sequence")
     cosines: list[np.ndarray] = []
@@ -52,3 +66,37 @@ def drift_analysis(reference, model, sequences: list[tuple[list[int], int]], top
         summary[f"drift_js_{part}"] = float(np.mean(js[part])) if js[part] else 0.0
         summary[f"drift_topk_overlap_{part}"] = float(np.mean(overlap[part])) if overlap[part] else 1.0
     return {"summary": summary, "rows": rows}
+
+
+def run(inputs) -> dict:
+    """Along each item's prompt and the task's reference answer in the evaluated format."""
+    rows = inputs.items("drift")
+    answers = [inputs.tokenizer(inputs.task.reference(row, inputs.style), add_special_tokens=False)["input_ids"]
+               for row in rows]  # fmt: skip
+    sequences = [(prompt + answer, len(prompt)) for prompt, answer in zip(inputs.prompts(rows), answers)]
+    return drift_analysis(*inputs.models(), sequences, inputs.options.top_k)
+
+
+def draw(data, outputs: list) -> list[dict]:
+    """Cosine between the reference's and the checkpoint's hidden states per layer, one line per checkpoint."""
+    import matplotlib.pyplot as plt
+
+    from ..report.analysis import EMPTY, empty_figure, rows_of, save_figure
+
+    table = data.analysis.get("drift", EMPTY)
+    if table.empty:
+        return empty_figure(outputs, "drift")
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    labels = list(dict.fromkeys(table["checkpoint"])) if "checkpoint" in table else [None]
+    styles = ["-", "--", "-.", ":"]
+    for i, label in enumerate(labels):
+        rows = rows_of(table, label) if label else table
+        ax.plot(
+            rows["layer"], rows["hidden_cosine"], styles[i % 4], marker="o", markersize=3, label=label or "checkpoint"
+        )
+    ax.set(xlabel="layer (0: embeddings)", ylabel="hidden-state cosine to the reference")
+    ax.legend(fontsize=7)
+    return save_figure(fig, outputs)
+
+
+ANALYSIS = Analysis("drift", DriftConfig, run, draw, flags=("n", "top_k"))

@@ -5,14 +5,12 @@ its checks."""
 from __future__ import annotations
 
 from ..lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_stage
+from .registry import ANALYSES
 
 __all__ = [
     "analysed_checkpoints", "analysis_task", "control_label", "reference_of", "restore_label", "restore_labels",
     "restore_variants", "restored_lineages",
 ]  # fmt: skip
-
-# Analyses that read the weights alone; the others read a task's items
-WEIGHT_ANALYSES = ("svd", "concepts")
 
 
 def restore_label(mode: str, fraction: float | None = None, span: str | None = None, control: bool = False) -> str:
@@ -75,9 +73,9 @@ def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, i
 
 
 def analysis_task(config: dict, name: str) -> str | None:
-    """The task an analysis reads (None for the weight analyses, unless concepts take a task's answers)."""
+    """The task an analysis reads (a weight analysis: only the one its own options name, if any)."""
     analysis = config["analysis"]
-    if name in WEIGHT_ANALYSES:
-        return analysis[name].get("task") if name == "concepts" else None
+    if not ANALYSES[name].reads_items:
+        return analysis[name].get("task")
     fallback = config["figures"]["prior_task"] or config["evaluate"]["tasks"][0]
     return analysis[name]["task"] or analysis["task"] or fallback

@@ -5,16 +5,34 @@ on the reference's states and on the checkpoint's; and the reference's probe rea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import torch
 
-from .forward import forward_each
+from ..options import option
+from .base import Analysis, PromptsConfig
 
-__all__ = ["last_token_states", "probe_analysis", "probe_layers"]
+__all__ = ["ANALYSIS", "ProbeConfig", "last_token_states", "probe_analysis", "probe_layers"]
+
+
+@dataclass(kw_only=True)
+class ProbeConfig(PromptsConfig):
+    """Per-layer logistic-regression probes for a label of the task's records, on both models' states."""
+
+    n: int = option(64, "items (the first n of the task's evaluation)", minimum=4)
+    label: str = option(
+        "correct", "a record field to predict (operator, subject, answer, ...), or correct: whether the checkpoint "
+        "answered the item right",
+    )  # fmt: skip
+    seed: int = option(0, "seed of the train/test split")
 
 
 def last_token_states(model, prompts: list[list[int]]) -> np.ndarray:
     """[layers + 1, prompts, hidden]: every layer's hidden state at each prompt's last token."""
+    import torch
+
+    from .forward import forward_each
+
     passes = forward_each(model, prompts, hidden=True)
     states = [torch.stack([h[-1] for h in out["hidden"]]).cpu().numpy() for out in passes]
     return np.stack(states, axis=1)
@@ -73,6 +91,44 @@ def probe_layers(
     return {"summary": summary, "rows": rows}
 
 
-def probe_analysis(reference, model, prompts: list[list[int]], labels, seed: int = 0) -> dict:
+def probe_analysis(reference, model, prompts: list[list[int]], labels, seed: int) -> dict:
     """Probes on both models' last-token states of ``prompts`` for ``labels`` (see :func:`probe_layers`)."""
     return probe_layers(last_token_states(reference, prompts), last_token_states(model, prompts), labels, seed=seed)
+
+
+def run(inputs) -> dict:
+    rows, label = inputs.items("probe"), inputs.options.label
+    if label == "correct":
+        labels = inputs.right_or_wrong(rows)
+        if labels is None:
+            raise ValueError("probe label 'correct' needs the checkpoint's evaluation samples (--samples)")
+    else:
+        missing = [i for i, row in enumerate(rows) if label not in row]
+        if missing:
+            where = f"item {missing[0] + 1} of task {inputs.task.name!r}"
+            raise ValueError(f"probe label {label!r}: {where} has no such field")
+        labels = [row[label] for row in rows]
+    return probe_analysis(*inputs.models(), inputs.prompts(rows), labels, inputs.options.seed)
+
+
+def draw(data, outputs: list) -> list[dict]:
+    """Held-out probe accuracy per layer: trained on the reference, on the checkpoint, and the reference's probe
+    read on the checkpoint (transfer); the majority class dotted."""
+    from ..report.analysis import EMPTY, empty_figure, panels, rows_of, save_figure
+
+    table = data.analysis.get("probe", EMPTY)
+    if table.empty:
+        return empty_figure(outputs, "probe")
+    fig, axes, labels = panels(table)
+    for column, label in enumerate(labels):
+        rows, ax = rows_of(table, label), axes[0][column]
+        for key, style, name in (("accuracy_ref", "-", "reference"), ("accuracy", "--", "checkpoint"),
+                                 ("transfer", "-.", "reference probe on checkpoint")):  # fmt: skip
+            ax.plot(rows["layer"], rows[key], style, color="black", label=name)
+        ax.plot(rows["layer"], rows["majority"], ":", color="grey", label="majority class")
+        ax.set(title=label, xlabel="layer", ylabel="held-out accuracy", ylim=(-0.02, 1.02))
+    axes[0][0].legend(fontsize=7)
+    return save_figure(fig, outputs)
+
+
+ANALYSIS = Analysis("probe", ProbeConfig, run, draw, flags=("n", "label"))

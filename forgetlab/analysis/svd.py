@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import subspace_angles, svd, svdvals
 
+from ..options import Options, option
+from .base import Analysis
 from .weights import MATRICES, WeightReader, linear_weights
 
-__all__ = ["compare_matrix", "principal_angles", "random_subspace_angle", "svd_analysis"]
+__all__ = ["ANALYSIS", "SVDConfig", "compare_matrix", "principal_angles", "random_subspace_angle", "svd_analysis"]
 
 _CHUNK = 256  # singular components per block when projecting the difference (bounds the m x r product)
 
@@ -105,18 +108,28 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
     return rows
 
 
-def svd_analysis(
-    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, fraction: float = 0.25, matrices=MATRICES,
-    seed: int = 0,
-) -> dict:  # fmt: skip
+@dataclass(kw_only=True)
+class SVDConfig(Options):
+    """Principal angles between the top-k singular subspaces, singular-value drift and rotation share of every
+    linear weight."""
+
+    fraction: float = option(0.25, "k as a share of min(rows, cols) (at most 1/2)", exclusiveMinimum=0, maximum=0.5)
+    matrices: list[str] = option(
+        help="which linear maps of each layer", factory=lambda: list(MATRICES), items={"enum": list(MATRICES)},
+        minItems=1,
+    )  # fmt: skip
+    seed: int = option(0, "seed of the random-subspace baseline")
+
+
+def svd_analysis(reference_dir: str | os.PathLike, model_dir: str | os.PathLike, options: SVDConfig) -> dict:
     """``rows``: one per (layer, matrix, side) of every linear weight; ``summary``: their means, and the relative
     size of the whole change (``weight_change``: ||W_t - W_r|| / ||W_r|| over all the weights compared)."""
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
     rows, change, size = [], 0.0, 0.0
-    for layer, matrix, name in linear_weights(checkpoint, matrices):
+    for layer, matrix, name in linear_weights(checkpoint, options.matrices):
         before, after = reference.load(name), checkpoint.load(name)
         energy = float(np.square(before).sum())
-        for row in compare_matrix(before, after, fraction, seed):
+        for row in compare_matrix(before, after, options.fraction, options.seed):
             rows.append({"layer": layer, "matrix": matrix, **row})
         size, change = size + energy, change + rows[-1]["delta_norm"] ** 2 * energy
     if not rows:
@@ -131,3 +144,42 @@ def svd_analysis(
         "svd_rotation_share": mean("rotation_share"), "weight_change": float(np.sqrt(change / size)),
     }  # fmt: skip
     return {"summary": summary, "rows": rows}
+
+
+def run(inputs) -> dict:
+    return svd_analysis(inputs.reference_dir, inputs.model_dir, inputs.options)
+
+
+MATRIX_STYLES = {"q": "-", "k": "--", "v": "-.", "o": ":", "gate": "-", "up": "--", "down": ":"}
+
+
+def draw(data, outputs: list) -> list[dict]:
+    """Top: mean principal angle (degrees) between the top-k left singular subspaces per layer, one line per
+    matrix, the random-subspace baseline dotted. Bottom: mean relative singular-value drift per layer."""
+    from matplotlib.ticker import MaxNLocator
+
+    from ..report.analysis import EMPTY, empty_figure, panels, rows_of, save_figure
+
+    table = data.analysis.get("svd", EMPTY)
+    if table.empty:
+        return empty_figure(outputs, "SVD")
+    fig, axes, labels = panels(table, rows=2)
+    for column, label in enumerate(labels):
+        rows = rows_of(table, label)
+        left = rows[rows["side"] == "left"]
+        for matrix, group in left.groupby("matrix", sort=False):
+            style = MATRIX_STYLES.get(matrix, "-")
+            axes[0][column].plot(group["layer"], group["mean_angle"], style, marker=".", label=matrix)
+            axes[1][column].plot(group["layer"], 100 * group["sv_drift"], style, marker=".", label=matrix)
+        # two unrelated subspaces of the same size sit near this angle: far above what training moves
+        title = f"{label}\nrandom subspaces: {left['random_mean_angle'].mean():.0f} degrees"
+        axes[0][column].set(title=title, ylabel="mean principal angle, top-k left (degrees)", xlabel="layer")
+        axes[1][column].axhline(0, color="grey", linewidth=0.8)
+        axes[1][column].set(ylabel="mean singular-value drift (%)", xlabel="layer")
+        for ax in axes[:, column]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0][0].legend(fontsize=7, ncol=2)
+    return save_figure(fig, outputs)
+
+
+ANALYSIS = Analysis("svd", SVDConfig, run, draw, reads_items=False, flags=("fraction",))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import MATRICES
+# The linear maps of a decoder layer, by their short names: attention q, k, v, o and the MLP's gate, up, down.
+MATRICES = ("q", "k", "v", "o", "gate", "up", "down")
 
 __all__ = ["MATRICES", "WeightReader", "linear_weights"]
 

@@ -2,34 +2,32 @@
 
 ``FIGURES`` is the one list of the figures the workflow draws (results/figures/<name>.<format>); the table and
 plotting functions load on first use, so the workflow reads the list without importing pandas or matplotlib.
+Each registered analysis (forgetlab.analysis.registry) brings its own figure.
 """
 
 from typing import NamedTuple
 
+from ..analysis.registry import ANALYSES
 from ..lazy import lazy_exports
 
 
 class Figure(NamedTuple):
-    draw: str  # module:function of forgetlab.report drawing it from a FigureData
+    draw: str  # module:function of forgetlab drawing it from a FigureData
     category: str  # its section of the Snakemake report (its caption: report/<name>.rst)
     needs: str | None = None  # the analysis (analysis.run) without which there is nothing to draw
 
 
 FIGURES = {
-    "forgetting": Figure("figures:plot_forgetting", "evaluation"),
-    "curves": Figure("figures:plot_curves", "evaluation"),
-    "benchmarks": Figure("figures:plot_benchmarks", "evaluation"),
-    "pareto": Figure("forgetting:plot_pareto", "forgetting"),
-    "kl_forgetting": Figure("forgetting:plot_kl_forgetting", "forgetting"),
-    "recovery": Figure("recovery:plot_recovery", "evaluation"),
-    "training": Figure("figures:plot_training", "training"),
-    "advantages": Figure("advantages:plot_advantages", "training"),
-    "svd": Figure("analysis:plot_svd", "analysis", "svd"),
-    "restore": Figure("analysis:plot_restore", "analysis", "restore"),
-    "attention": Figure("analysis:plot_attention", "analysis", "attention"),
-    "concepts": Figure("analysis:plot_concepts", "analysis", "concepts"),
-    "probe": Figure("analysis:plot_probe", "analysis", "probe"),
-    "drift": Figure("analysis:plot_drift", "analysis", "drift"),
+    "forgetting": Figure("report.figures:plot_forgetting", "evaluation"),
+    "curves": Figure("report.figures:plot_curves", "evaluation"),
+    "benchmarks": Figure("report.figures:plot_benchmarks", "evaluation"),
+    "pareto": Figure("report.forgetting:plot_pareto", "forgetting"),
+    "kl_forgetting": Figure("report.forgetting:plot_kl_forgetting", "forgetting"),
+    "recovery": Figure("report.recovery:plot_recovery", "evaluation"),
+    "training": Figure("report.figures:plot_training", "training"),
+    "advantages": Figure("report.advantages:plot_advantages", "training"),
+    "restore": Figure("report.analysis:plot_restore", "analysis", "restore"),
+    **{name: Figure(f"analysis.{name}:draw", "analysis", name) for name in ANALYSES},
 }
 FIGURE_FORMATS = ("png", "pdf")
 

@@ -55,7 +55,7 @@ def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; known: {list(FIGURES)}")
     module, function = FIGURES[name].draw.split(":")
-    return getattr(importlib.import_module(f"forgetlab.report.{module}"), function)(data, outputs)
+    return getattr(importlib.import_module(f"forgetlab.{module}"), function)(data, outputs)
 
 
 def describe(fig) -> list[dict]:

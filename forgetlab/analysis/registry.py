@@ -1,0 +1,20 @@
+"""The analysis registry: an analysis is one module (its option class, ``run``, ``draw``; see
+:mod:`forgetlab.analysis.base`) and one line here. From it come the config sections ``analysis.<name>``, the
+workflow's analysis targets and figures, and ``forgetlab analyse``'s choices and flags."""
+
+from __future__ import annotations
+
+from . import attention, concepts, drift, probe, svd
+from .base import Analysis
+
+__all__ = ["ANALYSES", "analysis_named"]
+
+ANALYSES: dict[str, Analysis] = {
+    module.ANALYSIS.name: module.ANALYSIS for module in (svd, attention, concepts, probe, drift)
+}
+
+
+def analysis_named(name: str) -> Analysis:
+    if name not in ANALYSES:
+        raise ValueError(f"unknown analysis {name!r}; known: {sorted(ANALYSES)}")
+    return ANALYSES[name]
