@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..train.advantages import ADVANTAGE_EDGES, HISTOGRAM_KEY, ZERO_GROUPS_KEY
-from .figures import DASHES, FigureData, no_data, save_figure
+from .figures import DASHES, FigureData, integer_steps, no_data, save_figure
 
 __all__ = ["chosen_steps", "plot_advantages"]
 
@@ -49,5 +49,6 @@ def plot_advantages(data: FigureData, outputs: list) -> list[dict]:
         steps = [step for step in logged if ZERO_GROUPS_KEY in rows[step]]
         zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=3, color="black")
         zero.set(xlabel="step", ylabel="groups with all-zero advantages", ylim=(-0.02, 1.02))
+        integer_steps(zero)
     fig.suptitle("GRPO advantages: distribution at chosen steps, and groups that teach nothing")
     return save_figure(fig, outputs)

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from ..lineages import branch_points
 from . import FIGURES
@@ -20,9 +21,11 @@ from .tables import default_format, final_checkpoints, headline_delta, ordinary
 
 __all__ = [
     "DASHES",
+    "MARKERS",
     "FigureData",
     "describe",
     "draw_figure",
+    "integer_steps",
     "method_style",
     "no_data",
     "plot_benchmarks",
@@ -30,6 +33,7 @@ __all__ = [
     "plot_forgetting",
     "plot_training",
     "save_figure",
+    "thin_markers",
 ]  # fmt: skip
 
 
@@ -66,7 +70,9 @@ def describe(fig) -> list[dict]:
     for ax in fig.axes:
         if not ax.get_visible() or ax.get_label() == "<colorbar>":
             continue
-        lines = [line for line in ax.lines if len(line.get_xdata()) > 1 or line.get_marker() not in ("None", "")]
+        # a line shows when it joins two points or marks one (legend proxies have no points)
+        lines = [line for line in ax.lines if len(line.get_xdata()) > 1
+                 or (len(line.get_xdata()) == 1 and line.get_marker() not in ("None", "", " "))]  # fmt: skip
         legend = ax.get_legend()
         panels.append({
             "title": ax.get_title(), "lines": len(lines), "collections": len(ax.collections),
@@ -101,6 +107,24 @@ def method_style(method: str) -> tuple[str, str]:
 
 
 DASHES = ["-", "--", ":", "-."]  # line styles in turn, for black and white
+MARKERS = "osD^vPX"  # filled markers in turn: a series of one point is its marker
+
+
+def integer_steps(ax, axis: str = "x") -> None:
+    """Ticks at whole numbers on a step axis (never 1.2, 1.4 between two steps)."""
+    # min_n_ticks=1: a single step (view 0.95-1.05) still gets its one integer tick, not fractions
+    getattr(ax, f"{axis}axis").set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+MARKERS_PER_LINE = 12  # a longer line shows a marker every few points, so its markers do not merge into a band
+
+
+def thin_markers(ax) -> None:
+    """Keep about MARKERS_PER_LINE markers on each long line of ``ax``; short lines and single points keep all."""
+    for line in ax.lines:
+        points = len(line.get_xdata())
+        if points > MARKERS_PER_LINE:
+            line.set_markevery(-(-points // MARKERS_PER_LINE))
 
 
 def no_data(ax, why: str) -> None:
@@ -194,8 +218,8 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
                 curve = _along_lineage(rows[(rows["task"] == task) & (rows["model"] == model)], lineage)
                 label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
                 # dashes and markers keep the lines apart in black and white
-                (line,) = ax.plot(curve["total_step"], curve["value"], marker="osD^v"[index % 5], markersize=3,
-                                  linestyle=DASHES[index % len(DASHES)], label=label)  # fmt: skip
+                (line,) = ax.plot(curve["total_step"], curve["value"], marker=MARKERS[index % len(MARKERS)],
+                                  markersize=3, linestyle=DASHES[index % len(DASHES)], label=label)  # fmt: skip
                 ax.fill_between(
                     curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15
                 )
@@ -205,6 +229,7 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
             ylabel=metric,
             ylim=(-0.02, 1.02) if metric == "accuracy" else None,
         )
+        integer_steps(ax)
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.15))
@@ -266,11 +291,15 @@ def plot_training(data: FigureData, outputs: list) -> list[dict]:
         no_data(axes[0][0], "no training logs")
     for index, (ax, (metric, title)) in enumerate(zip(axes.flat, metrics.items())):
         rows_of = frame[frame["metric"] == metric]
-        # colour and dashes per stage (readable in black and white); the first panel's legend serves the figure
+        # colour, dashes and markers per stage (readable in black and white; a stage of one logged step is its
+        # marker alone); the first panel's legend serves the figure
         sns.lineplot(data=rows_of, x="step", y="value", hue="stage", style="stage", hue_order=stages,
                      style_order=stages, palette=palette, ax=ax, errorbar=("ci", 95), n_boot=200, seed=0,
+                     markers=[MARKERS[i % len(MARKERS)] for i in range(len(stages))], markersize=6,
                      legend=index == 0)  # fmt: skip
+        thin_markers(ax)
         ax.set(title=title, ylabel="", xlabel="step")
+        integer_steps(ax)
     if metrics and axes[0][0].get_legend() is not None:
         handles, labels = axes[0][0].get_legend_handles_labels()
         axes[0][0].get_legend().remove()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
 
 from ..lineages import BASE, branch_points
-from .figures import FigureData, method_style, no_data, save_figure
+from .figures import FigureData, integer_steps, method_style, no_data, save_figure
 from .tables import default_format, ordinary
 
 __all__ = ["plot_recovery", "recovery_points"]
@@ -70,7 +69,7 @@ def plot_recovery(data: FigureData, outputs: list) -> list[dict]:
                 ax.errorbar(x, frame["value"], yerr=errors, fmt=marker, linestyle=style, color=colour, capsize=3,
                             markersize=5, label=label)  # fmt: skip
         ax.set(title=title, xlabel="step of the first stage (0: base)", ylabel="accuracy", ylim=(-0.02, 1.02))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        integer_steps(ax)
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 2), fontsize=8)
