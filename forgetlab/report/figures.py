@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import matplotlib
 
@@ -13,27 +14,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
 
 from ..lineages import branch_points
 from . import FIGURES
+from .style import DASHES, MARKERS, integer_steps, lineage_colours, method_style, thin_markers
 from .tables import default_format, final_checkpoints, headline_delta, ordinary
 
 __all__ = [
-    "DASHES",
-    "MARKERS",
     "FigureData",
     "describe",
     "draw_figure",
-    "integer_steps",
-    "method_style",
+    "log_key",
     "no_data",
     "plot_benchmarks",
     "plot_curves",
     "plot_forgetting",
     "plot_training",
     "save_figure",
-    "thin_markers",
 ]  # fmt: skip
 
 
@@ -51,6 +48,24 @@ class FigureData:
     smoothing: int = 1  # rolling mean over this many logged steps in the training figure
     ood_task: str | None = None  # the new task's out-of-distribution variant (recovery figure)
     advantage_steps: list[int] | None = None  # the steps the advantages figure draws (None: first, middle, last)
+
+    @cached_property
+    def lineage_colours(self) -> dict[tuple[str, str], str]:
+        """(model, lineage) -> colour for every lineage of the table, the training logs and their seed groups
+        (forgetlab.report.style.lineage_colours): a lineage has one colour in every figure of the run."""
+        keys = set(zip(self.table["model"], self.table["lineage"])) if len(self.table) else set()
+        keys |= {log_key(label) for label in [*self.train_logs, *self.log_groups.values()]}
+        return lineage_colours((str(model), str(lineage)) for model, lineage in keys)
+
+    def colour(self, model: str, lineage: str) -> str:
+        """The colour of ``lineage`` of ``model`` (see ``lineage_colours``)."""
+        return self.lineage_colours.get((str(model), str(lineage)), "grey")
+
+
+def log_key(label: str) -> tuple[str, str]:
+    """(model, lineage) of a training log's label ('smollm2-135m: base/sft-countdown'; a bare lineage: no model)."""
+    model, _, lineage = label.rpartition(": ")
+    return model, lineage
 
 
 def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> list[dict]:
@@ -92,41 +107,6 @@ def save_figure(fig, outputs: list[str | os.PathLike]) -> list[dict]:
     return panels
 
 
-# one colour and marker per method in every figure; markers keep methods apart in black and white
-_METHOD_STYLES = [("#0072B2", "o"), ("#D55E00", "s"), ("#009E73", "^"), ("#CC79A7", "D"), ("#E69F00", "v"),
-                  ("#56B4E9", "P"), ("#000000", "X")]  # fmt: skip
-_KNOWN_METHODS = ["sft", "grpo", "sft+grpo", "rloo", "sft+rloo"]
-
-
-def method_style(method: str) -> tuple[str, str]:
-    """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', 'rloo', ...): fixed for the usual ones, so a method
-    looks the same in every figure and every run."""
-    method = method if isinstance(method, str) else "base"  # a table without methods reads NaN
-    index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 5 + sum(map(ord, method)) % 2
-    return _METHOD_STYLES[index]
-
-
-DASHES = ["-", "--", ":", "-."]  # line styles in turn, for black and white
-MARKERS = "osD^vPX"  # filled markers in turn: a series of one point is its marker
-
-
-def integer_steps(ax, axis: str = "x") -> None:
-    """Ticks at whole numbers on a step axis (never 1.2, 1.4 between two steps)."""
-    # min_n_ticks=1: a single step (view 0.95-1.05) still gets its one integer tick, not fractions
-    getattr(ax, f"{axis}axis").set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-
-
-MARKERS_PER_LINE = 12  # a longer line shows a marker every few points, so its markers do not merge into a band
-
-
-def thin_markers(ax) -> None:
-    """Keep about MARKERS_PER_LINE markers on each long line of ``ax``; short lines and single points keep all."""
-    for line in ax.lines:
-        points = len(line.get_xdata())
-        if points > MARKERS_PER_LINE:
-            line.set_markevery(-(-points // MARKERS_PER_LINE))
-
-
 def no_data(ax, why: str) -> None:
     """An empty panel that says what it is waiting for."""
     ax.text(0.5, 0.5, f"no data yet: {why}", ha="center", va="center", transform=ax.transAxes, wrap=True)
@@ -161,7 +141,7 @@ def plot_forgetting(data: FigureData, outputs: list) -> list[dict]:
                 row["value_prior"], row["value_new"],
                 xerr=[[row["value_prior"] - row["ci_low_prior"]], [row["ci_high_prior"] - row["value_prior"]]],
                 yerr=[[row["value_new"] - row["ci_low_new"]], [row["ci_high_new"] - row["value_new"]]],
-                fmt=marker, capsize=3, label=f"{model}: {lineage}",
+                fmt=marker, color=data.colour(model, lineage), capsize=3, label=f"{model}: {lineage}",
             )  # fmt: skip
         scatter.set(xlabel=f"prior task ({prior_task}) accuracy", ylabel=f"new task ({new_task}) accuracy")
         scatter.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), title="Learning vs forgetting")
@@ -219,7 +199,8 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
                 label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
                 # dashes and markers keep the lines apart in black and white
                 (line,) = ax.plot(curve["total_step"], curve["value"], marker=MARKERS[index % len(MARKERS)],
-                                  markersize=3, linestyle=DASHES[index % len(DASHES)], label=label)  # fmt: skip
+                                  markersize=3, linestyle=DASHES[index % len(DASHES)], label=label,
+                                  color=data.colour(model, lineage))  # fmt: skip
                 ax.fill_between(
                     curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15
                 )
@@ -280,7 +261,7 @@ def plot_training(data: FigureData, outputs: list) -> list[dict]:
     frame = pd.concat(frames) if frames else pd.DataFrame(columns=["step", "metric", "value", "stage", "run"])
     metrics = _training_metrics(set(frame["metric"]))
     stages = list(dict.fromkeys(frame["stage"]))
-    palette = dict(zip(stages, sns.color_palette("colorblind", n_colors=max(len(stages), 1))))
+    palette = {stage: data.colour(*log_key(stage)) for stage in stages}
     columns = min(len(metrics), 4) or 1
     rows = -(-len(metrics) // columns) or 1
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), squeeze=False, layout="constrained")

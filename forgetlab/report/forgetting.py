@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from .figures import method_style, no_data, save_figure
+from .figures import no_data, save_figure
 from .fits import PREDICTORS, checkpoint_points, checkpoint_values, fit_predictors
+from .style import method_style
 from .tables import NEW_TASKS, PRIOR_TASKS
 
 __all__ = ["exponential_fit", "pareto_frontier", "plot_kl_forgetting", "plot_pareto"]

@@ -64,7 +64,7 @@ def test_a_training_series_of_one_step_is_drawn_as_a_marker(drawn):
 
 
 def test_a_long_training_series_keeps_a_dozen_markers():
-    from forgetlab.report.figures import MARKERS_PER_LINE, thin_markers
+    from forgetlab.report.style import MARKERS_PER_LINE, thin_markers
 
     fig, ax = plt.subplots()
     (long,) = ax.plot(range(200), range(200), marker="o")
@@ -100,3 +100,69 @@ def test_the_advantages_zero_share_axis_ticks_whole_steps(drawn):
     fig = drawn("advantages", FigureData(pd.DataFrame(columns=TABLE_COLUMNS), {"m: base/grpo": log}))
     fig.canvas.draw()
     assert _integer_ticks(fig.axes[1]) == [1, 2]
+
+
+def test_the_lineage_palette_has_no_two_near_identical_colours():
+    import itertools
+
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
+    from forgetlab.report.style import BASE_COLOUR, LINEAGE_PALETTE
+
+    colours = [np.array(to_rgb(colour)) for colour in [*LINEAGE_PALETTE, BASE_COLOUR]]
+    # seaborn's colorblind orange and vermilion, the pair that looked alike, lie 0.20 apart
+    assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(colours, 2)) > 0.3
+
+
+def test_lineage_colours_are_distinct_and_independent_of_what_else_a_figure_shows():
+    from forgetlab.report.style import BASE_COLOUR, lineage_colours
+
+    keys = [("m", "base"), ("m", "base/sft"), ("m", "base/grpo"), ("m", "base/sft/grpo")]
+    colours = lineage_colours(keys)
+    assert colours[("m", "base")] == BASE_COLOUR
+    assert len({colours[key] for key in keys}) == 4
+    assert lineage_colours(reversed(keys)) == colours  # the order lineages come in does not matter
+
+
+def _colour(artist):
+    from matplotlib.colors import to_hex
+
+    if hasattr(artist, "get_color"):
+        return to_hex(artist.get_color())
+    if hasattr(artist, "lines"):
+        return to_hex(artist.lines[0].get_color())  # an errorbar container: its data line
+    return to_hex(artist.patches[0].get_facecolor())  # bars
+
+
+def _legend_colours(fig):
+    handles, labels = [], []
+    for ax in fig.axes:
+        h, lab = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + lab
+    for legend in fig.legends:
+        handles += legend.legend_handles
+        labels += [text.get_text() for text in legend.get_texts()]
+    return {label: _colour(handle) for handle, label in zip(handles, labels)}
+
+
+def test_a_lineage_has_the_same_colour_in_every_figure(drawn):
+    table = _recovery_table()
+    logs = {f"m: {lineage}": [{"step": 1, "loss": 0.5}] for lineage in set(table.lineage) - {"base"}}
+    data = FigureData(table, logs, new_task="id", prior_task="ood")
+    from matplotlib.colors import to_hex
+
+    expected = {lineage: to_hex(data.colour("m", lineage)) for lineage in set(table.lineage)}
+    assert len(set(expected.values())) == len(expected)  # five lineages, five colours
+    training = _legend_colours(drawn("training", data))
+    assert {label.removeprefix("m: "): colour for label, colour in training.items()} == {
+        lineage: colour for lineage, colour in expected.items() if lineage != "base"
+    }
+    curves = _legend_colours(drawn("curves", data))
+    assert curves == {lineage: expected[lineage] for lineage in curves} and len(curves) == 2  # the two leaves
+    forgetting = _legend_colours(drawn("forgetting", data))
+    assert {label.removeprefix("m: "): c for label, c in forgetting.items() if label.startswith("m: ")} == expected
+    recovery = _legend_colours(drawn("recovery", data))
+    assert recovery["base/sft (its checkpoints)"] == expected["base/sft"]
+    assert recovery["base/sft/grpo"] == expected["base/sft/grpo"]
+    assert recovery["base/sft/steps/5/grpo"] == expected["base/sft/steps/5/grpo"]
