@@ -48,7 +48,7 @@ def plot_advantages(data: FigureData, outputs: list) -> list[dict]:
         histogram.set(xlabel="advantage (group-relative reward)", ylabel="share of completions")
         histogram.legend(fontsize=8)
         steps = [step for step in logged if ZERO_GROUPS_KEY in rows[step]]
-        zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=3,
+        zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=5,
                   color=data.colour(*log_key(label)))  # the lineage's colour, as in every figure  # fmt: skip
         zero.set(xlabel="step", ylabel="groups with all-zero advantages", ylim=(-0.02, 1.02))
         integer_steps(zero)
