@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..train.advantages import ADVANTAGE_EDGES, HISTOGRAM_KEY, ZERO_GROUPS_KEY
-from .figures import DASHES, FigureData, no_data, save_figure
+from .figures import FigureData, log_key, no_data, save_figure
+from .style import DASHES, integer_steps
 
 __all__ = ["chosen_steps", "plot_advantages"]
 
@@ -47,7 +48,9 @@ def plot_advantages(data: FigureData, outputs: list) -> list[dict]:
         histogram.set(xlabel="advantage (group-relative reward)", ylabel="share of completions")
         histogram.legend(fontsize=8)
         steps = [step for step in logged if ZERO_GROUPS_KEY in rows[step]]
-        zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=3, color="black")
+        zero.plot(steps, [rows[step][ZERO_GROUPS_KEY] for step in steps], marker="o", markersize=5,
+                  color=data.colour(*log_key(label)))  # the lineage's colour, as in every figure  # fmt: skip
         zero.set(xlabel="step", ylabel="groups with all-zero advantages", ylim=(-0.02, 1.02))
+        integer_steps(zero)
     fig.suptitle("GRPO advantages: distribution at chosen steps, and groups that teach nothing")
     return save_figure(fig, outputs)

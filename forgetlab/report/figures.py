@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import matplotlib
 
@@ -16,14 +17,14 @@ import seaborn as sns
 
 from ..lineages import branch_points
 from . import FIGURES
+from .style import DASHES, MARKERS, integer_steps, lineage_colours, method_style, thin_markers
 from .tables import default_format, final_checkpoints, headline_delta, ordinary
 
 __all__ = [
-    "DASHES",
     "FigureData",
     "describe",
     "draw_figure",
-    "method_style",
+    "log_key",
     "no_data",
     "plot_benchmarks",
     "plot_curves",
@@ -48,6 +49,24 @@ class FigureData:
     ood_task: str | None = None  # the new task's out-of-distribution variant (recovery figure)
     advantage_steps: list[int] | None = None  # the steps the advantages figure draws (None: first, middle, last)
 
+    @cached_property
+    def lineage_colours(self) -> dict[tuple[str, str], str]:
+        """(model, lineage) -> colour for every lineage of the table, the training logs and their seed groups
+        (forgetlab.report.style.lineage_colours): a lineage has one colour in every figure of the run."""
+        keys = set(zip(self.table["model"], self.table["lineage"])) if len(self.table) else set()
+        keys |= {log_key(label) for label in [*self.train_logs, *self.log_groups.values()]}
+        return lineage_colours((str(model), str(lineage)) for model, lineage in keys)
+
+    def colour(self, model: str, lineage: str) -> str:
+        """The colour of ``lineage`` of ``model`` (see ``lineage_colours``)."""
+        return self.lineage_colours.get((str(model), str(lineage)), "grey")
+
+
+def log_key(label: str) -> tuple[str, str]:
+    """(model, lineage) of a training log's label ('smollm2-135m: base/sft-countdown'; a bare lineage: no model)."""
+    model, _, lineage = label.rpartition(": ")
+    return model, lineage
+
 
 def draw_figure(name: str, data: FigureData, outputs: list[str | os.PathLike]) -> list[dict]:
     """Draw the figure ``name`` (one of FIGURES) into every path of ``outputs`` (one per format); returns what
@@ -66,7 +85,9 @@ def describe(fig) -> list[dict]:
     for ax in fig.axes:
         if not ax.get_visible() or ax.get_label() == "<colorbar>":
             continue
-        lines = [line for line in ax.lines if len(line.get_xdata()) > 1 or line.get_marker() not in ("None", "")]
+        # a line shows when it joins two points or marks one (legend proxies have no points)
+        lines = [line for line in ax.lines if len(line.get_xdata()) > 1
+                 or (len(line.get_xdata()) == 1 and line.get_marker() not in ("None", "", " "))]  # fmt: skip
         legend = ax.get_legend()
         panels.append({
             "title": ax.get_title(), "lines": len(lines), "collections": len(ax.collections),
@@ -84,23 +105,6 @@ def save_figure(fig, outputs: list[str | os.PathLike]) -> list[dict]:
     panels = describe(fig)
     plt.close(fig)
     return panels
-
-
-# one colour and marker per method in every figure; markers keep methods apart in black and white
-_METHOD_STYLES = [("#0072B2", "o"), ("#D55E00", "s"), ("#009E73", "^"), ("#CC79A7", "D"), ("#E69F00", "v"),
-                  ("#56B4E9", "P"), ("#000000", "X")]  # fmt: skip
-_KNOWN_METHODS = ["sft", "grpo", "sft+grpo", "rloo", "sft+rloo"]
-
-
-def method_style(method: str) -> tuple[str, str]:
-    """(colour, marker) of a method ('sft', 'grpo', 'sft+grpo', 'rloo', ...): fixed for the usual ones, so a method
-    looks the same in every figure and every run."""
-    method = method if isinstance(method, str) else "base"  # a table without methods reads NaN
-    index = _KNOWN_METHODS.index(method) if method in _KNOWN_METHODS else 5 + sum(map(ord, method)) % 2
-    return _METHOD_STYLES[index]
-
-
-DASHES = ["-", "--", ":", "-."]  # line styles in turn, for black and white
 
 
 def no_data(ax, why: str) -> None:
@@ -137,7 +141,7 @@ def plot_forgetting(data: FigureData, outputs: list) -> list[dict]:
                 row["value_prior"], row["value_new"],
                 xerr=[[row["value_prior"] - row["ci_low_prior"]], [row["ci_high_prior"] - row["value_prior"]]],
                 yerr=[[row["value_new"] - row["ci_low_new"]], [row["ci_high_new"] - row["value_new"]]],
-                fmt=marker, capsize=3, label=f"{model}: {lineage}",
+                fmt=marker, color=data.colour(model, lineage), capsize=3, label=f"{model}: {lineage}",
             )  # fmt: skip
         scatter.set(xlabel=f"prior task ({prior_task}) accuracy", ylabel=f"new task ({new_task}) accuracy")
         scatter.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), title="Learning vs forgetting")
@@ -194,8 +198,9 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
                 curve = _along_lineage(rows[(rows["task"] == task) & (rows["model"] == model)], lineage)
                 label = lineage if rows["model"].nunique() == 1 else f"{model}: {lineage}"
                 # dashes and markers keep the lines apart in black and white
-                (line,) = ax.plot(curve["total_step"], curve["value"], marker="osD^v"[index % 5], markersize=3,
-                                  linestyle=DASHES[index % len(DASHES)], label=label)  # fmt: skip
+                (line,) = ax.plot(curve["total_step"], curve["value"], marker=MARKERS[index % len(MARKERS)],
+                                  markersize=3, linestyle=DASHES[index % len(DASHES)], label=label,
+                                  color=data.colour(model, lineage))  # fmt: skip
                 ax.fill_between(
                     curve["total_step"], curve["ci_low"], curve["ci_high"], color=line.get_color(), alpha=0.15
                 )
@@ -205,6 +210,7 @@ def plot_curves(data: FigureData, outputs: list, metric: str = "accuracy") -> li
             ylabel=metric,
             ylim=(-0.02, 1.02) if metric == "accuracy" else None,
         )
+        integer_steps(ax)
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 3), bbox_to_anchor=(0.5, -0.15))
@@ -255,7 +261,7 @@ def plot_training(data: FigureData, outputs: list) -> list[dict]:
     frame = pd.concat(frames) if frames else pd.DataFrame(columns=["step", "metric", "value", "stage", "run"])
     metrics = _training_metrics(set(frame["metric"]))
     stages = list(dict.fromkeys(frame["stage"]))
-    palette = dict(zip(stages, sns.color_palette("colorblind", n_colors=max(len(stages), 1))))
+    palette = {stage: data.colour(*log_key(stage)) for stage in stages}
     columns = min(len(metrics), 4) or 1
     rows = -(-len(metrics) // columns) or 1
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), squeeze=False, layout="constrained")
@@ -266,11 +272,15 @@ def plot_training(data: FigureData, outputs: list) -> list[dict]:
         no_data(axes[0][0], "no training logs")
     for index, (ax, (metric, title)) in enumerate(zip(axes.flat, metrics.items())):
         rows_of = frame[frame["metric"] == metric]
-        # colour and dashes per stage (readable in black and white); the first panel's legend serves the figure
+        # colour, dashes and markers per stage (readable in black and white; a stage of one logged step is its
+        # marker alone); the first panel's legend serves the figure
         sns.lineplot(data=rows_of, x="step", y="value", hue="stage", style="stage", hue_order=stages,
                      style_order=stages, palette=palette, ax=ax, errorbar=("ci", 95), n_boot=200, seed=0,
+                     markers=[MARKERS[i % len(MARKERS)] for i in range(len(stages))], markersize=6,
                      legend=index == 0)  # fmt: skip
+        thin_markers(ax)
         ax.set(title=title, ylabel="", xlabel="step")
+        integer_steps(ax)
     if metrics and axes[0][0].get_legend() is not None:
         handles, labels = axes[0][0].get_legend_handles_labels()
         axes[0][0].get_legend().remove()

@@ -13,8 +13,8 @@ from ..lineages import BASE
 from .tables import NEW_TASKS, PRIOR_TASKS, ordinary
 
 __all__ = [
-    "PREDICTORS", "PREDICTOR_COLUMNS", "Predictor", "checkpoint_points", "checkpoint_values", "fit_predictors",
-    "r_squared",
+    "FIT_PARAMETERS", "PREDICTORS", "PREDICTOR_COLUMNS", "SPARE_POINTS", "Predictor", "checkpoint_points",
+    "checkpoint_values", "few_points", "fit_predictors", "r_squared",
 ]  # fmt: skip
 
 
@@ -32,7 +32,15 @@ PREDICTORS = {
     "weight_change": Predictor("weights", "weight_change", "‖ΔW‖ / ‖W‖"),
     "svd_mean_angle": Predictor("weights", "svd_mean_angle", "mean principal angle"),
 }
-PREDICTOR_COLUMNS = ["predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman"]
+PREDICTOR_COLUMNS = [
+    "predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman", "few_points_linear", "few_points_quadratic",
+]  # fmt: skip
+FIT_PARAMETERS = {"linear": 2, "quadratic": 3}  # coefficients of each fit
+# A fit of p parameters through n points is flagged few_points when n <= p + SPARE_POINTS: with two residual
+# degrees of freedom or fewer its R² comes out high even on unrelated data (on noise it averages (p - 1) / (n - 1):
+# 0.5 for a quadratic through 5 points, 0.33 for a line through 4), so it says little about how well the predictor
+# explains forgetting. With n <= p the R² is not computed.
+SPARE_POINTS = 2
 _TARGET = (PRIOR_TASKS, "forgetting")
 _CHECKPOINT = ["model", "lineage", "step", "seed"]
 
@@ -46,6 +54,11 @@ def r_squared(x, y, degree: int) -> float:
         return float("nan")
     residual = y - np.polyval(np.polyfit(x, y, degree), x)
     return 1 - float(np.square(residual).sum()) / total
+
+
+def few_points(n: int, fit: str) -> bool:
+    """Whether ``n`` points leave a fit (``linear`` or ``quadratic``) at most SPARE_POINTS beyond its parameters."""
+    return n <= FIT_PARAMETERS[fit] + SPARE_POINTS
 
 
 def _trained(table: pd.DataFrame) -> pd.DataFrame:
@@ -78,8 +91,9 @@ def checkpoint_points(table: pd.DataFrame) -> pd.DataFrame:
 
 def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
     """``PREDICTOR_COLUMNS``: per predictor and method (and ``all`` methods pooled), the number of checkpoints,
-    R² of a linear and of a quadratic fit of forgetting on the predictor, and Spearman's rho; pooled rows first,
-    each group ranked by linear R² (the best predictor on this run first)."""
+    R² of a linear and of a quadratic fit of forgetting on the predictor, Spearman's rho, and for each fit whether
+    it had few points for its parameters (``few_points``: its R² is high even on noise); pooled rows
+    first, each group ranked by linear R² (the best predictor on this run first)."""
     points = checkpoint_points(table)
     rows = []
     for predictor in PREDICTORS:
@@ -93,6 +107,8 @@ def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
             rows.append({
                 "predictor": predictor, "method": method, "n": len(x), "r2_linear": r_squared(x, y, 1),
                 "r2_quadratic": r_squared(x, y, 2), "spearman": float("nan") if constant else spearmanr(x, y)[0],
+                "few_points_linear": few_points(len(x), "linear"),
+                "few_points_quadratic": few_points(len(x), "quadratic"),
             })  # fmt: skip
     fits = pd.DataFrame(rows, columns=PREDICTOR_COLUMNS)
     fits = fits.assign(pooled=fits["method"] != "all").sort_values(["pooled", "method", "r2_linear"],

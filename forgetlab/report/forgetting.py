@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from .figures import method_style, no_data, save_figure
-from .fits import PREDICTORS, checkpoint_points, checkpoint_values, fit_predictors
+from .figures import no_data, save_figure
+from .fits import FIT_PARAMETERS, PREDICTORS, SPARE_POINTS, checkpoint_points, checkpoint_values, fit_predictors
+from .style import method_style
 from .tables import NEW_TASKS, PRIOR_TASKS
 
 __all__ = ["exponential_fit", "pareto_frontier", "plot_kl_forgetting", "plot_pareto"]
@@ -107,6 +108,25 @@ def plot_pareto(data, outputs: list) -> list[dict]:
     return save_figure(fig, outputs)
 
 
+FEW = "†"  # marks an R² of a fit with few points for its parameters (fits.few_points)
+FEW_NOTE = (
+    f"{FEW} at most {SPARE_POINTS} points more than the fit's parameters\n  (linear "
+    f"{FIT_PARAMETERS['linear']}, quadratic {FIT_PARAMETERS['quadratic']}): R² high even on noise"
+)
+
+
+def fit_label(fit: str, row) -> str:
+    """'quadratic fit: R² 1.00 (3 params, 5 points: few)' for a pooled row of the predictors table."""
+    r2, few = getattr(row, f"r2_{fit}"), getattr(row, f"few_points_{fit}")
+    value = "–" if pd.isna(r2) else f"{r2:.2f}"
+    return f"{fit} fit: R² {value} ({FIT_PARAMETERS[fit]} params, {row.n} points{': few' if few else ''})"
+
+
+def _r2(row, fit: str) -> str:
+    r2 = getattr(row, f"r2_{fit}")
+    return "–    " if pd.isna(r2) else f"{r2:.2f}{FEW if getattr(row, f'few_points_{fit}') else ' '}"
+
+
 def _fit_line(ax, x, y, degree: int, style: str, label: str) -> None:
     if len(x) > degree + 1 and np.ptp(x) > 0:
         grid = np.linspace(x.min(), x.max(), 50)
@@ -128,13 +148,13 @@ def plot_kl_forgetting(data, outputs: list) -> list[dict]:
             color, marker = method_style(method)
             scatter.scatter(group["forward_kl_new"], group["forgetting"], color=color, marker=marker, label=method)
         x, y = usable["forward_kl_new"].to_numpy(float), usable["forgetting"].to_numpy(float)
-        _fit_line(scatter, x, y, 1, "-", "linear fit")
-        _fit_line(scatter, x, y, 2, ":", "quadratic fit")
         rows = fits[fits["predictor"] == "forward_kl_new"]
-        text = "\n".join(
-            f"{row.method}: n={row.n}  R² lin {row.r2_linear:.2f}  quad {row.r2_quadratic:.2f}  ρ {row.spearman:.2f}"
-            for row in rows.itertuples()
-        ).replace("nan", "–")
+        pooled_kl = next(rows[rows["method"] == "all"].itertuples())
+        _fit_line(scatter, x, y, 1, "-", fit_label("linear", pooled_kl))
+        _fit_line(scatter, x, y, 2, ":", fit_label("quadratic", pooled_kl))
+        lines = [f"{row.method}: n={row.n}  R² lin {_r2(row, 'linear')} quad {_r2(row, 'quadratic')} ρ "
+                 + ("–" if pd.isna(row.spearman) else f"{row.spearman:.2f}") for row in rows.itertuples()]  # fmt: skip
+        text = "\n".join(lines + ([FEW_NOTE] if any(FEW in line for line in lines) else []))
         scatter.text(0.02, 0.98, text, transform=scatter.transAxes, va="top", fontsize=7, family="monospace")
         scatter.axhline(0, color="grey", linewidth=0.8)
         scatter.set(xlabel=f"forward KL to the base on the new task ({data.new_task or 'trained tasks'}; "
@@ -145,7 +165,7 @@ def plot_kl_forgetting(data, outputs: list) -> list[dict]:
     if pooled.empty:
         no_data(ranking, "needs three or more checkpoints with forgetting")
     else:
-        names = [f"{PREDICTORS[row.predictor].label}\n(n={row.n})" for row in pooled.itertuples()]
+        names = [f"{PREDICTORS[row.predictor].label}\n(n={row.n}{_few_fits(row)})" for row in pooled.itertuples()]
         y = np.arange(len(names))
         ranking.barh(y - 0.2, pooled["r2_linear"], height=0.4, color="0.35", label="linear")
         ranking.barh(y + 0.2, pooled["r2_quadratic"].fillna(0), height=0.4, fill=False, hatch="//", label="quadratic")
@@ -160,3 +180,9 @@ def plot_kl_forgetting(data, outputs: list) -> list[dict]:
                     title="Which measurement predicts forgetting")  # fmt: skip
         ranking.legend(fontsize=8, loc="lower right")
     return save_figure(fig, outputs)
+
+
+def _few_fits(row) -> str:
+    """'; few points: quadratic' when a fit of the row has few points for its parameters (fits.few_points)."""
+    few = [fit for fit in FIT_PARAMETERS if getattr(row, f"few_points_{fit}")]
+    return f"; few points: {', '.join(few)}" if few else ""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
 
 from ..lineages import BASE, branch_points
-from .figures import FigureData, method_style, no_data, save_figure
+from .figures import FigureData, no_data, save_figure
+from .style import integer_steps, method_style
 from .tables import default_format, ordinary
 
 __all__ = ["plot_recovery", "recovery_points"]
@@ -61,16 +61,20 @@ def plot_recovery(data: FigureData, outputs: list) -> list[dict]:
             base = before[before["lineage"] == BASE].assign(step=0)
             line = pd.concat([base, before[before["lineage"] == parent]]).sort_values("step")
             after = after.sort_values("start")
-            for frame, x, method, style, label in (
-                (line, line["step"], line["method"].iloc[-1], "-", f"{name} (its checkpoints)"),
-                (after, after["start"], after["method"].iloc[0], "--", f"{name} then {after['stage'].iloc[0]}"),
-            ):
-                colour, marker = method_style(method)
-                errors = [frame["value"] - frame["ci_low"], frame["ci_high"] - frame["value"]]
-                ax.errorbar(x, frame["value"], yerr=errors, fmt=marker, linestyle=style, color=colour, capsize=3,
-                            markersize=5, label=label)  # fmt: skip
+            # the first stage's checkpoints in its lineage's colour, each RL lineage's point in its own (the same
+            # colours as in every figure); markers say the method, the dashed line joins the RL points
+            errors = [line["value"] - line["ci_low"], line["ci_high"] - line["value"]]
+            ax.errorbar(line["step"], line["value"], yerr=errors, fmt=method_style(line["method"].iloc[-1])[1],
+                        linestyle="-", color=data.colour(model, parent), capsize=3, markersize=5,
+                        label=f"{name} (its checkpoints)")  # fmt: skip
+            ax.plot(after["start"], after["value"], linestyle="--", color="grey", linewidth=1)
+            for _, point in after.iterrows():
+                child = f"{model}: {point['lineage']}" if several else point["lineage"]
+                ax.errorbar([point["start"]], [point["value"]], fmt=method_style(point["method"])[1], capsize=3,
+                            yerr=[[point["value"] - point["ci_low"]], [point["ci_high"] - point["value"]]],
+                            color=data.colour(model, point["lineage"]), markersize=6, label=child)  # fmt: skip
         ax.set(title=title, xlabel="step of the first stage (0: base)", ylabel="accuracy", ylim=(-0.02, 1.02))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        integer_steps(ax)
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 2), fontsize=8)

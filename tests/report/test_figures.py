@@ -117,7 +117,7 @@ def test_recovery_puts_each_rl_run_at_the_sft_step_it_started_from(tmp_path):
     panels = draw_figure("recovery", FigureData(_recovery_table(), new_task="id", ood_task="ood"), [tmp_path / "r.png"])
     assert [panel["title"] for panel in panels] == ["id (in-distribution)", "ood (OOD)"]
     first = panels[0]
-    assert first["containers"] == 2  # the SFT line and the RL points, with error bars
+    assert first["containers"] == 3  # the SFT line and each RL lineage's point, with error bars
     assert first["lines"] >= 2
     figure = FigureData(_recovery_table()[lambda t: ~t.lineage.str.contains("grpo")])
     assert "no data yet" in draw_figure("recovery", figure, [tmp_path / "n.png"])[0]["texts"][0]

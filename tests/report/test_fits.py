@@ -39,7 +39,8 @@ def test_fit_predictors_ranks_the_predictor_that_explains_forgetting_first():
     methods = ["sft"] * 5 + ["grpo"] * 5
     forgetting = 0.05 * kl**2  # quadratic in KL, unrelated to the weight change
     fits = fit_predictors(_table(zip(methods, kl, change, forgetting)))
-    assert list(fits.columns) == ["predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman"]
+    assert list(fits.columns) == ["predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman",
+                                  "few_points_linear", "few_points_quadratic"]  # fmt: skip
     pooled = fits[fits.method == "all"].set_index("predictor")
     assert list(pooled.index) == ["forward_kl_new", "weight_change"]  # ranked by linear R²
     assert pooled.loc["forward_kl_new", "n"] == 10
@@ -49,6 +50,39 @@ def test_fit_predictors_ranks_the_predictor_that_explains_forgetting_first():
     assert pooled.loc["weight_change", "spearman"] == pytest.approx(spearmanr(change, forgetting)[0])
     sft = fits[(fits.method == "sft") & (fits.predictor == "forward_kl_new")].iloc[0]
     assert sft["n"] == 5 and sft["r2_quadratic"] == pytest.approx(1.0)
+    # ten points are plenty for both fits; five leave a quadratic (three parameters) two to spare: flagged
+    assert not pooled.loc["forward_kl_new", "few_points_linear"]
+    assert not pooled.loc["forward_kl_new", "few_points_quadratic"]
+    assert sft["few_points_quadratic"] and not sft["few_points_linear"]
+
+
+@pytest.mark.parametrize(
+    "n, linear, quadratic", [(3, True, True), (4, True, True), (5, False, True), (6, False, False), (40, False, False)]
+)
+def test_a_fit_with_at_most_two_points_beyond_its_parameters_is_flagged(n, linear, quadratic):
+    rng = np.random.default_rng(n)
+    kl = np.linspace(0.5, 6, n)
+    fits = fit_predictors(_table(zip(["sft"] * n, kl, rng.uniform(0, 1, n), 0.05 * kl + rng.normal(0, 0.1, n))))
+    row = fits[(fits.method == "all") & (fits.predictor == "forward_kl_new")].iloc[0]
+    assert (row["n"], bool(row["few_points_linear"]), bool(row["few_points_quadratic"])) == (n, linear, quadratic)
+
+
+@pytest.mark.parametrize("n, few", [(5, True), (15, False)])
+def test_the_kl_figure_labels_each_fit_with_its_parameters_and_points_and_flags_few(n, few, tmp_path, monkeypatch):
+    from forgetlab.report import FigureData, draw_figure, forgetting
+
+    labels = []
+    monkeypatch.setattr(forgetting, "_fit_line", lambda ax, x, y, degree, style, label: labels.append(label))
+    kl = np.linspace(0.5, 6, n)
+    table = _table(zip(["sft", "grpo"] * n, kl, kl / 6, 0.05 * kl**2))
+    scatter, _ = draw_figure("kl_forgetting", FigureData(table), [tmp_path / "kl.png"])
+    linear = r_squared(kl, 0.05 * kl**2, 1)
+    assert labels == [f"linear fit: R² {linear:.2f} (2 params, {n} points)",
+                      f"quadratic fit: R² 1.00 (3 params, {n} points{': few' if few else ''})"]  # fmt: skip
+    (text,) = [text for text in scatter["texts"] if "R²" in text]
+    pooled = text.splitlines()[0]
+    assert pooled.startswith(f"all: n={n}  R² lin {linear:.2f}  quad 1.00{'†' if few else ' '} ρ 1.00")
+    assert ("† at most 2 points more than the fit's parameters" in text) == (few or n // 2 <= 5)  # per method too
 
 
 def test_checkpoint_points_leave_out_the_base_and_unmeasured_predictors():
