@@ -42,13 +42,13 @@ for name, versions in lock_differences(Path(LOCK_FILE).read_text()).items():
 
 rule all:
     input:
-        paths(eval_entries()),
-        figure_targets(),
+        targets.paths(EVAL_ENTRIES),
+        targets.figure_targets(config),
         "results/tables/predictors.csv",
         "results/provenance.yaml",
 
 
 rule figures:
     input:
-        figure_targets(),
+        targets.figure_targets(config),
         "results/tables/predictors.csv",
