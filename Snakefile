@@ -1,10 +1,13 @@
 # forgetlab: base -> SFT / GRPO / recovery -> evaluation -> tables -> figures.
 # The config decides which models, tasks, stages and lineages exist; rules only declare targets.
+import os
+import sys
 from pathlib import Path
 
 from snakemake.logging import logger
 from snakemake.utils import min_version
 
+from forgetlab.config import missing_sections
 from forgetlab.provenance import lock_differences
 
 min_version("9.0")
@@ -15,6 +18,20 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
+
+
+# --configfile replaces the embedded default rather than adding to it: an overlay given alone lacks the sections it
+# does not change, and one line says how to run it instead of a message per missing option.
+if workflow.overwrite_configfiles and (missing := missing_sections(config)):
+    # the files as given where they lie under the working directory (Snakemake makes them absolute)
+    files = " ".join(
+        os.path.relpath(path) if str(path).startswith(os.getcwd() + os.sep) else str(path)
+        for path in workflow.overwrite_configfiles
+    )
+    sys.exit(
+        f"config: {files} lacks {', '.join(missing)}; --configfile replaces config/config.yaml, so name that first: "
+        f"snakemake all --configfile config/config.yaml {files}"
+    )
 
 
 report: "report/workflow.rst"
@@ -42,13 +59,13 @@ for name, versions in lock_differences(Path(LOCK_FILE).read_text()).items():
 
 rule all:
     input:
-        paths(eval_entries()),
-        figure_targets(),
+        targets.paths(EVAL_ENTRIES),
+        targets.figure_targets(config),
         "results/tables/predictors.csv",
         "results/provenance.yaml",
 
 
 rule figures:
     input:
-        figure_targets(),
+        targets.figure_targets(config),
         "results/tables/predictors.csv",

@@ -8,8 +8,9 @@ message naming the field. The JSON schema, ``forgetlab schema`` and config/schem
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 
 from .analysis.config import ANALYSES, AnalysisConfig
 from .analysis.plan import analysed_checkpoints, analysis_task
@@ -28,6 +29,8 @@ __all__ = [
     "config_schema",
     "load_config",
     "load_yaml",
+    "merge_configs",
+    "missing_sections",
     "resolve_config",
 ]
 
@@ -248,6 +251,27 @@ def _check_analysis(config: dict) -> None:
     lineages = lineage_paths(config["lineages"], config["recovery"]["from_steps"])
     if analysis["run"] and not analysed_checkpoints(config, lineages):
         raise ConfigError("analysis.run: no checkpoint to analyse (every trained checkpoint is the reference itself)")
+
+
+def missing_sections(raw: dict) -> list[str]:
+    """The required top-level sections (those without a default: models, tasks, evaluate) a raw config lacks. A
+    config file that sets some of them is an overlay, meant to be merged over a whole config."""
+    fields = WorkflowConfig.option_fields().items()
+    required = [name for name, field in fields if field.default is MISSING and field.default_factory is MISSING]
+    return [name for name in required if name not in (raw or {})]
+
+
+def merge_configs(*configs: dict) -> dict:
+    """The raw configs merged in order as Snakemake merges several ``--configfile``: a mapping merges key by key
+    into the one before it, any other value (a list included) replaces it. The arguments stay as they were."""
+    merged: dict = {}
+    for config in configs:
+        for key, value in (config or {}).items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = merge_configs(merged[key], value)
+            else:
+                merged[key] = merge_configs(value) if isinstance(value, dict) else copy.deepcopy(value)
+    return merged
 
 
 def load_yaml(path: str | os.PathLike) -> dict:

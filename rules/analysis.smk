@@ -29,7 +29,7 @@ rule analysis_checkpoint:
 rule analysis_restore:
     # a restore experiment: the lineage's final checkpoint with part of its reference put back
     input:
-        reference=lambda wildcards: f"results/{wildcards.model}/{reference_of(wildcards.lineage, ANALYSIS['reference'])}/model",
+        reference=restore_reference,
         model="results/{model}/{lineage}/model",
     output:
         # with control: the random control of the same size, from the same SVDs

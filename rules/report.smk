@@ -1,7 +1,7 @@
 rule report_table:
     input:
-        metrics=paths(eval_entries()),
-        samples=item_paths(eval_entries()),
+        metrics=targets.paths(EVAL_ENTRIES),
+        samples=targets.item_paths(EVAL_ENTRIES),
     output:
         report("results/tables/metrics.csv", caption="../report/metrics.rst", category="tables"),
     log:
@@ -10,10 +10,10 @@ rule report_table:
     conda:
         "../envs/analysis.yaml"
     params:
-        entries=eval_entries(),
+        entries=EVAL_ENTRIES,
         seed_groups=SEED_GROUPS,
-        lineage_tasks=lineage_tasks(),
-        references=restore_references(),
+        lineage_tasks=targets.lineage_tasks(config),
+        references=targets.restore_references(config),
     script:
         "../workflow_scripts/report_table.py"
 
@@ -36,7 +36,7 @@ rule report_predictors:
 rule report_figures:
     input:
         metrics="results/tables/metrics.csv",
-        train_logs=paths(train_log_entries()),
+        train_logs=targets.paths(TRAIN_LOG_ENTRIES),
         analyses=expand("results/tables/analysis_{analysis}.csv", analysis=ANALYSES),
     output:
         **{name: figure_outputs(name) for name in FIGURES},
@@ -47,7 +47,7 @@ rule report_figures:
         "../envs/analysis.yaml"
     params:
         figures=config["figures"],
-        train_log_entries=train_log_entries(),
+        train_log_entries=TRAIN_LOG_ENTRIES,
         analyses=ANALYSES,
     script:
         "../workflow_scripts/report_figures.py"
@@ -56,9 +56,7 @@ rule report_figures:
 rule report_analysis_table:
     # every checkpoint's rows of one analysis, with the columns that say which checkpoint
     input:
-        lambda wildcards: [
-            entry["path"].removesuffix(".json") + ".csv" for entry in analysis_entries([wildcards.analysis])
-        ],
+        lambda wildcards: targets.analysis_tables(config, wildcards.analysis),
     output:
         "results/tables/analysis_{analysis}.csv",
     log:
@@ -67,7 +65,7 @@ rule report_analysis_table:
     conda:
         "../envs/analysis.yaml"
     params:
-        entries=lambda wildcards: analysis_entries([wildcards.analysis]),
+        entries=lambda wildcards: targets.analysis_entries(config, [wildcards.analysis]),
     script:
         "../workflow_scripts/report_analysis_table.py"
 
@@ -75,7 +73,7 @@ rule report_analysis_table:
 rule report_provenance:
     # what the results came from: config as run, code version and commit, packages, checkpoint hashes
     input:
-        checkpoint_models().values(),
+        CHECKPOINT_MODELS.values(),
     output:
         report("results/provenance.yaml", caption="../report/provenance.rst", category="provenance"),
     log:
@@ -85,7 +83,7 @@ rule report_provenance:
         "../envs/analysis.yaml"
     params:
         config=config,
-        checkpoints=checkpoint_models(),
+        checkpoints=CHECKPOINT_MODELS,
         code_dir=workflow.basedir,
         lock=LOCK_FILE,
     script:

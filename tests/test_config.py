@@ -6,7 +6,7 @@ import copy
 import pytest
 import yaml
 
-from forgetlab.config import ConfigError, load_config, resolve_config, schema_yaml
+from forgetlab.config import ConfigError, load_config, merge_configs, missing_sections, resolve_config, schema_yaml
 from forgetlab.evaluate.config import BACKENDS
 from forgetlab.models import MODEL_SOURCES
 from forgetlab.prompts import FORMATS
@@ -41,6 +41,31 @@ def test_the_methods_comparison_resolves_on_top_of_the_default():
     assert sorted(methods.values()) == ["grpo", "grpo", "rloo", "sft", "sft"]
     assert resolved["stages"]["sft-replay-countdown"]["replay"] == {"task": "arithmetic", "ratio": 0.25}
     assert len(resolved["lineages"]) == 5
+
+
+def test_configs_merge_as_snakemake_merges_several_configfiles():
+    from snakemake.utils import update_config
+
+    files = [ROOT / "config" / "config.yaml", ROOT / "config" / "compare-methods.yaml"]
+    base, overlay = (yaml.safe_load(path.read_text()) for path in files)
+    expected = copy.deepcopy(base)
+    update_config(expected, overlay)
+    merged = merge_configs(base, overlay)
+    assert merged == expected
+    merged["lineages"].append(["sft-countdown"])
+    merged["models"]["other"] = {}
+    assert [base, overlay] == [yaml.safe_load(path.read_text()) for path in files]  # the inputs stay as they were
+    merged = merge_configs({"a": {"b": 1, "c": [1]}, "d": 1}, {"a": {"c": [2]}, "d": {"e": 2}}, None)
+    assert merged == {"a": {"b": 1, "c": [2]}, "d": {"e": 2}}  # a list is replaced, not extended
+
+
+def test_an_overlay_lacks_the_sections_without_a_default():
+    assert missing_sections(_tiny()) == []
+    assert missing_sections(yaml.safe_load((ROOT / "tests" / "config" / "analysis.yaml").read_text())) == [
+        "models", "tasks", "evaluate",
+    ]  # fmt: skip
+    assert missing_sections({"models": {}, "evaluate": {}}) == ["tasks"]
+    assert missing_sections(None) == ["models", "tasks", "evaluate"]
 
 
 def test_the_schema_file_is_generated_from_the_option_classes():

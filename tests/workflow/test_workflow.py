@@ -265,3 +265,16 @@ def test_a_bad_config_fails_a_dry_run_naming_the_field(tmp_path, scenario, messa
     assert result.returncode != 0
     assert message in result.stdout + result.stderr  # a dry run reports on stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_an_overlay_given_alone_stops_with_one_line_saying_to_name_the_default_first(tmp_path):
+    overlay = SCENARIOS / "recovery.yaml"
+    command = snakemake_command(tmp_path, "all", "--dry-run")
+    command[command.index("--configfile") + 1] = str(overlay)  # the overlay without tiny.yaml
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        f"config: {overlay} lacks models, tasks, evaluate; --configfile replaces config/config.yaml, so name that "
+        f"first: snakemake all --configfile config/config.yaml {overlay}"
+    ]
+    assert not (tmp_path / "results").exists()
