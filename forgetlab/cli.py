@@ -12,6 +12,17 @@ import json
 import os
 import sys
 
+from .arguments import (
+    HelpFormatter,
+    check_inputs,
+    config_setting,
+    describe_os_error,
+    field_help,
+    field_type,
+    note,
+    positive_int,
+    settings,
+)
 from .options import ConfigError, did_you_mean
 
 __all__ = ["build_parser", "main"]
@@ -19,76 +30,7 @@ __all__ = ["build_parser", "main"]
 DEFAULT_CONFIG = "config/config.yaml"
 
 
-# -- argument types and help ------------------------------------------------------------------------------
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {value}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {value}")
-    return value
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Every optional argument's help ends with its default."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        if "%(default)" in text or "default:" in text or action.required or action.default is argparse.SUPPRESS:
-            return text
-        if action.option_strings and action.nargs != 0:
-            return f"{text} (default: %(default)s)"
-        return text
-
-
-def _field(cls, name: str) -> tuple[str, object]:
-    """(help, default) of a config class's option: the one source of both."""
-    from .options import field_default
-
-    field = cls.option_fields()[name]
-    return field.metadata["help"], field_default(field)
-
-
-def _setting(parser, flag: str, cls, name: str, section: str, **kwargs) -> None:
-    """An option whose help and default come from the config class; a config in use supplies its own value."""
-    help_text, default = _field(cls, name)
-    help_text += f" (default: the config's {section}.{name}; {default!r} without one)"
-    parser.add_argument(flag, dest=name, default=None, help=help_text, **kwargs)
-
-
-def _settings(args, config: dict | None, cls, section: str, names: list[str]) -> dict:
-    """The value of each option: the command line's, else the config's ``section``, else the class default."""
-    values = {}
-    for name in names:
-        given = getattr(args, name)
-        if given is not None:
-            values[name] = given
-        elif config is not None:
-            node = config
-            for key in section.split("."):
-                node = node[key]
-            values[name] = node[name]
-        else:
-            values[name] = _field(cls, name)[1]
-    return values
-
-
 # -- configs, tasks, inputs --------------------------------------------------------------------------------
-def _note(args, text: str) -> None:
-    print(f"forgetlab {args.command}: {text}", file=sys.stderr)
-
-
 def _config(args, required: bool = False) -> tuple[dict | None, str | None]:
     """(resolved config, its path) from --config or config/config.yaml here; (None, None) when there is none."""
     from .config import load_config
@@ -108,7 +50,7 @@ def _task(args, config: dict | None, path: str | None, name: str):
 
     tasks = (config or {}).get("tasks", {})
     if name in tasks:
-        _note(args, f"task {name!r} from {path}")
+        note(args, f"task {name!r} from {path}")
         return make_task(name, tasks[name])
     if args.config:
         raise ValueError(
@@ -120,7 +62,7 @@ def _task(args, config: dict | None, path: str | None, name: str):
             f"task {name!r} is neither defined in a config nor a task kind (known: {known}){did_you_mean(name, known)}"
         )
     where = f"not defined in {path}" if path else f"no config (no --config, no {DEFAULT_CONFIG} in {os.getcwd()})"
-    _note(args, f"task {name!r}: {where}; the {name} kind with its defaults")
+    note(args, f"task {name!r}: {where}; the {name} kind with its defaults")
     return make_task(name, {"kind": name})
 
 
@@ -130,19 +72,6 @@ def _records(args, task, n: int | None) -> list[dict]:
 
     records = read_records(task, args.data) if args.data else task.build("test", n)
     return records[:n] if n is not None else records
-
-
-def _check_model(path: str, flag: str) -> None:
-    from .models import check_model_dir
-
-    check_model_dir(path, flag)
-
-
-def _check_out(path: str | None, flag: str = "--out") -> None:
-    from .io import check_writable
-
-    if path is not None:
-        check_writable(path, flag)
 
 
 def _threads(args) -> None:
@@ -155,6 +84,25 @@ def _emit(result: dict) -> None:
     print(json.dumps(result))
 
 
+def _device(args, config: dict | None) -> str:
+    from .config import WorkflowConfig
+
+    return args.device or (config["device"] if config else field_help(WorkflowConfig, "device")[1])
+
+
+def _chat(args, config: dict | None) -> bool:
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["chat"])["chat"]
+
+
+def _style(args, config: dict | None) -> str | None:
+    """The prompt format: --format, else the config's evaluate.format (None: each task's own)."""
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["format"])["format"]
+
+
 # -- commands ----------------------------------------------------------------------------------------------
 def cmd_data(args) -> None:
     import dataclasses
@@ -162,7 +110,6 @@ def cmd_data(args) -> None:
     from .data import load_source_records
     from .io import write_jsonl
 
-    _check_out(args.out)
     config, path = _config(args)
     task = _task(args, config, path, args.task)
     if args.format:
@@ -179,7 +126,6 @@ def cmd_score(args) -> None:
     from .evaluate.generation import score_rows
     from .io import read_jsonl, write_json
 
-    _check_out(args.out)
     config, path = _config(args)
     task = _task(args, config, path, args.task)
     metrics, scored = score_rows(task.for_format(args.format or task.format), read_jsonl(args.input), source=args.input)
@@ -191,13 +137,12 @@ def cmd_score(args) -> None:
 def cmd_base(args) -> None:
     from .models import materialise
 
-    _check_out(args.out)
     config, path = _config(args, required=True)
     models = config["models"]
     if args.model not in models:
         hint = did_you_mean(args.model, models)
         raise ValueError(f"model {args.model!r} is not defined in {path} (defined: {sorted(models)}){hint}")
-    _note(args, f"model {args.model!r} from {path}")
+    note(args, f"model {args.model!r} from {path}")
     materialise(models[args.model], args.out, fast_paths=config["fast_paths"])
     _emit({"model": args.model, "out": args.out, "config": path})
 
@@ -217,12 +162,9 @@ def cmd_train(args) -> None:
     from .tasks import make_task
     from .train import run_stage
 
-    _check_model(args.model, "--model")
-    for flag, value in (("--out", args.out), ("--log", args.log), ("--checkpoints", args.checkpoints)):
-        _check_out(value, flag)
     config, path = _config(args, required=True)
     stage = _stage(config, path, args.stage)
-    _note(args, f"stage {args.stage!r} and task {stage['task']!r} from {path}")
+    note(args, f"stage {args.stage!r} and task {stage['task']!r} from {path}")
     task_spec = config["tasks"][stage["task"]]
     read_records(make_task(stage["task"], task_spec), args.data)  # every record checked before training starts
     replay = (stage.get("replay") or {}).get("task")
@@ -231,14 +173,18 @@ def cmd_train(args) -> None:
     if replay:
         read_records(make_task(replay, config["tasks"][replay]), args.replay_data)
     _threads(args)
-    log = args.log or os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
+    log = args.log or _default_log(args.out)
     run_stage(
         stage, stage["task"], task_spec, args.data, args.model, args.out, log, args.checkpoints,
-        device=args.device or config["device"], gpus=args.gpus, accelerate_config=args.accelerate_config,
+        device=_device(args, config), gpus=args.gpus, accelerate_config=args.accelerate_config,
         replay_task=config["tasks"][replay] if replay else None, replay_data=args.replay_data,
         resume_dir=args.resume_dir, fast_paths=config["fast_paths"],
     )  # fmt: skip
     _emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
+
+
+def _default_log(out: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(out)), "train_log.jsonl")
 
 
 EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]
@@ -249,20 +195,21 @@ def cmd_eval(args) -> None:
     from .evaluate.config import EvaluateConfig
     from .io import write_json, write_jsonl
 
-    _check_model(args.model, "--model")
-    _check_out(args.out)
     config, path = _config(args)
     task = _task(args, config, path, args.task)
-    settings = _settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS)
-    style = args.format or (config["evaluate"]["format"] if config else None)
+    values = settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS)
     records = _records(args, task, args.n)
     _threads(args)
     metrics, samples = evaluate_checkpoint(
-        args.model, task, records, style=style, device=args.device or (config or {}).get("device", "auto"), **settings
+        args.model, task, records, style=_style(args, config), device=_device(args, config), **values
     )
-    write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
+    write_jsonl(samples, _samples_path(args.out))
     write_json(metrics, args.out)
     _emit(metrics)
+
+
+def _samples_path(out: str) -> str:
+    return out.removesuffix(".json") + ".samples.jsonl"
 
 
 KL_OPTIONS = ["n", "max_new_tokens", "seed"]
@@ -273,19 +220,14 @@ def cmd_kl(args) -> None:
     from .evaluate.config import KLConfig
     from .io import write_json
 
-    _check_model(args.base, "--base")
-    _check_model(args.model, "--model")
-    _check_out(args.out)
     config, path = _config(args)
     task = _task(args, config, path, args.task)
-    settings = _settings(args, config, KLConfig, "evaluate.kl", KL_OPTIONS)
-    chat = args.chat if args.chat is not None else (config["evaluate"]["chat"] if config else True)
-    style = args.format or (config["evaluate"]["format"] if config else None)
-    records = _records(args, task, settings.pop("n"))
+    values = settings(args, config, KLConfig, "evaluate.kl", KL_OPTIONS)
+    records = _records(args, task, values.pop("n"))
     _threads(args)
     metrics = checkpoint_kl(
-        args.base, args.model, task, records, style=style, chat=chat, reverse=args.reverse,
-        device=args.device or (config or {}).get("device", "auto"), **settings,
+        args.base, args.model, task, records, style=_style(args, config), chat=_chat(args, config),
+        reverse=args.reverse, device=_device(args, config), **values,
     )  # fmt: skip
     write_json(metrics, args.out)
     _emit(metrics)
@@ -302,27 +244,24 @@ def cmd_analyse(args) -> None:
     from .analysis.config import AnalysisConfig
     from .io import read_jsonl, write_json
 
-    _check_model(args.reference, "--reference")
-    _check_model(args.model, "--model")
-    _check_out(args.out)
     config, path = _config(args)
     name = args.analysis
     section = (config or {}).get("analysis", {}).get(name) or AnalysisConfig().to_dict()[name]
     given = {key: getattr(args, key) for key in ANALYSIS_OPTIONS[name] if getattr(args, key) is not None}
-    settings = {**section, **given}
+    values = {**section, **given}
     task = rows = None
     if name not in ("svd", "concepts") or args.task:
         if not args.task:
             raise ValueError(f"the {name} analysis reads a task's items: give --task")
         task = _task(args, config, path, args.task)
         records = read_jsonl(args.samples) if args.samples else task.build("test")
-        rows = analysis_rows(task, records, args.format, settings.get("n", len(records)))
+        rows = analysis_rows(task, records, args.format, values.get("n", len(records)))
         if name == "concepts":
-            settings = {**settings, "task": args.task, "n_answers": len(rows)}
+            values = {**values, "task": args.task, "n_answers": len(rows)}
     _threads(args)
-    chat = args.chat if args.chat is not None else (config["evaluate"]["chat"] if config else True)
-    device = args.device or (config or {}).get("device", "auto")
-    result = run_analysis(name, args.reference, args.model, settings, task, rows, args.format, chat, device)
+    result = run_analysis(
+        name, args.reference, args.model, values, task, rows, args.format, _chat(args, config), _device(args, config)
+    )
     write_json({"analysis": name, "reference": args.reference, **result}, args.out)
     _emit(result["summary"])
 
@@ -330,9 +269,6 @@ def cmd_analyse(args) -> None:
 def cmd_restore(args) -> None:
     from .analysis.restore import restore_model
 
-    _check_model(args.reference, "--reference")
-    _check_model(args.model, "--model")
-    _check_out(args.out)
     span = None
     if args.layers:
         first, _, last = args.layers.partition("-")
@@ -356,7 +292,6 @@ def cmd_schema(args) -> None:
 
     text = schema_yaml()
     if args.out:
-        _check_out(args.out)
         from .io import atomic_path
 
         with atomic_path(args.out) as tmp:
@@ -373,7 +308,6 @@ def cmd_fit(args) -> None:
 
     if not os.path.isfile(args.metrics):
         raise ValueError(f"--metrics: no such file: {args.metrics}")
-    _check_out(args.out)
     table = pd.read_csv(args.metrics)
     missing = [column for column in ("metric", "task", "value", "method") if column not in table]
     if missing:
@@ -388,18 +322,27 @@ def cmd_fit(args) -> None:
 
 # -- the parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from .analysis.config import RESTORE_MODES, ConceptsConfig, DriftConfig, ProbeConfig, SVDConfig
+    from .analysis.config import (
+        RESTORE_MODES,
+        ConceptsConfig,
+        DriftConfig,
+        ProbeConfig,
+        PromptsConfig,
+        RestoreConfig,
+        SVDConfig,
+    )
     from .evaluate.config import BACKENDS, EvaluateConfig, KLConfig
     from .models import DEVICES
     from .prompts import FORMATS
     from .tasks import SPLITS
 
-    parser = argparse.ArgumentParser(prog="forgetlab", description=__doc__, formatter_class=_Formatter)
+    parser = argparse.ArgumentParser(prog="forgetlab", description=__doc__, formatter_class=HelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, run) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=_Formatter)
-        sub.set_defaults(run=run)
+    def command(name: str, help_text: str, run, outputs=("out",), models=()) -> argparse.ArgumentParser:
+        """A command; ``outputs`` and ``models`` name its arguments checked before it runs (arguments.check_inputs)."""
+        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter)
+        sub.set_defaults(run=run, outputs=outputs, models=models)
         return sub
 
     def config_option(sub, what: str) -> None:
@@ -409,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sub, what: str = "task options") -> None:
         config_option(sub, what)
         sub.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
+
+    def restore_option(sub, flag: str, name: str, convert) -> None:
+        help_text, default = field_help(RestoreConfig, name)
+        sub.add_argument(flag, type=field_type(RestoreConfig, name, f"analysis.restore.{name}", convert),
+                         default=default, help=help_text)  # fmt: skip
 
     def device_option(sub) -> None:
         sub.add_argument("--device", choices=DEVICES, help="where models load (default: the config's device; auto "
@@ -436,7 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--out", required=True, help="folder to write the model to")
     config_option(base, "the model")
 
-    train = command("train", "train one stage of a config from a model folder", cmd_train)
+    train = command("train", "train one stage of a config from a model folder", cmd_train,
+                    outputs=("out", "log", "checkpoints", "resume_dir"), models=("model",))  # fmt: skip
     train.add_argument("--stage", required=True, help="a stage label of the config (a swept stage: one variant)")
     train.add_argument("--model", required=True, help="parent checkpoint (HF folder)")
     train.add_argument("--data", required=True, help="training records of the stage's task (JSONL)")
@@ -452,42 +401,44 @@ def build_parser() -> argparse.ArgumentParser:
     device_option(train)
     common(train, "the stage and its task")
 
-    evaluate = command("eval", "generation accuracy and reference log-likelihood of a model folder on a task", cmd_eval)
+    evaluate = command("eval", "generation accuracy and reference log-likelihood of a model folder on a task",
+                       cmd_eval, models=("model",))  # fmt: skip
     evaluate.add_argument("--model", required=True, help="checkpoint to evaluate (HF folder)")
     evaluate.add_argument("--task", required=True, help="a task of the config, or a task kind")
     evaluate.add_argument("--data", help="test records (JSONL; default: the task's test split)")
     evaluate.add_argument("--n", type=positive_int, help="evaluate the first n records (default: all)")
     evaluate.add_argument("--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, "
                           "else the task's)")  # fmt: skip
-    _setting(evaluate, "--max-new-tokens", EvaluateConfig, "max_new_tokens", "evaluate", type=positive_int)
-    _setting(evaluate, "--batch-size", EvaluateConfig, "batch_size", "evaluate", type=positive_int)
-    _setting(evaluate, "--samples", EvaluateConfig, "samples", "evaluate", type=positive_int)
-    _setting(evaluate, "--temperature", EvaluateConfig, "temperature", "evaluate", type=non_negative_float)
-    _setting(evaluate, "--loglik-format", EvaluateConfig, "loglik_format", "evaluate", choices=FORMATS)
-    _setting(evaluate, "--backend", EvaluateConfig, "backend", "evaluate", choices=BACKENDS)
-    _setting(evaluate, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
+    config_setting(evaluate, "--max-new-tokens", EvaluateConfig, "max_new_tokens", "evaluate", convert=int)
+    config_setting(evaluate, "--batch-size", EvaluateConfig, "batch_size", "evaluate", convert=int)
+    config_setting(evaluate, "--samples", EvaluateConfig, "samples", "evaluate", convert=int)
+    config_setting(evaluate, "--temperature", EvaluateConfig, "temperature", "evaluate", convert=float)
+    config_setting(evaluate, "--loglik-format", EvaluateConfig, "loglik_format", "evaluate", choices=FORMATS)
+    config_setting(evaluate, "--backend", EvaluateConfig, "backend", "evaluate", choices=BACKENDS)
+    config_setting(evaluate, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     evaluate.add_argument("--out", required=True, help="metrics JSON; the samples go beside it (.samples.jsonl)")
     device_option(evaluate)
     common(evaluate)
 
-    kl = command("kl", "KL(base || model) on a task, over completions sampled from the base", cmd_kl)
+    kl = command("kl", "KL(base || model) on a task, over completions sampled from the base", cmd_kl,
+                 models=("base", "model"))  # fmt: skip
     kl.add_argument("--base", required=True, help="the base model (HF folder)")
     kl.add_argument("--model", required=True, help="the checkpoint (HF folder)")
     kl.add_argument("--task", required=True, help="a task of the config, or a task kind")
     kl.add_argument("--data", help="prompts (JSONL task records; default: the task's test split)")
-    _setting(kl, "--n", KLConfig, "n", "evaluate.kl", type=positive_int)
-    _setting(kl, "--max-new-tokens", KLConfig, "max_new_tokens", "evaluate.kl", type=positive_int)
-    _setting(kl, "--seed", KLConfig, "seed", "evaluate.kl", type=int)
+    config_setting(kl, "--n", KLConfig, "n", "evaluate.kl", convert=int)
+    config_setting(kl, "--max-new-tokens", KLConfig, "max_new_tokens", "evaluate.kl", convert=int)
+    config_setting(kl, "--seed", KLConfig, "seed", "evaluate.kl", convert=int)
     kl.add_argument("--reverse", action="store_true", help="KL(model || base), sampling from the model")
     kl.add_argument("--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, else "
                     "the task's)")  # fmt: skip
-    _setting(kl, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
+    config_setting(kl, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     kl.add_argument("--out", required=True, help="metrics JSON")
     device_option(kl)
     common(kl)
 
     analyse = command("analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, "
-                      "outputs", cmd_analyse)  # fmt: skip
+                      "outputs", cmd_analyse, models=("reference", "model"))  # fmt: skip
     analyse.add_argument("analysis", choices=ANALYSIS_OPTIONS, help="which analysis")
     analyse.add_argument("--reference", required=True, help="the reference model (HF folder), e.g. the base")
     analyse.add_argument("--model", required=True, help="the checkpoint (HF folder)")
@@ -496,29 +447,30 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--samples", help="the checkpoint's evaluation samples of the task (eval/<task>.samples"
                          ".jsonl): its items and which it answered right (default: the task's test split)")  # fmt: skip
     analyse.add_argument("--format", choices=FORMATS, help="prompt format of the items (default: the task's)")
-    _setting(analyse, "--fraction", SVDConfig, "fraction", "analysis.svd", type=float)
+    config_setting(analyse, "--fraction", SVDConfig, "fraction", "analysis.svd", convert=float)
     analyse.add_argument("--n", type=positive_int, help="items read, the first n (default: the config's "
-                         "analysis.<analysis>.n; without one 16, and 64 for probe)")  # fmt: skip
-    _setting(analyse, "--label", ProbeConfig, "label", "analysis.probe")
-    _setting(analyse, "--top-k", DriftConfig, "top_k", "analysis.drift", type=positive_int)
-    _setting(analyse, "--top-n", ConceptsConfig, "top_n", "analysis.concepts", type=positive_int)
-    _setting(analyse, "--words", ConceptsConfig, "words", "analysis.concepts", nargs="+")
-    _setting(analyse, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
+                         f"analysis.<analysis>.n; without one {field_help(PromptsConfig, 'n')[1]}, and "
+                         f"{field_help(ProbeConfig, 'n')[1]} for probe)")  # fmt: skip
+    config_setting(analyse, "--label", ProbeConfig, "label", "analysis.probe", convert=str)
+    config_setting(analyse, "--top-k", DriftConfig, "top_k", "analysis.drift", convert=int)
+    config_setting(analyse, "--top-n", ConceptsConfig, "top_n", "analysis.concepts", convert=int)
+    config_setting(analyse, "--words", ConceptsConfig, "words", "analysis.concepts", nargs="+")
+    config_setting(analyse, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     analyse.add_argument("--out", required=True, help="JSON of the summary and the rows")
     device_option(analyse)
     common(analyse, "task options and the analysis settings")
 
     restore = command("restore", "a checkpoint with part of a reference's weights put back, as a model folder",
-                      cmd_restore)  # fmt: skip
+                      cmd_restore, models=("reference", "model"))  # fmt: skip
     restore.add_argument("--reference", required=True, help="the model to take weights from (HF folder)")
     restore.add_argument("--model", required=True, help="the checkpoint to restore (HF folder)")
     restore.add_argument("--mode", required=True, choices=RESTORE_MODES, help="what is put back")
-    restore.add_argument("--fraction", type=float, help="share of the singular components restored, largest first "
-                         "(layers mode: of the layers, first first)")  # fmt: skip
+    restore.add_argument("--fraction", type=field_type(RestoreConfig, "fractions", "analysis.restore.fractions",
+                         float, items=True), help=field_help(RestoreConfig, "fractions")[0])  # fmt: skip
     restore.add_argument("--layers", help="layers mode: the layer range reset, first-last (e.g. 0-7)")
-    restore.add_argument("--tail", type=float, default=0.0, help="components mode: also this bottom share")
+    restore_option(restore, "--tail", "tail", float)
     restore.add_argument("--control", choices=["random"], help="as many components (or layers) chosen at random")
-    restore.add_argument("--seed", type=int, default=0, help="seed of the random control")
+    restore_option(restore, "--seed", "seed", int)
     restore.add_argument("--out", required=True, help="folder to write the restored model to")
     restore.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
 
@@ -532,15 +484,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command: 0 when it succeeds; a wrong input, config or path is one line on stderr and 2; Ctrl-C is
+    one line and 130 (no output is left half-written: every output is written under a temporary name first)."""
     args = build_parser().parse_args(argv)
     try:
+        check_inputs(args)
         args.run(args)
+    except KeyboardInterrupt:
+        note(args, "interrupted")
+        return 130
     except (ConfigError, ValueError, OSError) as error:
-        message = (
-            str(error)
-            if not isinstance(error, OSError) or not error.filename
-            else f"{error.filename}: {error.strerror}"
-        )
-        print(f"forgetlab {args.command}: {message}", file=sys.stderr)
+        message = str(error) if not isinstance(error, OSError) or not error.filename else describe_os_error(error)
+        note(args, message)
         return 2
     return 0
