@@ -30,15 +30,18 @@ def _default_mode(is_dir: bool) -> int:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; it becomes ``path`` only if the block succeeds."""
+    """Yield a temporary sibling of ``path``; it becomes ``path`` only if the block succeeds (an error or Ctrl-C
+    removes it). An OSError names ``path``, not the temporary file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with _naming(path, None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, _default_mode(is_dir=False))  # mkstemp files are private; targets are not
-        os.replace(tmp, path)
+        with _naming(path, tmp):
+            yield Path(tmp)
+            os.chmod(tmp, _default_mode(is_dir=False))  # mkstemp files are private; targets are not
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -46,19 +49,41 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary sibling folder; it replaces ``path`` only if the block succeeds."""
+    """Yield a temporary sibling folder; it replaces ``path`` only if the block succeeds (an error or Ctrl-C
+    removes it). An OSError names ``path`` (or the file inside it), not the temporary folder."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    with _naming(path, None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        yield tmp
-        os.chmod(tmp, _default_mode(is_dir=True))
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        with _naming(path, tmp):
+            yield tmp
+            os.chmod(tmp, _default_mode(is_dir=True))
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+@contextlib.contextmanager
+def _naming(path: Path, tmp: str | os.PathLike | None):
+    """Re-raise an OSError about the temporary ``tmp`` (or, with None, about a temporary not yet named) as one
+    about ``path``, the name the caller gave."""
+    try:
+        yield
+    except OSError as error:
+        for attribute in ("filename", "filename2"):
+            name = getattr(error, attribute)
+            if name is None:
+                continue
+            name = str(name)
+            if tmp is None and Path(name).parent == path.parent and Path(name).name.startswith(f".{path.name}."):
+                setattr(error, attribute, str(path))
+            elif tmp is not None and (name == str(tmp) or name.startswith(f"{tmp}{os.sep}")):
+                setattr(error, attribute, str(path) + name[len(str(tmp)) :])
+        raise
 
 
 def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
@@ -103,14 +128,33 @@ def link_tree(source: str | os.PathLike, target: str | os.PathLike) -> Path:
 
 
 def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
-    """``path`` as a Path when a file or folder can be written there; else ValueError naming ``what`` and why
-    (a parent that is a file, a folder without write permission), before any work is done."""
-    path, parent = Path(path), Path(os.path.abspath(path)).parent
+    """``path`` as a Path when a file or folder can be written there; else ValueError naming ``what``, the path
+    given and why (a parent that is a file, a folder that cannot be made, one that cannot be written in), before
+    any work is done. Tried for real: the missing parent folders are made and a probe file written in the last,
+    then both removed."""
+    given, path, parent = os.fspath(path), Path(path), Path(os.path.abspath(path)).parent
+    missing = []
     for folder in (parent, *parent.parents):
         if folder.exists():
             if not folder.is_dir():
-                raise ValueError(f"{what} {str(path)!r}: {folder} is a file, not a folder")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise ValueError(f"{what} {str(path)!r}: no permission to write in {folder}")
-            return path
+                raise ValueError(f"{what} {given!r}: {folder} is a file, not a folder")
+            break
+        missing.append(folder)
+    try:
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except OSError as error:
+                missing = missing[missing.index(folder) + 1 :]  # those made so far, to remove
+                raise ValueError(f"{what} {given!r}: cannot make the folder {folder} ({error.strerror})") from None
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.probe.", dir=parent)
+        except OSError as error:
+            raise ValueError(f"{what} {given!r}: cannot write in {parent} ({error.strerror})") from None
+        os.close(fd)
+        os.unlink(probe)
+    finally:
+        for folder in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return path

@@ -2,10 +2,15 @@
 loads, one line for Ctrl-C or a broken model folder, bounds on the options."""
 
 import argparse
+import shutil
+import time
 
 import pytest
 
-from forgetlab.cli import build_parser
+from forgetlab.cli import build_parser, main
+from forgetlab.io import write_jsonl
+
+from .conftest import TEST_CONFIG
 
 
 def _parsers(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
@@ -31,3 +36,70 @@ def test_every_command_and_subcommand_prints_its_help(capsys):
         out = capsys.readouterr().out
         assert exit_.value.code == 0, argv
         assert out.startswith("usage: forgetlab") and len(out.splitlines()) > 2, argv
+
+
+def forgetlab(capsys, *args):
+    """(exit code, stdout, stderr) of one in-process command."""
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(TEST_CONFIG, tmp_path / "tiny.yaml")
+    return tmp_path
+
+
+def _no_work(monkeypatch):
+    """Loading a model or tokenizer, reading weights or fitting fails the test: no work may start."""
+    import transformers
+
+    from forgetlab.analysis import weights
+    from forgetlab.report import fits
+
+    def started(*args, **kwargs):
+        raise AssertionError("work started before the outputs were checked")
+
+    for owner, name in [
+        (transformers.AutoModelForCausalLM, "from_pretrained"), (transformers.AutoTokenizer, "from_pretrained"),
+        (weights.WeightReader, "__init__"), (fits, "fit_predictors"),
+    ]:  # fmt: skip
+        monkeypatch.setattr(owner, name, started)
+
+
+# /sys and /proc refuse new files even to root, where a read-only folder (chmod) would not
+UNWRITABLE = ["/sys/forgetlab-test/", "/proc/forgetlab-test/out.json", "/sys/forgetlab-test.json"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "train --config tiny.yaml --stage sft-countdown --model {model} --data train.jsonl --out {out}",
+        "train --config tiny.yaml --stage sft-countdown --model {model} --data train.jsonl --out m --log {out}",
+        "train --config tiny.yaml --stage sft-countdown --model {model} --data train.jsonl --out m --checkpoints {out}",
+        "base --config tiny.yaml --model tiny --out {out}",
+        "eval --model {model} --task arithmetic --out {out}",
+        "kl --base {model} --model {model} --task arithmetic --out {out}",
+        "analyse svd --reference {model} --model {model} --out {out}",
+        "analyse drift --reference {model} --model {model} --task arithmetic --out {out}",
+        "restore --reference {model} --model {model} --mode directions --fraction 0.5 --out {out}",
+        "fit --metrics metrics.csv --out {out}",
+        "data --task arithmetic --split test --out {out}",
+        "score --task arithmetic --input rows.jsonl --out {out}",
+        "schema --out {out}",
+    ],
+)
+@pytest.mark.parametrize("out", UNWRITABLE)
+def test_an_unwritable_output_fails_at_once_before_any_work(here, capsys, monkeypatch, tiny_model, command, out):
+    write_jsonl([{"numbers": [1, 2], "target": 3, "answer": "1 + 2"}], here / "train.jsonl")
+    write_jsonl([{"question": "1 + 1", "answer": "2", "completion": "2"}], here / "rows.jsonl")
+    (here / "metrics.csv").write_text("model,lineage,step,task,metric,value,method\n")
+    _no_work(monkeypatch)
+    started = time.monotonic()
+    code, stdout, err = forgetlab(capsys, *command.format(model=tiny_model, out=out).split())
+    assert time.monotonic() - started < 30
+    assert code == 2 and stdout == "" and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1 and f"{out!r}: cannot " in err, err  # names the path as given
+    assert not (here / "m").exists()
