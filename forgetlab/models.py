@@ -24,8 +24,9 @@ from .options import OptionError, Options, option
 from .resources import FAMILIES, ResourceRequest
 
 __all__ = [
-    "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "gguf_package_file", "load_model",
-    "load_source", "load_tokenizer", "materialise", "model_dtype", "resolve_device",
+    "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "check_safetensors",
+    "gguf_package_file", "load_model", "load_source", "load_tokenizer", "materialise", "model_dtype",
+    "resolve_device",
 ]  # fmt: skip
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -218,7 +219,21 @@ def check_model_dir(path: str | os.PathLike, what: str = "model folder") -> Path
         raise ModelFolderError(f"{what} {str(path)!r}: no weights (model.safetensors or pytorch_model.bin)")
     if not any((folder / name).exists() for name in TOKENIZER_FILES):
         raise ModelFolderError(f"{what} {str(path)!r}: no tokenizer ({' or '.join(TOKENIZER_FILES)})")
+    for weights in sorted(folder.glob("*.safetensors")):
+        check_safetensors(weights, f"{what} {str(path)!r}")
     return folder
+
+
+def check_safetensors(path: Path, what: str) -> None:
+    """ModelFolderError naming the file when ``path`` is not a whole safetensors file (cut short, overwritten):
+    its header is read and checked against the file's size, no tensor is loaded."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy"):
+            pass
+    except SafetensorError as error:
+        raise ModelFolderError(f"{what}: {path.name} is not a valid safetensors file ({error})") from None
 
 
 def resolve_device(choice: str = "auto") -> str:

@@ -103,3 +103,33 @@ def test_an_unwritable_output_fails_at_once_before_any_work(here, capsys, monkey
     assert code == 2 and stdout == "" and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1 and f"{out!r}: cannot " in err, err  # names the path as given
     assert not (here / "m").exists()
+
+
+def test_a_corrupted_weights_file_is_one_line_naming_it(here, capsys, tiny_model):
+    broken = here / "broken"
+    shutil.copytree(tiny_model, broken)
+    weights = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(weights[: len(weights) // 2])  # a copy cut short
+    code, out, err = forgetlab(capsys, "eval", "--model", broken, "--task", "arithmetic", "--out", "e.json")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert f"--model '{broken}': model.safetensors is not a valid safetensors file" in err
+    assert not (here / "e.json").exists()
+
+
+@pytest.mark.parametrize("command", ["eval", "kl"])
+def test_ctrl_c_is_one_line_exit_130_and_no_output(here, capsys, monkeypatch, tiny_model, command):
+    from forgetlab.evaluate import checkpoint
+    from forgetlab.io import atomic_path
+
+    def interrupted(*args, **kwargs):
+        with atomic_path(here / "e.json") as tmp:  # a write under way when Ctrl-C comes
+            tmp.write_text("{")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "evaluate_checkpoint" if command == "eval" else "checkpoint_kl", interrupted)
+    models = ["--model", tiny_model] if command == "eval" else ["--base", tiny_model, "--model", tiny_model]
+    code, out, err = forgetlab(capsys, command, *models, "--task", "arithmetic", "--out", "e.json")
+    assert code == 130 and out == ""
+    lines = err.strip().splitlines()  # the task note, then the one line
+    assert lines[-1] == f"forgetlab {command}: interrupted" and "Traceback" not in err, err
+    assert list(here.glob("*e.json*")) == []
