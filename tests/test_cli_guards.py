@@ -2,6 +2,7 @@
 loads, one line for Ctrl-C or a broken model folder, bounds on the options."""
 
 import argparse
+import re
 import shutil
 import time
 
@@ -133,3 +134,47 @@ def test_ctrl_c_is_one_line_exit_130_and_no_output(here, capsys, monkeypatch, ti
     lines = err.strip().splitlines()  # the task note, then the one line
     assert lines[-1] == f"forgetlab {command}: interrupted" and "Traceback" not in err, err
     assert list(here.glob("*e.json*")) == []
+
+
+@pytest.mark.parametrize(
+    "section, entry, field",
+    [
+        ("evaluate", {"tasks": ["arithmetic"], "max_new_tokens": 100_000_000}, "max_new_tokens"),
+        ("evaluate.kl", {"max_new_tokens": 100_000_000}, "max_new_tokens"),
+        ("stages.grpo", {"method": "grpo", "task": "t", "lr": 1e-5, "steps": 1, "max_completion_length": 100_000_000},
+         "max_completion_length"),
+    ],
+)  # fmt: skip
+def test_generation_lengths_are_bounded_in_a_config(section, entry, field):
+    from forgetlab.evaluate.config import MAX_NEW_TOKENS, EvaluateConfig, KLConfig
+    from forgetlab.options import ConfigError
+    from forgetlab.train.config import StageConfig
+
+    cls = {"evaluate": EvaluateConfig, "evaluate.kl": KLConfig, "stages.grpo": StageConfig}[section]
+    with pytest.raises(
+        ConfigError, match=rf"^{section}.{field}: 100000000 is greater than the maximum of {MAX_NEW_TOKENS}$"
+    ):
+        cls.from_dict(entry, section)
+
+
+@pytest.mark.parametrize("command", ["eval", "kl"])
+def test_max_new_tokens_is_bounded_on_the_command_line_and_by_the_models_context(here, capsys, tiny_model, command):
+    from forgetlab.evaluate.config import MAX_NEW_TOKENS
+
+    models = ["--model", tiny_model] if command == "eval" else ["--base", tiny_model, "--model", tiny_model]
+    args = [command, *models, "--task", "arithmetic", "--n", "2", "--out", "e.json", "--max-new-tokens"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*map(str, args), "100000000"])
+    section = "evaluate" if command == "eval" else "evaluate.kl"
+    assert exit_.value.code == 2
+    assert (
+        f"{section}.max_new_tokens: 100000000 is greater than the maximum of {MAX_NEW_TOKENS}"
+        in capsys.readouterr().err
+    )
+    started = time.monotonic()
+    code, out, err = forgetlab(capsys, *args, "4000")  # within the bound, beyond the tiny model's 2048 positions
+    assert time.monotonic() - started < 60  # refused before generating, not after 4000 decode steps
+    assert code == 2 and out == "" and not (here / "e.json").exists()
+    context = r"the model's context of 2048 tokens \(max_position_embeddings\)"
+    left = r"after the longest prompt's \d+ tokens at most \d+ are left$"
+    assert re.search(rf"max_new_tokens 4000 does not fit {context}: {left}", err.strip()), err
