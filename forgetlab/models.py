@@ -25,7 +25,7 @@ from .resources import FAMILIES, ResourceRequest
 
 __all__ = [
     "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "check_safetensors",
-    "gguf_package_file", "load_model", "load_source", "load_tokenizer", "materialise", "model_dtype",
+    "gguf_package_file", "load_model", "load_source", "load_tokenizer", "materialise", "model_dtype", "model_files",
     "resolve_device",
 ]  # fmt: skip
 
@@ -204,6 +204,22 @@ class ModelFolderError(ValueError):
 
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
+# A model folder's own files besides its weights: config, generation config, shard index, tokenizer and chat
+# template, a remote-code model's modules, and the record of the fast paths that wrote it. Anything else a folder
+# holds (evaluation results, logs, notes) is not part of the model.
+MODEL_FILE_PATTERNS = (
+    "config.json", "generation_config.json", "*.safetensors.index.json", "tokenizer*", "special_tokens_map.json",
+    "added_tokens.json", "vocab.*", "merges.txt", "*.tiktoken", "spiece.model", "chat_template.*",
+    "preprocessor_config.json", "processor_config.json", "configuration_*.py", "modeling_*.py", "tokenization_*.py",
+    FAST_PATHS_FILE,
+)  # fmt: skip
+
+
+def model_files(folder: str | os.PathLike) -> list[Path]:
+    """The files of the model folder ``folder`` besides its weights (``MODEL_FILE_PATTERNS``), sorted."""
+    return sorted(
+        path for path in Path(folder).iterdir() if path.is_file() and any(path.match(p) for p in MODEL_FILE_PATTERNS)
+    )
 
 
 def check_model_dir(path: str | os.PathLike, what: str = "model folder") -> Path:

@@ -178,3 +178,56 @@ def test_max_new_tokens_is_bounded_on_the_command_line_and_by_the_models_context
     context = r"the model's context of 2048 tokens \(max_position_embeddings\)"
     left = r"after the longest prompt's \d+ tokens at most \d+ are left$"
     assert re.search(rf"max_new_tokens 4000 does not fit {context}: {left}", err.strip()), err
+
+
+@pytest.mark.parametrize("fraction", ["2.0", "-0.5"])
+def test_restore_takes_the_restore_configs_fractions_only_as_svd_takes_its_own(here, capsys, tiny_model, fraction):
+    pair = ["--reference", str(tiny_model), "--model", str(tiny_model)]
+    for argv, field in [
+        (
+            ["restore", *pair, "--mode", "directions", "--fraction", fraction, "--out", "r"],
+            "analysis.restore.fractions",
+        ),
+        (["analyse", "svd", *pair, "--fraction", fraction, "--out", "svd.json"], "analysis.svd.fraction"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        err = capsys.readouterr().err
+        bound = "greater than the maximum of" if float(fraction) > 0 else "less than or equal to the minimum of 0"
+        assert exit_.value.code == 2 and f"{field}: {fraction} is {bound}" in err, err
+    assert not (here / "r").exists() and not (here / "svd.json").exists()
+    from forgetlab.analysis.restore import restore_model
+    from forgetlab.options import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^fraction: {fraction} is "):
+        restore_model(tiny_model, tiny_model, here / "r", "directions", float(fraction))  # the library checks too
+    assert not (here / "r").exists()
+
+
+def test_a_restored_model_holds_the_models_files_only(here, capsys, tiny_model):
+    from forgetlab.models import check_model_dir
+
+    model = here / "checkpoint"
+    shutil.copytree(tiny_model, model)
+    own = sorted(path.name for path in model.iterdir())
+    for stray in ("train_log.jsonl", "notes.txt", "job.log", "results.json"):
+        (model / stray).write_text("{}\n")
+    (model / "eval").mkdir()
+    (model / "eval" / "arithmetic.json").write_text("{}\n")
+    code, _, err = forgetlab(
+        capsys,
+        "restore",
+        "--reference",
+        tiny_model,
+        "--model",
+        model,
+        "--mode",
+        "values",
+        "--fraction",
+        "1",
+        "--out",
+        "r",
+    )
+    assert code == 0, err
+    assert sorted(path.name for path in (here / "r").iterdir()) == own
+    check_model_dir(here / "r")
