@@ -8,7 +8,6 @@ it read.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -81,7 +80,9 @@ def _threads(args) -> None:
 
 
 def _emit(result: dict) -> None:
-    print(json.dumps(result))
+    from .io import json_text
+
+    print(json_text(result))
 
 
 def _device(args, config: dict | None) -> str:

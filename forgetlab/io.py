@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ __all__ = [
     "atomic_dir",
     "atomic_path",
     "check_writable",
+    "json_text",
     "link_tree",
     "read_json",
     "read_jsonl",
@@ -86,10 +88,33 @@ def _naming(path: Path, tmp: str | os.PathLike | None):
         raise
 
 
+def json_text(data, indent: int | None = None) -> str:
+    """``data`` as JSON text, strictly: a NaN or infinite number (numpy's too) becomes null, which every JSON reader
+    accepts, where Python's default writes NaN, which is not JSON. Every JSON forgetlab writes goes through it."""
+    return json.dumps(_finite(data), indent=indent, allow_nan=False, default=_plain_number)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _plain_number(value):
+    """numpy scalars and arrays (``default`` of json.dumps: what it cannot write itself), non-finite as null."""
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist())
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp, open(tmp, "w") as handle:
         for row in rows:
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json_text(row) + "\n")
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
@@ -106,8 +131,7 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 def write_json(data, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp, open(tmp, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
+        handle.write(json_text(data, indent=2) + "\n")
 
 
 def read_json(path: str | os.PathLike):

@@ -10,7 +10,6 @@ Sources:
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import ClassVar
 from . import compat
 from .compat.gguf import read_once
 from .compat.transformers import strip_gguf_quantizer
-from .io import atomic_dir
+from .io import atomic_dir, json_text
 from .options import OptionError, Options, option
 from .resources import FAMILIES, ResourceRequest
 
@@ -195,7 +194,7 @@ def materialise(spec: dict, out_dir: str | os.PathLike, fast_paths: bool = True)
 
 
 def write_fast_paths(model_dir: str | os.PathLike) -> None:
-    Path(model_dir, FAST_PATHS_FILE).write_text(json.dumps(compat.record(), indent=1) + "\n")
+    Path(model_dir, FAST_PATHS_FILE).write_text(json_text(compat.record(), indent=1) + "\n")
 
 
 class ModelFolderError(ValueError):

@@ -6,6 +6,7 @@ import re
 import shutil
 import time
 
+import numpy as np
 import pytest
 
 from forgetlab.cli import build_parser, main
@@ -231,3 +232,19 @@ def test_a_restored_model_holds_the_models_files_only(here, capsys, tiny_model):
     assert code == 0, err
     assert sorted(path.name for path in (here / "r").iterdir()) == own
     check_model_dir(here / "r")
+
+
+def test_fit_prints_json_with_null_for_an_r2_it_cannot_compute(here, capsys):
+    import json
+
+    from forgetlab.report.fits import r_squared
+
+    from .report.test_fits import _table
+
+    # forgetting the same at every checkpoint (0.1 + 0.2 in one row, 0.3 in the others): R² is undefined, not 1
+    _table([("sft", kl, kl / 10, 0.3 if kl > 1 else 0.1 + 0.2) for kl in (1.0, 2.0, 3.0, 4.0)]).to_csv("metrics.csv")
+    assert np.isnan(r_squared([1, 2, 3, 4], [0.1 + 0.2, 0.3, 0.3, 0.3], 1))
+    code, out, err = forgetlab(capsys, "fit", "--metrics", "metrics.csv", "--out", "predictors.csv")
+    assert code == 0, err
+    line = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON: {out}"))
+    assert line["r2_linear"] is None and line["rows"] > 0

@@ -51,3 +51,23 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
         tmp.write_text("half")
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_is_strict_nan_and_infinity_are_null(tmp_path):
+    import json
+
+    import numpy as np
+
+    from forgetlab.io import json_text
+
+    data = {"r2": float("nan"), "kl": [1.0, float("inf")], "n": np.float32("nan"), "ok": np.float64(0.5)}
+    expected = {"r2": None, "kl": [1.0, None], "n": None, "ok": 0.5}
+    assert json.loads(json_text(data), parse_constant=_refuse) == expected
+    write_json(data, tmp_path / "a.json")
+    write_jsonl([data], tmp_path / "a.jsonl")
+    assert json.loads((tmp_path / "a.json").read_text(), parse_constant=_refuse) == expected
+    assert read_jsonl(tmp_path / "a.jsonl") == [expected]
+
+
+def _refuse(name):
+    raise AssertionError(f"{name} is not JSON")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from .. import compat
+from ..io import json_text
 from ..models import model_dtype
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
@@ -58,7 +58,7 @@ class JsonlLogCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         row = {"step": state.global_step, "epoch": state.epoch}
         row.update({k: v for k, v in (logs or {}).items() if _loggable(v)})
-        self.handle.write(json.dumps(row) + "\n")
+        self.handle.write(json_text(row) + "\n")
         self.handle.flush()
 
 

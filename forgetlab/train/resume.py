@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from ..io import write_json
+from ..io import json_text, write_json
 
 __all__ = ["TimedSaveCallback", "WorkFolder"]
 
@@ -89,7 +89,7 @@ class WorkFolder:
                     rows.append(row)
         handle = open(self.log, "w")
         for row in rows:
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json_text(row) + "\n")
         handle.flush()
         return handle
 
