@@ -17,6 +17,7 @@ __all__ = [
     "check_writable",
     "json_text",
     "link_tree",
+    "partial_path",
     "read_json",
     "read_jsonl",
     "write_json",
@@ -109,6 +110,12 @@ def _plain_number(value):
     if hasattr(value, "tolist"):
         return _finite(value.tolist())
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    """Where a file written over a long job grows until it is whole: ``path`` with ``.partial`` added, beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".partial")
 
 
 def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:

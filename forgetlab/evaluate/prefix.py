@@ -152,9 +152,10 @@ def generate_ids(
 
 
 @torch.inference_mode()
-def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
+def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8, progress=None) -> list[torch.Tensor]:
     """Last-layer hidden states [T_i, H] per sequence (after the final norm), in right-padded batches, a shared
-    prefix run once per batch; no length x vocab logits are materialised."""
+    prefix run once per batch; no length x vocab logits are materialised. ``progress`` (forgetlab.progress.Progress)
+    advances after each batch."""
     hidden = []
     for start in range(0, len(sequences), batch_size):
         batch = [torch.as_tensor(sequence) for sequence in sequences[start : start + batch_size]]
@@ -171,4 +172,6 @@ def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> l
         for row, sequence in enumerate(batch):
             own = states[row, : len(sequence) - shared]
             hidden.append(torch.cat([prefix_states, own]) if shared else own)
+        if progress is not None:
+            progress.advance(len(batch))
     return hidden
