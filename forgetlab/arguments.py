@@ -1,17 +1,23 @@
-"""The command line's arguments: value types, help that ends with each default, options whose help, default and
-bounds come from the config classes, and the checks every command runs before it does any work (each output
-writable, each model folder a model)."""
+"""The command line's arguments and inputs: value types, help that ends with each default, options whose help,
+default and bounds come from the config classes, the checks every command runs before it does any work (each
+output writable, each model folder a model), and the config, task, stage and records a command reads."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
-from .options import field_default, validate_value
+from .options import did_you_mean, field_default, validate_value
+
+DEFAULT_CONFIG = "config/config.yaml"
 
 __all__ = [
-    "HelpFormatter", "check_inputs", "config_setting", "describe_os_error", "field_help", "field_type", "note",
-    "positive_int", "settings",
+    "DEFAULT_CONFIG", "HelpFormatter", "chat_of", "check_inputs", "class_option", "command_config",
+    "command_records", "command_stage", "command_task", "common_options", "config_option", "config_setting",
+    "describe_os_error", "device_of", "device_option", "emit", "field_help", "field_type", "layer_span", "note",
+    "positive_int", "set_threads", "settings", "style_of", "threads_option",
 ]  # fmt: skip
 
 
@@ -117,3 +123,127 @@ def describe_os_error(error: OSError) -> str:
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+# -- configs, tasks, inputs of a command ---------------------------------------------------------------------
+def command_config(args, required: bool = False) -> tuple[dict | None, str | None]:
+    """(resolved config, its path) from --config or config/config.yaml here; (None, None) when there is none."""
+    from .config import load_config
+
+    path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+    if path is None:
+        if required:
+            raise ValueError(f"no config: give --config FILE (there is no {DEFAULT_CONFIG} in {os.getcwd()})")
+        return None, None
+    return load_config(path), path
+
+
+def command_task(args, config: dict | None, path: str | None, name: str):
+    """The task called ``name``: the config's entry when it has one, else the task kind of that name with its
+    defaults. Says on stderr which it took."""
+    from .tasks import TASK_KINDS, make_task
+
+    tasks = (config or {}).get("tasks", {})
+    if name in tasks:
+        note(args, f"task {name!r} from {path}")
+        return make_task(name, tasks[name])
+    if args.config:
+        raise ValueError(
+            f"task {name!r} is not defined in {args.config} (defined: {sorted(tasks)}){did_you_mean(name, tasks)}"
+        )
+    if name not in TASK_KINDS:
+        known = sorted({*tasks, *TASK_KINDS})
+        raise ValueError(
+            f"task {name!r} is neither defined in a config nor a task kind (known: {known}){did_you_mean(name, known)}"
+        )
+    where = f"not defined in {path}" if path else f"no config (no --config, no {DEFAULT_CONFIG} in {os.getcwd()})"
+    note(args, f"task {name!r}: {where}; the {name} kind with its defaults")
+    return make_task(name, {"kind": name})
+
+
+def command_records(args, task, n: int | None) -> list[dict]:
+    """``--data`` records (checked for the fields the task needs), or the task's test split; the first ``n``."""
+    from .data import read_records
+
+    records = read_records(task, args.data) if args.data else task.build("test", n)
+    return records[:n] if n is not None else records
+
+
+def set_threads(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+
+def emit(result: dict) -> None:
+    from .io import json_text
+
+    print(json_text(result))
+
+
+def device_of(args, config: dict | None) -> str:
+    from .config import WorkflowConfig
+
+    return args.device or (config["device"] if config else field_help(WorkflowConfig, "device")[1])
+
+
+def chat_of(args, config: dict | None) -> bool:
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["chat"])["chat"]
+
+
+def style_of(args, config: dict | None) -> str | None:
+    """The prompt format: --format, else the config's evaluate.format (None: each task's own)."""
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["format"])["format"]
+
+
+# -- options shared by the commands ----------------------------------------------------------------------------
+def config_option(sub, what: str) -> None:
+    sub.add_argument("--config", help=f"workflow config to take {what} from (default: {DEFAULT_CONFIG} in the "
+                     "current folder, when there is one)")  # fmt: skip
+
+
+def threads_option(sub) -> None:
+    sub.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
+
+
+def common_options(sub, what: str = "task options") -> None:
+    config_option(sub, what)
+    threads_option(sub)
+
+
+def device_option(sub) -> None:
+    from .models import DEVICES
+
+    sub.add_argument("--device", choices=DEVICES, help="where models load (default: the config's device; auto "
+                     "without one: CUDA when a GPU is visible)")  # fmt: skip
+
+
+def class_option(sub, flag: str, cls, name: str, section: str, convert) -> None:
+    """An option with the config class's help, default and bounds, its default the class's (no config consulted)."""
+    help_text, default = field_help(cls, name)
+    sub.add_argument(flag, type=field_type(cls, name, f"{section}.{name}", convert), default=default, help=help_text)
+
+
+def command_stage(config: dict, path: str, name: str) -> dict:
+    """The entry of the stage ``name`` in the config read from ``path``; a swept stage's error lists its variants."""
+    stages = config["stages"]
+    if name in stages:
+        return stages[name]
+    variants = sorted(label for label in stages if label.startswith(f"{name}-"))
+    if variants:
+        raise ValueError(f"stage {name!r} is swept in {path}: name one of its variants: {variants}")
+    raise ValueError(f"stage {name!r} is not defined in {path} (defined: {sorted(stages)}){did_you_mean(name, stages)}")
+
+
+def layer_span(text: str) -> tuple[int, int]:
+    """An argparse type: a layer range first-last (0-7), as the restore config's ``layers`` spell it."""
+    from .analysis.config import SPAN
+
+    if not re.match(SPAN, text):
+        raise argparse.ArgumentTypeError(f"expected a range first-last, e.g. 0-7, not {text!r}")
+    first, _, last = text.partition("-")
+    return int(first), int(last)

@@ -13,95 +13,33 @@ import sys
 
 from .arguments import (
     HelpFormatter,
+    chat_of,
     check_inputs,
+    class_option,
+    command_config,
+    command_records,
+    command_stage,
+    command_task,
+    common_options,
+    config_option,
     config_setting,
     describe_os_error,
+    device_of,
+    device_option,
+    emit,
     field_help,
     field_type,
+    layer_span,
     note,
     positive_int,
+    set_threads,
     settings,
+    style_of,
+    threads_option,
 )
 from .options import ConfigError, did_you_mean
 
 __all__ = ["build_parser", "main"]
-
-DEFAULT_CONFIG = "config/config.yaml"
-
-
-# -- configs, tasks, inputs --------------------------------------------------------------------------------
-def _config(args, required: bool = False) -> tuple[dict | None, str | None]:
-    """(resolved config, its path) from --config or config/config.yaml here; (None, None) when there is none."""
-    from .config import load_config
-
-    path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
-    if path is None:
-        if required:
-            raise ValueError(f"no config: give --config FILE (there is no {DEFAULT_CONFIG} in {os.getcwd()})")
-        return None, None
-    return load_config(path), path
-
-
-def _task(args, config: dict | None, path: str | None, name: str):
-    """The task called ``name``: the config's entry when it has one, else the task kind of that name with its
-    defaults. Says on stderr which it took."""
-    from .tasks import TASK_KINDS, make_task
-
-    tasks = (config or {}).get("tasks", {})
-    if name in tasks:
-        note(args, f"task {name!r} from {path}")
-        return make_task(name, tasks[name])
-    if args.config:
-        raise ValueError(
-            f"task {name!r} is not defined in {args.config} (defined: {sorted(tasks)}){did_you_mean(name, tasks)}"
-        )
-    if name not in TASK_KINDS:
-        known = sorted({*tasks, *TASK_KINDS})
-        raise ValueError(
-            f"task {name!r} is neither defined in a config nor a task kind (known: {known}){did_you_mean(name, known)}"
-        )
-    where = f"not defined in {path}" if path else f"no config (no --config, no {DEFAULT_CONFIG} in {os.getcwd()})"
-    note(args, f"task {name!r}: {where}; the {name} kind with its defaults")
-    return make_task(name, {"kind": name})
-
-
-def _records(args, task, n: int | None) -> list[dict]:
-    """``--data`` records (checked for the fields the task needs), or the task's test split; the first ``n``."""
-    from .data import read_records
-
-    records = read_records(task, args.data) if args.data else task.build("test", n)
-    return records[:n] if n is not None else records
-
-
-def _threads(args) -> None:
-    import torch
-
-    torch.set_num_threads(args.threads)
-
-
-def _emit(result: dict) -> None:
-    from .io import json_text
-
-    print(json_text(result))
-
-
-def _device(args, config: dict | None) -> str:
-    from .config import WorkflowConfig
-
-    return args.device or (config["device"] if config else field_help(WorkflowConfig, "device")[1])
-
-
-def _chat(args, config: dict | None) -> bool:
-    from .evaluate.config import EvaluateConfig
-
-    return settings(args, config, EvaluateConfig, "evaluate", ["chat"])["chat"]
-
-
-def _style(args, config: dict | None) -> str | None:
-    """The prompt format: --format, else the config's evaluate.format (None: each task's own)."""
-    from .evaluate.config import EvaluateConfig
-
-    return settings(args, config, EvaluateConfig, "evaluate", ["format"])["format"]
 
 
 # -- commands ----------------------------------------------------------------------------------------------
@@ -111,8 +49,8 @@ def cmd_data(args) -> None:
     from .data import load_source_records
     from .io import write_jsonl
 
-    config, path = _config(args)
-    task = _task(args, config, path, args.task)
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
     if args.format:
         task = dataclasses.replace(task, format=args.format)
     if args.source:
@@ -120,42 +58,32 @@ def cmd_data(args) -> None:
     else:
         records = task.build(args.split, args.n, args.seed)
     write_jsonl(records, args.out)
-    _emit({"task": args.task, "split": args.split, "n": len(records), "out": args.out, "config": path})
+    emit({"task": args.task, "split": args.split, "n": len(records), "out": args.out, "config": path})
 
 
 def cmd_score(args) -> None:
     from .evaluate.generation import score_rows
     from .io import read_jsonl, write_json
 
-    config, path = _config(args)
-    task = _task(args, config, path, args.task)
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
     metrics, scored = score_rows(task.for_format(args.format or task.format), read_jsonl(args.input), source=args.input)
     if args.out:
         write_json({"metrics": metrics, "rows": scored}, args.out)
-    _emit(metrics)
+    emit(metrics)
 
 
 def cmd_base(args) -> None:
     from .models import materialise
 
-    config, path = _config(args, required=True)
+    config, path = command_config(args, required=True)
     models = config["models"]
     if args.model not in models:
         hint = did_you_mean(args.model, models)
         raise ValueError(f"model {args.model!r} is not defined in {path} (defined: {sorted(models)}){hint}")
     note(args, f"model {args.model!r} from {path}")
     materialise(models[args.model], args.out, fast_paths=config["fast_paths"])
-    _emit({"model": args.model, "out": args.out, "config": path})
-
-
-def _stage(config: dict, path: str, name: str) -> dict:
-    stages = config["stages"]
-    if name in stages:
-        return stages[name]
-    variants = sorted(label for label in stages if label.startswith(f"{name}-"))
-    if variants:
-        raise ValueError(f"stage {name!r} is swept in {path}: name one of its variants: {variants}")
-    raise ValueError(f"stage {name!r} is not defined in {path} (defined: {sorted(stages)}){did_you_mean(name, stages)}")
+    emit({"model": args.model, "out": args.out, "config": path})
 
 
 def cmd_train(args) -> None:
@@ -163,8 +91,8 @@ def cmd_train(args) -> None:
     from .tasks import make_task
     from .train import run_stage
 
-    config, path = _config(args, required=True)
-    stage = _stage(config, path, args.stage)
+    config, path = command_config(args, required=True)
+    stage = command_stage(config, path, args.stage)
     note(args, f"stage {args.stage!r} and task {stage['task']!r} from {path}")
     task_spec = config["tasks"][stage["task"]]
     read_records(make_task(stage["task"], task_spec), args.data)  # every record checked before training starts
@@ -173,19 +101,15 @@ def cmd_train(args) -> None:
         raise ValueError(f"--replay-data: stage {args.stage!r} replays task {replay!r}; give its training records")
     if replay:
         read_records(make_task(replay, config["tasks"][replay]), args.replay_data)
-    _threads(args)
-    log = args.log or _default_log(args.out)
+    set_threads(args)
+    log = args.log or os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
     run_stage(
         stage, stage["task"], task_spec, args.data, args.model, args.out, log, args.checkpoints,
-        device=_device(args, config), gpus=args.gpus, accelerate_config=args.accelerate_config,
+        device=device_of(args, config), gpus=args.gpus, accelerate_config=args.accelerate_config,
         replay_task=config["tasks"][replay] if replay else None, replay_data=args.replay_data,
         resume_dir=args.resume_dir, fast_paths=config["fast_paths"],
     )  # fmt: skip
-    _emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
-
-
-def _default_log(out: str) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(out)), "train_log.jsonl")
+    emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
 
 
 EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]
@@ -196,21 +120,17 @@ def cmd_eval(args) -> None:
     from .evaluate.config import EvaluateConfig
     from .io import write_json, write_jsonl
 
-    config, path = _config(args)
-    task = _task(args, config, path, args.task)
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
     values = settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS)
-    records = _records(args, task, args.n)
-    _threads(args)
+    records = command_records(args, task, args.n)
+    set_threads(args)
     metrics, samples = evaluate_checkpoint(
-        args.model, task, records, style=_style(args, config), device=_device(args, config), **values
+        args.model, task, records, style=style_of(args, config), device=device_of(args, config), **values
     )
-    write_jsonl(samples, _samples_path(args.out))
+    write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
     write_json(metrics, args.out)
-    _emit(metrics)
-
-
-def _samples_path(out: str) -> str:
-    return out.removesuffix(".json") + ".samples.jsonl"
+    emit(metrics)
 
 
 KL_OPTIONS = ["n", "max_new_tokens", "seed"]
@@ -221,17 +141,17 @@ def cmd_kl(args) -> None:
     from .evaluate.config import KLConfig
     from .io import write_json
 
-    config, path = _config(args)
-    task = _task(args, config, path, args.task)
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
     values = settings(args, config, KLConfig, "evaluate.kl", KL_OPTIONS)
-    records = _records(args, task, values.pop("n"))
-    _threads(args)
+    records = command_records(args, task, values.pop("n"))
+    set_threads(args)
     metrics = checkpoint_kl(
-        args.base, args.model, task, records, style=_style(args, config), chat=_chat(args, config),
-        reverse=args.reverse, device=_device(args, config), **values,
+        args.base, args.model, task, records, style=style_of(args, config), chat=chat_of(args, config),
+        reverse=args.reverse, device=device_of(args, config), **values,
     )  # fmt: skip
     write_json(metrics, args.out)
-    _emit(metrics)
+    emit(metrics)
 
 
 ANALYSIS_OPTIONS = {  # analysis -> its options that the command line sets
@@ -245,7 +165,7 @@ def cmd_analyse(args) -> None:
     from .analysis.config import AnalysisConfig
     from .io import read_jsonl, write_json
 
-    config, path = _config(args)
+    config, path = command_config(args)
     name = args.analysis
     section = (config or {}).get("analysis", {}).get(name) or AnalysisConfig().to_dict()[name]
     given = {key: getattr(args, key) for key in ANALYSIS_OPTIONS[name] if getattr(args, key) is not None}
@@ -254,38 +174,32 @@ def cmd_analyse(args) -> None:
     if name not in ("svd", "concepts") or args.task:
         if not args.task:
             raise ValueError(f"the {name} analysis reads a task's items: give --task")
-        task = _task(args, config, path, args.task)
+        task = command_task(args, config, path, args.task)
         records = read_jsonl(args.samples) if args.samples else task.build("test")
         rows = analysis_rows(task, records, args.format, values.get("n", len(records)))
         if name == "concepts":
             values = {**values, "task": args.task, "n_answers": len(rows)}
-    _threads(args)
-    result = run_analysis(
-        name, args.reference, args.model, values, task, rows, args.format, _chat(args, config), _device(args, config)
-    )
+    set_threads(args)
+    chat, device = chat_of(args, config), device_of(args, config)
+    result = run_analysis(name, args.reference, args.model, values, task, rows, args.format, chat, device)
     write_json({"analysis": name, "reference": args.reference, **result}, args.out)
-    _emit(result["summary"])
+    emit(result["summary"])
 
 
 def cmd_restore(args) -> None:
     from .analysis.restore import restore_model
 
-    span = None
-    if args.layers:
-        first, _, last = args.layers.partition("-")
-        if not (first.isdigit() and last.isdigit()):
-            raise ValueError(f"--layers {args.layers!r}: expected a range first-last, e.g. 0-7")
-        span = (int(first), int(last))
+    span = args.layers
     if args.mode != "layers" and args.fraction is None:
         raise ValueError(f"--mode {args.mode} needs --fraction (the share of singular components restored)")
     if args.mode == "layers" and span is None and args.fraction is None:
         raise ValueError("--mode layers needs --layers A-B or --fraction (of the layers, from the first)")
-    _threads(args)
+    set_threads(args)
     restored = restore_model(
         args.reference, args.model, args.out, args.mode, args.fraction, span, args.tail, args.control == "random",
         args.seed,
     )  # fmt: skip
-    _emit({**restored, "out": args.out})
+    emit({**restored, "out": args.out})
 
 
 def cmd_schema(args) -> None:
@@ -317,7 +231,7 @@ def cmd_fit(args) -> None:
     with atomic_path(args.out) as tmp:
         fits.to_csv(tmp, index=False)
     best = fits[fits["method"] == "all"].head(1)
-    _emit({"rows": len(fits), **({"best": best["predictor"].iloc[0], "r2_linear": best["r2_linear"].iloc[0]}
+    emit({"rows": len(fits), **({"best": best["predictor"].iloc[0], "r2_linear": best["r2_linear"].iloc[0]}
                                  if len(best) else {})})  # fmt: skip
 
 
@@ -333,7 +247,6 @@ def build_parser() -> argparse.ArgumentParser:
         SVDConfig,
     )
     from .evaluate.config import BACKENDS, EvaluateConfig, KLConfig
-    from .models import DEVICES
     from .prompts import FORMATS
     from .tasks import SPLITS
 
@@ -345,23 +258,6 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter)
         sub.set_defaults(run=run, outputs=outputs, models=models)
         return sub
-
-    def config_option(sub, what: str) -> None:
-        sub.add_argument("--config", help=f"workflow config to take {what} from (default: {DEFAULT_CONFIG} in the "
-                         "current folder, when there is one)")  # fmt: skip
-
-    def common(sub, what: str = "task options") -> None:
-        config_option(sub, what)
-        sub.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
-
-    def restore_option(sub, flag: str, name: str, convert) -> None:
-        help_text, default = field_help(RestoreConfig, name)
-        sub.add_argument(flag, type=field_type(RestoreConfig, name, f"analysis.restore.{name}", convert),
-                         default=default, help=help_text)  # fmt: skip
-
-    def device_option(sub) -> None:
-        sub.add_argument("--device", choices=DEVICES, help="where models load (default: the config's device; auto "
-                         "without one: CUDA when a GPU is visible)")  # fmt: skip
 
     data = command("data", "write a task split as JSONL", cmd_data)
     data.add_argument("--task", required=True, help="a task of the config, or a task kind")
@@ -400,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--accelerate-config", help="accelerate config of a multi-GPU launch, e.g. "
                        "config/deepspeed/zero3.yaml")  # fmt: skip
     device_option(train)
-    common(train, "the stage and its task")
+    common_options(train, "the stage and its task")
 
     evaluate = command("eval", "generation accuracy and reference log-likelihood of a model folder on a task",
                        cmd_eval, models=("model",))  # fmt: skip
@@ -419,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_setting(evaluate, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     evaluate.add_argument("--out", required=True, help="metrics JSON; the samples go beside it (.samples.jsonl)")
     device_option(evaluate)
-    common(evaluate)
+    common_options(evaluate)
 
     kl = command("kl", "KL(base || model) on a task, over completions sampled from the base", cmd_kl,
                  models=("base", "model"))  # fmt: skip
@@ -436,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_setting(kl, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     kl.add_argument("--out", required=True, help="metrics JSON")
     device_option(kl)
-    common(kl)
+    common_options(kl)
 
     analyse = command("analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, "
                       "outputs", cmd_analyse, models=("reference", "model"))  # fmt: skip
@@ -459,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_setting(analyse, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     analyse.add_argument("--out", required=True, help="JSON of the summary and the rows")
     device_option(analyse)
-    common(analyse, "task options and the analysis settings")
+    common_options(analyse, "task options and the analysis settings")
 
     restore = command("restore", "a checkpoint with part of a reference's weights put back, as a model folder",
                       cmd_restore, models=("reference", "model"))  # fmt: skip
@@ -468,12 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--mode", required=True, choices=RESTORE_MODES, help="what is put back")
     restore.add_argument("--fraction", type=field_type(RestoreConfig, "fractions", "analysis.restore.fractions",
                          float, items=True), help=field_help(RestoreConfig, "fractions")[0])  # fmt: skip
-    restore.add_argument("--layers", help="layers mode: the layer range reset, first-last (e.g. 0-7)")
-    restore_option(restore, "--tail", "tail", float)
+    restore.add_argument("--layers", type=layer_span, help="layers mode: the layer range reset, first-last (e.g. 0-7)")
+    class_option(restore, "--tail", RestoreConfig, "tail", "analysis.restore", float)
     restore.add_argument("--control", choices=["random"], help="as many components (or layers) chosen at random")
-    restore_option(restore, "--seed", "seed", int)
+    class_option(restore, "--seed", RestoreConfig, "seed", "analysis.restore", int)
     restore.add_argument("--out", required=True, help="folder to write the restored model to")
-    restore.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
+    threads_option(restore)
 
     fit = command("fit", "rank the predictors of forgetting: linear/quadratic R² and Spearman per method", cmd_fit)
     fit.add_argument("--metrics", required=True, help="a metrics table (results/tables/metrics.csv)")

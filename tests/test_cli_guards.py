@@ -2,6 +2,7 @@
 loads, one line for Ctrl-C or a broken model folder, bounds on the options."""
 
 import argparse
+import json
 import re
 import shutil
 import time
@@ -235,8 +236,6 @@ def test_a_restored_model_holds_the_models_files_only(here, capsys, tiny_model):
 
 
 def test_fit_prints_json_with_null_for_an_r2_it_cannot_compute(here, capsys):
-    import json
-
     from forgetlab.report.fits import r_squared
 
     from .report.test_fits import _table
@@ -248,3 +247,12 @@ def test_fit_prints_json_with_null_for_an_r2_it_cannot_compute(here, capsys):
     assert code == 0, err
     line = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON: {out}"))
     assert line["r2_linear"] is None and line["rows"] > 0
+
+
+def test_restore_reads_a_layer_range_or_says_how_to_write_one(here, capsys, tiny_model):
+    pair = ["--reference", str(tiny_model), "--model", str(tiny_model), "--mode", "layers"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["restore", *pair, "--layers", "7", "--out", "r"])
+    assert exit_.value.code == 2 and "expected a range first-last, e.g. 0-7, not '7'" in capsys.readouterr().err
+    code, out, err = forgetlab(capsys, "restore", *pair, "--layers", "1-1", "--out", "r")
+    assert code == 0 and json.loads(out)["layers"] == [1], err
