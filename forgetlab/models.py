@@ -10,7 +10,6 @@ Sources:
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,14 @@ from typing import ClassVar
 from . import compat
 from .compat.gguf import read_once
 from .compat.transformers import strip_gguf_quantizer
-from .io import atomic_dir
+from .io import atomic_dir, json_text
 from .options import OptionError, Options, option
 from .resources import FAMILIES, ResourceRequest
 
 __all__ = [
-    "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "gguf_package_file", "load_model",
-    "load_source", "load_tokenizer", "materialise", "model_dtype", "resolve_device",
+    "DEVICES", "MODEL_SOURCES", "ModelFolderError", "ModelSpec", "check_model_dir", "check_safetensors",
+    "gguf_package_file", "load_model", "load_source", "load_tokenizer", "materialise", "model_dtype", "model_files",
+    "resolve_device",
 ]  # fmt: skip
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -194,7 +194,7 @@ def materialise(spec: dict, out_dir: str | os.PathLike, fast_paths: bool = True)
 
 
 def write_fast_paths(model_dir: str | os.PathLike) -> None:
-    Path(model_dir, FAST_PATHS_FILE).write_text(json.dumps(compat.record(), indent=1) + "\n")
+    Path(model_dir, FAST_PATHS_FILE).write_text(json_text(compat.record(), indent=1) + "\n")
 
 
 class ModelFolderError(ValueError):
@@ -203,6 +203,22 @@ class ModelFolderError(ValueError):
 
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
+# A model folder's own files besides its weights: config, generation config, shard index, tokenizer and chat
+# template, a remote-code model's modules, and the record of the fast paths that wrote it. Anything else a folder
+# holds (evaluation results, logs, notes) is not part of the model.
+MODEL_FILE_PATTERNS = (
+    "config.json", "generation_config.json", "*.safetensors.index.json", "tokenizer*", "special_tokens_map.json",
+    "added_tokens.json", "vocab.*", "merges.txt", "*.tiktoken", "spiece.model", "chat_template.*",
+    "preprocessor_config.json", "processor_config.json", "configuration_*.py", "modeling_*.py", "tokenization_*.py",
+    FAST_PATHS_FILE,
+)  # fmt: skip
+
+
+def model_files(folder: str | os.PathLike) -> list[Path]:
+    """The files of the model folder ``folder`` besides its weights (``MODEL_FILE_PATTERNS``), sorted."""
+    return sorted(
+        path for path in Path(folder).iterdir() if path.is_file() and any(path.match(p) for p in MODEL_FILE_PATTERNS)
+    )
 
 
 def check_model_dir(path: str | os.PathLike, what: str = "model folder") -> Path:
@@ -218,7 +234,21 @@ def check_model_dir(path: str | os.PathLike, what: str = "model folder") -> Path
         raise ModelFolderError(f"{what} {str(path)!r}: no weights (model.safetensors or pytorch_model.bin)")
     if not any((folder / name).exists() for name in TOKENIZER_FILES):
         raise ModelFolderError(f"{what} {str(path)!r}: no tokenizer ({' or '.join(TOKENIZER_FILES)})")
+    for weights in sorted(folder.glob("*.safetensors")):
+        check_safetensors(weights, f"{what} {str(path)!r}")
     return folder
+
+
+def check_safetensors(path: Path, what: str) -> None:
+    """ModelFolderError naming the file when ``path`` is not a whole safetensors file (cut short, overwritten):
+    its header is read and checked against the file's size, no tensor is loaded."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy"):
+            pass
+    except SafetensorError as error:
+        raise ModelFolderError(f"{what}: {path.name} is not a valid safetensors file ({error})") from None
 
 
 def resolve_device(choice: str = "auto") -> str:

@@ -5,6 +5,7 @@ needs transformers < 5), so it uses evalscope and the standard library only.
 """
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -27,8 +28,10 @@ with tempfile.TemporaryDirectory() as work_dir:
     report = run_task(config)[benchmark]
 # One number per evalscope metric (its score over `num` items), in the layout of the other metric files.
 metrics = {"task": benchmark, "backend": "evalscope", "n": report.metrics[0].num if report.metrics else 0}
-metrics.update({metric.name: float(metric.score) for metric in report.metrics})
+# A score evalscope could not compute is null, as in every JSON forgetlab writes (NaN is not JSON).
+scores = {metric.name: float(metric.score) for metric in report.metrics}
+metrics.update({name: score if math.isfinite(score) else None for name, score in scores.items()})
 tmp = snakemake.output[0] + ".tmp"
 with open(tmp, "w") as handle:
-    json.dump(metrics, handle, indent=2)
+    json.dump(metrics, handle, indent=2, allow_nan=False)
 os.replace(tmp, snakemake.output[0])

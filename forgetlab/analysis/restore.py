@@ -15,21 +15,30 @@ import contextlib
 import os
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 from scipy.linalg import svd
 
 from ..io import atomic_dir
-from .config import RESTORE_MODES
+from ..models import model_files
+from ..options import raise_errors, validate_value
+from .config import RESTORE_MODES, RestoreConfig
 from .plan import restore_label
 from .weights import MATRICES, WeightReader, linear_weights
 
 __all__ = [
-    "RESTORE_MODES", "choose_components", "choose_layers", "restore_label", "restore_model", "restore_weight",
-    "restore_weights",
+    "RESTORE_MODES", "check_shares", "choose_components", "choose_layers", "restore_label", "restore_model",
+    "restore_weight", "restore_weights",
 ]  # fmt: skip
 _LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
+
+
+def check_shares(fraction: float | None, tail: float) -> None:
+    """ConfigError unless ``fraction`` (None: a layer range instead) and ``tail`` lie within the bounds of the restore
+    config's ``fractions`` and ``tail``."""
+    properties = RestoreConfig.json_schema()["properties"]
+    messages = [] if fraction is None else validate_value(fraction, properties["fractions"]["items"], "fraction")[1]
+    raise_errors(messages + validate_value(tail, properties["tail"], "tail")[1])
 
 
 def choose_components(
@@ -99,6 +108,7 @@ def restore_model(
 
     if mode not in RESTORE_MODES:
         raise ValueError(f"restore mode must be one of {list(RESTORE_MODES)}, not {mode!r}")
+    check_shares(fraction, tail)
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
     outputs = [(out_dir, control)] + ([(control_dir, True)] if control_dir is not None else [])
     restored: dict = {"mode": mode, "control": control}
@@ -135,8 +145,7 @@ def restore_model(
                     versions[i][name] = torch.from_numpy(weight).to(original[name].dtype)
             for folder, tensors in zip(folders, versions):
                 save_file(tensors, str(folder / source.name), metadata={"format": "pt"})
-        for folder in folders:
-            for path in Path(model_dir).iterdir():
-                if path.is_file() and path.suffix != ".safetensors":
-                    shutil.copy2(path, folder / path.name)
+        for folder in folders:  # the model's own files only: not the results or logs its folder may also hold
+            for path in model_files(model_dir):
+                shutil.copy2(path, folder / path.name)
     return restored

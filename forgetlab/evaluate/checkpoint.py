@@ -35,12 +35,13 @@ def evaluate_checkpoint(
     tokenizer = load_tokenizer(model_dir)
     engine = open_engine(backend, model_dir, tokenizer, batch_size, device=device)
     metrics, rows = evaluate_records(
-        engine, tokenizer, task, records, max_new_tokens, style, chat, samples=samples, temperature=temperature
-    )
+        engine, tokenizer, task, records, max_new_tokens, style, chat, samples=samples, temperature=temperature,
+        progress=True,
+    )  # fmt: skip
     engine.close()
     # Reference log-likelihood moves long before accuracy does: cheap, and always through HF (exact log-probs).
     model = engine.model if isinstance(engine, HFEngine) else load_model(model_dir, device)
-    logliks = reference_logliks(model, tokenizer, task, records, loglik_format or style, chat)
+    logliks = reference_logliks(model, tokenizer, task, records, loglik_format or style, chat, progress=True)
     metrics.update(loglik_summary(logliks))
     for index, row in enumerate(rows):  # rows come in record order, ``samples`` per record
         value, tokens = logliks[index // samples]
@@ -65,7 +66,7 @@ def policy_samples(
     device = resolve_device(device)
     return sample_policy(
         load_model(model_dir, device), load_tokenizer(model_dir), task, records, max_new_tokens=max_new_tokens,
-        seed=seed, style=style, chat=chat,
+        seed=seed, style=style, chat=chat, progress=True,
     )  # fmt: skip
 
 
@@ -90,12 +91,12 @@ def checkpoint_kl(
     device = resolve_device(device)
     base, model = load_model(base_dir, device), load_model(model_dir, device)
     if samples is not None and not reverse:
-        metrics = samples_kl(samples, base, model)
+        metrics = samples_kl(samples, base, model, progress=True)
     else:
         sampler, other = (model, base) if reverse else (base, model)
         metrics = policy_kl(
             sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
-            style=style, chat=chat,
+            style=style, chat=chat, progress=True,
         )  # fmt: skip
     if reverse:
         metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from ..options import OptionError, Options, option, summary
 from ..prompts import FORMATS
 
-__all__ = ["BACKENDS", "EvalscopeConfig", "EvaluateConfig", "HarnessConfig", "KLConfig"]
+__all__ = ["BACKENDS", "MAX_NEW_TOKENS", "EvalscopeConfig", "EvaluateConfig", "HarnessConfig", "KLConfig"]
 
 BACKENDS = ("auto", "hf", "vllm")  # generation engines (forgetlab.evaluate.engines)
+# The longest generation any option asks for (evaluation, KL samples, RL rollouts): a typo's 10^8 tokens is refused
+# when the config is read; a model's own context (max_position_embeddings) bounds it further at run time.
+MAX_NEW_TOKENS = 32768
 
 
 @dataclass(kw_only=True)
@@ -22,7 +25,7 @@ class KLConfig(Options):
 
     tasks: list[str] | None = option(None, "tasks to measure it on (null: evaluate.tasks)")
     n: int = option(16, "prompts per task (the first n of its test split)", minimum=1)
-    max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1)
+    max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     seed: int = option(0, "seed of the sampling")
     reverse: bool = option(
         False, "also KL(checkpoint || base), sampling from the checkpoint, as kl/<task>.reverse.json (a candidate "
@@ -55,7 +58,7 @@ class EvaluateConfig(Options):
     """How every checkpoint (the base included) is evaluated."""
 
     tasks: list[str] = option(help="tasks every checkpoint is evaluated on (their test split)", minItems=1)
-    max_new_tokens: int = option(64, "longest generated completion in tokens", minimum=1)
+    max_new_tokens: int = option(64, "longest generated completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     batch_size: int | None = option(
         None, "prompts per generation batch; null: by model size and device (CPU 64, ~20% faster than 16 on one "
         "thread; GPU 256 below 1B parameters, 64 below 10B, 16 above)", minimum=1,

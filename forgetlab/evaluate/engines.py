@@ -61,7 +61,10 @@ class HFEngine:
     def __init__(self, model, tokenizer, batch_size: int = CPU_BATCH):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
 
-    def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
+    def __call__(
+        self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True, progress=None
+    ) -> list[str]:
+        """One completion per text; ``progress`` (a forgetlab.progress.Progress) advances after each batch."""
         from .prefix import generate_ids
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -75,6 +78,8 @@ class HFEngine:
             )
             for i, text in zip(batch, self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
                 completions[i] = text
+            if progress is not None:
+                progress.advance(len(batch))
         return completions
 
     def close(self) -> None:
@@ -92,13 +97,18 @@ class VLLMEngine:
         self.tokenizer = tokenizer
         self.llm = LLM(model=str(model_dir), seed=seed, gpu_memory_utilization=gpu_memory_utilization)
 
-    def __call__(self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True) -> list[str]:
+    def __call__(
+        self, texts: list[str], max_new_tokens: int, temperature: float = 0.0, chat: bool = True, progress=None
+    ) -> list[str]:
         from vllm import SamplingParams
 
         # top_k=-1 / top_p=1: plain sampling, as on the HF path
         params = SamplingParams(max_tokens=max_new_tokens, temperature=temperature, top_k=-1, top_p=1.0)
         prompts = [{"prompt_token_ids": ids} for ids in _encode(self.tokenizer, texts, chat)["input_ids"]]
-        return [output.outputs[0].text for output in self.llm.generate(prompts, params, use_tqdm=False)]
+        completions = [output.outputs[0].text for output in self.llm.generate(prompts, params, use_tqdm=False)]
+        if progress is not None:  # vLLM schedules the whole list itself: one line at the end
+            progress.advance(len(texts))
+        return completions
 
     def close(self) -> None:
         """Free the GPU memory vLLM reserved, so an HF model can load next in the same job."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..progress import progress_of
 from ..prompts import plain_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
@@ -43,13 +44,15 @@ def evaluate_records(
     chat: bool = True,
     samples: int = 1,
     temperature: float = 0.0,
+    progress: bool = False,
 ) -> tuple[dict, list[dict]]:
     """Accuracy of the model behind ``engine`` (see ``engines``) on ``records`` in prompt format ``style``
     (default: the task's).
 
     Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
     mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
-    Returns (metrics, one row per completion with the prompt actually shown).
+    Returns (metrics, one row per completion with the prompt actually shown). ``progress``: a line on stderr per
+    batch (forgetlab.progress).
     """
     if not records:
         raise ValueError(f"no evaluation records for task {task.name!r}")
@@ -58,7 +61,8 @@ def evaluate_records(
     style = style or task.format
     prompts = [render_prompt(task, record, style) for record in records]
     texts = [prompt_text(tokenizer, p, chat) for p in prompts for _ in range(samples)]
-    completions = engine(texts, max_new_tokens, temperature, chat)
+    tracker = progress_of(progress, f"eval {task.name}", len(texts))
+    completions = engine(texts, max_new_tokens, temperature, chat, **({"progress": tracker} if tracker else {}))
     scorer = task.for_format(style)
     rows = []
     for index, completion in enumerate(completions):

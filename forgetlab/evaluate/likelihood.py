@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..progress import progress_of
 from ..prompts import render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
@@ -125,16 +126,20 @@ def sample_policy(
     style: str | None = None,
     chat: bool = True,
     batch_size: int = 8,
+    progress: bool = False,
 ) -> PolicySamples:
     """One completion per record's prompt sampled from ``model`` at temperature 1 (no top-k/top-p), seeded, with
-    the model's states along it."""
+    the model's states along it. ``progress``: a line on stderr per batch sampled."""
     if not records:
         raise ValueError(f"no records for task {task.name!r}")
     prompts = [encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat) for record in records]
     torch.manual_seed(seed)
     sequences = []
+    tracker = progress_of(progress, f"sample {task.name}", len(prompts))
     for start in range(0, len(prompts), batch_size):
         sequences += _sample(model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
+        if tracker is not None:
+            tracker.advance(len(sequences) - tracker.done)
     with torch.inference_mode():
         hidden = _final_hidden(model, sequences, batch_size)
     starts = [len(prompt) for prompt in prompts]
@@ -143,10 +148,13 @@ def sample_policy(
 
 
 @torch.inference_mode()
-def samples_kl(samples: PolicySamples, sample_model, other_model, chunk: int = 64, batch_size: int = 8) -> dict:
+def samples_kl(
+    samples: PolicySamples, sample_model, other_model, chunk: int = 64, batch_size: int = 8, progress: bool = False
+) -> dict:
     """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence over ``samples`` of the sampling policy, whose
-    output head ``sample_model`` provides."""
-    other = _final_hidden(other_model, samples.sequences, batch_size)
+    output head ``sample_model`` provides. ``progress``: a line on stderr per batch scored."""
+    tracker = progress_of(progress, f"kl {samples.task}", len(samples.sequences))
+    other = _final_hidden(other_model, samples.sequences, batch_size, tracker)
     results = [
         _scored_kl(sample_model, other_model, p, q[start - 1 : len(ids) - 1], ids[start:], chunk)
         for p, q, ids, start in zip(samples.states, other, samples.sequences, samples.starts)
@@ -175,11 +183,15 @@ def policy_kl(
     style: str | None = None,
     chat: bool = True,
     batch_size: int = 8,
+    progress: bool = False,
 ) -> dict:
     """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence, over completions sampled from
-    ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples."""
-    samples = sample_policy(sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, batch_size)
-    return samples_kl(samples, sample_model, other_model, chunk, batch_size)
+    ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples.
+    ``progress``: lines on stderr as batches are sampled and scored."""
+    samples = sample_policy(
+        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, batch_size, progress
+    )
+    return samples_kl(samples, sample_model, other_model, chunk, batch_size, progress)
 
 
 @torch.inference_mode()
@@ -197,12 +209,19 @@ def _sample(model, tokenizer, prompts: list[list[int]], max_new_tokens: int) -> 
 
 @torch.inference_mode()
 def reference_logliks(
-    model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
+    model,
+    tokenizer,
+    task: Task,
+    records: list[dict],
+    style: str | None = None,
+    chat: bool = True,
+    chunk: int = 64,
+    progress: bool = False,
 ) -> list[tuple[float, int]]:
     """(log-likelihood, answer tokens) of each record's reference answer given the prompt.
 
     Only the answer content is scored: the reference completion up to its last occurrence of the answer
-    (tags, worked reasoning) is conditioning context.
+    (tags, worked reasoning) is conditioning context. ``progress``: a line on stderr per batch.
     """
     style = style or task.format
     contexts, answers = [], []
@@ -214,7 +233,7 @@ def reference_logliks(
         contexts.append(encode_prompt(tokenizer, render_prompt(task, record, style), chat) + _tokens(tokenizer, prefix))
         answers.append(_tokens(tokenizer, answer))
     sequences = [torch.tensor(context + answer) for context, answer in zip(contexts, answers)]
-    hidden = _final_hidden(model, sequences)
+    hidden = _final_hidden(model, sequences, progress=progress_of(progress, f"loglik {task.name}", len(sequences)))
     return [
         (_completion_logprob(model, h, ids, len(context), chunk), len(answer))
         for h, ids, context, answer in zip(hidden, sequences, contexts, answers)

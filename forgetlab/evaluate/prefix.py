@@ -14,7 +14,7 @@ import torch
 from ..compat.transformers import cache_argument
 
 __all__ = [
-    "MIN_SHARED", "final_hidden", "generate_ids", "prefix_pass", "right_padded", "shared_prefix",
+    "MIN_SHARED", "check_context", "final_hidden", "generate_ids", "prefix_pass", "right_padded", "shared_prefix",
 ]  # fmt: skip
 
 # below this many shared tokens the extra forward call costs more than it saves
@@ -68,9 +68,30 @@ def _pick(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return torch.multinomial(torch.softmax(logits.float() / temperature, dim=-1), 1).squeeze(1)
 
 
+def check_context(model, prompt_tokens: int, new_tokens: int, option: str = "max_new_tokens") -> None:
+    """ValueError, naming ``option`` and the bound, when a prompt of ``prompt_tokens`` and ``new_tokens`` more do
+    not fit the model's context (its config's max_position_embeddings)."""
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if not limit or prompt_tokens + new_tokens <= limit:
+        return
+    context = f"the model's context of {limit} tokens (max_position_embeddings)"
+    if prompt_tokens >= limit:
+        raise ValueError(f"the longest prompt, {prompt_tokens} tokens, fills {context}: no token can be generated")
+    raise ValueError(
+        f"{option} {new_tokens} does not fit {context}: after the longest prompt's {prompt_tokens} tokens at most "
+        f"{limit - prompt_tokens} are left"
+    )
+
+
 @torch.inference_mode()
 def generate_ids(
-    model, prompts: list[list[int]], pad_id: int, max_new_tokens: int, temperature: float = 0.0, eos_ids=None
+    model,
+    prompts: list[list[int]],
+    pad_id: int,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    eos_ids=None,
+    option: str = "max_new_tokens",
 ) -> list[list[int]]:
     """The new tokens of each prompt (token ids, up to and including the first EOS), greedy or sampled at
     ``temperature`` without top-k/top-p truncation.
@@ -78,8 +99,10 @@ def generate_ids(
     A decode loop of its own rather than ``model.generate``: a prefix the prompts share runs once; identical
     prompts (a GRPO group) are prefilled once and their cache repeated; the rest of each prompt is padded between
     the prefix and its own tokens; and a row that has ended leaves the batch, so the remaining steps run only the
-    rows still generating. ``eos_ids``: the model's generation config's when None.
+    rows still generating. ``eos_ids``: the model's generation config's when None. A ``max_new_tokens`` beyond the
+    model's context is refused first, naming ``option`` (the setting it came from).
     """
+    check_context(model, max(len(prompt) for prompt in prompts), max_new_tokens, option)
     if eos_ids is None:
         eos_ids = model.generation_config.eos_token_id
     eos = torch.tensor([eos_ids] if isinstance(eos_ids, int) else list(eos_ids), device=model.device)
@@ -129,9 +152,10 @@ def generate_ids(
 
 
 @torch.inference_mode()
-def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> list[torch.Tensor]:
+def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8, progress=None) -> list[torch.Tensor]:
     """Last-layer hidden states [T_i, H] per sequence (after the final norm), in right-padded batches, a shared
-    prefix run once per batch; no length x vocab logits are materialised."""
+    prefix run once per batch; no length x vocab logits are materialised. ``progress`` (forgetlab.progress.Progress)
+    advances after each batch."""
     hidden = []
     for start in range(0, len(sequences), batch_size):
         batch = [torch.as_tensor(sequence) for sequence in sequences[start : start + batch_size]]
@@ -148,4 +172,6 @@ def final_hidden(model, sequences: list[torch.Tensor], batch_size: int = 8) -> l
         for row, sequence in enumerate(batch):
             own = states[row, : len(sequence) - shared]
             hidden.append(torch.cat([prefix_states, own]) if shared else own)
+        if progress is not None:
+            progress.advance(len(batch))
     return hidden

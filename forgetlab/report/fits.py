@@ -14,7 +14,7 @@ from .tables import NEW_TASKS, PRIOR_TASKS, ordinary
 
 __all__ = [
     "FIT_PARAMETERS", "PREDICTORS", "PREDICTOR_COLUMNS", "SPARE_POINTS", "Predictor", "checkpoint_points",
-    "checkpoint_values", "few_points", "fit_predictors", "r_squared",
+    "checkpoint_values", "constant", "few_points", "fit_predictors", "r_squared",
 ]  # fmt: skip
 
 
@@ -45,15 +45,21 @@ _TARGET = (PRIOR_TASKS, "forgetting")
 _CHECKPOINT = ["model", "lineage", "step", "seed"]
 
 
+def constant(values) -> bool:
+    """No spread beyond float rounding: 0.1 + 0.2 in one row and 0.3 in another is one value, whose R² would be
+    rounding noise divided by rounding noise."""
+    values = np.asarray(values, dtype=float)
+    return len(values) == 0 or float(np.ptp(values)) <= 1e-9 * max(1.0, float(np.abs(values).max()))
+
+
 def r_squared(x, y, degree: int) -> float:
-    """R² of the least-squares polynomial of ``degree`` through (x, y); NaN when x or y is constant or the
-    polynomial would pass through every point (no more points than coefficients)."""
+    """R² of the least-squares polynomial of ``degree`` through (x, y); NaN when x or y is constant (see
+    ``constant``) or the polynomial would pass through every point (no more points than coefficients)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    total = float(np.square(y - y.mean()).sum()) if len(y) else 0.0
-    if len(x) <= degree + 1 or total == 0 or np.ptp(x) == 0:
+    if len(x) <= degree + 1 or constant(x) or constant(y):
         return float("nan")
     residual = y - np.polyval(np.polyfit(x, y, degree), x)
-    return 1 - float(np.square(residual).sum()) / total
+    return 1 - float(np.square(residual).sum()) / float(np.square(y - y.mean()).sum())
 
 
 def few_points(n: int, fit: str) -> bool:
@@ -103,10 +109,10 @@ def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
         groups = [("all", usable)] + [(str(method), group) for method, group in usable.groupby("method")]
         for method, group in groups:
             x, y = group[predictor].to_numpy(float), group["forgetting"].to_numpy(float)
-            constant = len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0
+            flat = len(x) < 2 or constant(x) or constant(y)
             rows.append({
                 "predictor": predictor, "method": method, "n": len(x), "r2_linear": r_squared(x, y, 1),
-                "r2_quadratic": r_squared(x, y, 2), "spearman": float("nan") if constant else spearmanr(x, y)[0],
+                "r2_quadratic": r_squared(x, y, 2), "spearman": float("nan") if flat else spearmanr(x, y)[0],
                 "few_points_linear": few_points(len(x), "linear"),
                 "few_points_quadratic": few_points(len(x), "quadratic"),
             })  # fmt: skip

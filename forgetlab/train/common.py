@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
+import sys
+import time
 from pathlib import Path
 
 from transformers import TrainerCallback
 
 from .. import compat
+from ..io import json_text
 from ..models import model_dtype
+from ..progress import seconds
 from ..prompts import curriculum_formats, plain_prompt, render_prompt
 from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
-    "CheckpointCallback", "FastPathCheck", "FiniteLossCallback", "JsonlLogCallback", "as_completion", "as_prompt",
-    "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
+    "CheckpointCallback", "FastPathCheck", "FiniteLossCallback", "JsonlLogCallback", "ProgressCallback",
+    "as_completion", "as_prompt", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
 
@@ -58,8 +61,27 @@ class JsonlLogCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         row = {"step": state.global_step, "epoch": state.epoch}
         row.update({k: v for k, v in (logs or {}).items() if _loggable(v)})
-        self.handle.write(json.dumps(row) + "\n")
+        self.handle.write(json_text(row) + "\n")
         self.handle.flush()
+
+
+class ProgressCallback(TrainerCallback):
+    """One line on stderr (the job's log) per logged step: ``step 3/40: loss 1.234, reward 0.500, 2.1 s`` (the
+    reward of RL methods; seconds since the previous line), and the total when training ends. The trainer's own
+    progress bar is off (``disable_tqdm``): a bar redrawn in a log file is noise."""
+
+    def __init__(self):
+        self.last = time.monotonic()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs, now = logs or {}, time.monotonic()
+        if "train_runtime" in logs:
+            line = f"trained {state.global_step}/{state.max_steps} steps in {seconds(logs['train_runtime'])}"
+        else:
+            shown = [f"{key} {logs[key]:.4g}" for key in ("loss", "reward") if isinstance(logs.get(key), (int, float))]
+            line = f"step {state.global_step}/{state.max_steps}: {', '.join([*shown, seconds(now - self.last)])}"
+        self.last = now
+        print(line, file=sys.stderr, flush=True)
 
 
 class FiniteLossCallback(TrainerCallback):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..evaluate.config import MAX_NEW_TOKENS
 from ..lineages import checkpoint_steps
 from ..options import OptionError, Options, option
 from ..prompts import FORMATS
@@ -148,7 +149,7 @@ class RLStageConfig(StageConfig):
     beta: float = option(0.0, "KL coefficient to the parent (0 loads no reference model)", minimum=0)
     epsilon: float = option(0.2, "clip range of the policy ratio", exclusiveMinimum=0)
     num_generations: int = option(4, "completions sampled per prompt (the group advantages compare)", minimum=2)
-    max_completion_length: int = option(32, "longest completion in tokens", minimum=1)
+    max_completion_length: int = option(32, "longest completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     temperature: float = option(1.0, "sampling temperature of the rollouts", exclusiveMinimum=0)
     rewards: dict[str, float] = option(
         help="reward -> weight; length is 1 - tokens / max_completion_length",

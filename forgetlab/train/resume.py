@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from ..io import write_json
+from ..io import json_text, write_json
 
 __all__ = ["TimedSaveCallback", "WorkFolder"]
 
@@ -42,15 +42,16 @@ class TimedSaveCallback(TrainerCallback):
 
 
 class WorkFolder:
-    """``folder/trainer/checkpoint-<step>`` (the trainer's saves), ``folder/train_log.jsonl``, ``folder/steps/<step>``
-    (kept checkpoints) and ``folder/job.json`` (what was being trained: a state saved for another stage
-    configuration, parent or data is discarded rather than resumed)."""
+    """``folder/trainer/checkpoint-<step>`` (the trainer's saves), ``folder/steps/<step>`` (kept checkpoints) and
+    ``folder/job.json`` (what was being trained: a state saved for another stage configuration, parent or data is
+    discarded rather than resumed). The step log so far is ``log`` (default ``folder/train_log.jsonl``): a file
+    that can be watched while the job runs, e.g. the ``partial_path`` of the step log's target."""
 
-    def __init__(self, folder: str | os.PathLike, job: dict):
+    def __init__(self, folder: str | os.PathLike, job: dict, log: str | os.PathLike | None = None):
         self.folder = Path(folder)
         self.fingerprint = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
         self.trainer, self.steps = self.folder / "trainer", self.folder / "steps"
-        self.log = self.folder / "train_log.jsonl"
+        self.log = Path(log) if log is not None else self.folder / "train_log.jsonl"
 
     def prepare(self) -> int | None:
         """Make the folder ready; the step of the state to resume from, or None to start afresh (a state of
@@ -87,9 +88,10 @@ class WorkFolder:
                     continue
                 if row.get("step", 0) <= resumed and "train_runtime" not in row:
                     rows.append(row)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.log, "w")
         for row in rows:
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json_text(row) + "\n")
         handle.flush()
         return handle
 

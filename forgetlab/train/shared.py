@@ -81,7 +81,7 @@ def decode_rollouts(prompts: list, trainer) -> dict:
     try:
         completions = generate_ids(
             model, prompt_ids, trainer.processing_class.pad_token_id, trainer.max_completion_length,
-            trainer.temperature, eos_ids=trl_compat.rollout_eos_ids(trainer),
+            trainer.temperature, eos_ids=trl_compat.rollout_eos_ids(trainer), option="max_completion_length",
         )  # fmt: skip
     finally:
         model.train(training)

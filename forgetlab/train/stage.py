@@ -1,5 +1,6 @@
 """Train one stage: the method's trainer (forgetlab/train/<method>.py: ``build_trainer``) on the stage's records,
-writing the model, the step log and the kept checkpoints only when training finished. Given a resume folder,
+writing the model, the step log and the kept checkpoints only when training finished (the step log so far grows
+in ``<log>.partial`` beside it, to be watched). Given a resume folder,
 the trainer state is saved there every ``resume_minutes`` (or ``resume_every`` steps) and a rerun of a killed job
 goes on from it."""
 
@@ -9,13 +10,14 @@ import contextlib
 import importlib
 import importlib.util
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
+from transformers import PrinterCallback
+
 from .. import compat
 from ..compat import trl as trl_compat
-from ..io import atomic_dir, atomic_path
+from ..io import atomic_dir, partial_path
 from ..models import load_model, load_tokenizer, resolve_device, write_fast_paths
 from ..tasks import Task
 from .common import (
@@ -23,6 +25,7 @@ from .common import (
     FastPathCheck,
     FiniteLossCallback,
     JsonlLogCallback,
+    ProgressCallback,
     lora_config,
     save_weights,
     trainer_defaults,
@@ -71,7 +74,8 @@ def train_stage(
 ) -> Path:
     """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says, on ``device`` (auto: CUDA when
     present); write the model, the step log and the intermediate checkpoints (``checkpoint_dir/<step>``, see
-    ``stage.save_every``). Every output appears under its final name only when training finished. With
+    ``stage.save_every``). Every output appears under its final name only when training finished; meanwhile the
+    step log grows in its ``partial_path`` (``train_log.jsonl.partial``) and a line per step goes to stderr. With
     ``stage.replay``, ``replay`` is the replayed task and its training records. With ``resume_dir`` (and
     ``stage.resume_every`` not 0) the job saves its state there and, run again after a kill, resumes from it.
     ``fast_paths`` false trains through TRL's and transformers' stock paths (forgetlab.compat); the model folder's
@@ -103,7 +107,8 @@ def train_stage(
     resumable = resume_dir is not None and stage.resume_every != 0
     with contextlib.ExitStack() as stack:
         folder = resume_dir if resumable else stack.enter_context(tempfile.TemporaryDirectory())
-        work = WorkFolder(folder, {"stage": stage.to_dict(), "parent": str(model_dir), "records": records})
+        job = {"stage": stage.to_dict(), "parent": str(model_dir), "records": records}
+        work = WorkFolder(folder, job, log=partial_path(log_path))  # the step log so far, watchable beside its target
         resumed = work.prepare() if main or not resumable else work.last_step()
         arguments = trainer_defaults(stage, str(work.trainer), device)
         if resumable:  # the state to resume from; only the newest is kept
@@ -116,15 +121,16 @@ def train_stage(
         trainer.add_callback(FiniteLossCallback())
         trainer.add_callback(FastPathCheck())
         if main:
-            trainer.add_callback(JsonlLogCallback(stack.enter_context(work.open_log(resumed))))
+            log = stack.enter_context(work.open_log(resumed))
+            trainer.add_callback(JsonlLogCallback(log))
+            trainer.remove_callback(PrinterCallback)  # its dict per step is the step log's row: a line says enough
+            trainer.add_callback(ProgressCallback())
         if checkpoint_dir is not None:
             trainer.add_callback(CheckpointCallback(trainer, work.steps, stage.checkpoint_steps))
         if resumed is not None:
             print(f"resuming from step {resumed} of {stage.steps} ({work.checkpoint(resumed)})", flush=True)
         trainer.train(resume_from_checkpoint=str(work.checkpoint(resumed)) if resumed is not None else None)
         if main:
-            with atomic_path(log_path) as tmp:
-                shutil.copyfile(work.log, tmp)
             if checkpoint_dir is not None:
                 with atomic_dir(checkpoint_dir) as tmp:
                     for kept in work.steps.glob("*") if work.steps.exists() else []:
@@ -132,6 +138,8 @@ def train_stage(
             with atomic_dir(out_dir) as tmp:
                 save_weights(trainer, tmp)
                 write_fast_paths(tmp)
+            log.close()
+            os.replace(work.log, log_path)  # the step log under its own name last: the stage is done
             work.remove()
         else:
             save_weights(trainer, work.folder / "unused")  # DeepSpeed gathers the shards from every process

@@ -82,3 +82,13 @@ def test_hidden_states_with_the_prefix_run_once_match_every_row_run_whole(loaded
     assert [len(h) for h in shared] == [len(s) for s in sequences]
     for a, b in zip(shared, whole):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_generation_longer_than_the_context_is_refused_naming_its_option(loaded):
+    model, tokenizer = loaded
+    prompts = _prompts(tokenizer, 2)
+    longest = max(map(len, prompts))
+    room = model.config.max_position_embeddings - longest
+    assert len(prefix.generate_ids(model, prompts, tokenizer.pad_token_id, 2)[0]) <= 2
+    with pytest.raises(ValueError, match=rf"^max_completion_length {room + 1} does not fit .* at most {room} are left"):
+        prefix.generate_ids(model, prompts, tokenizer.pad_token_id, room + 1, option="max_completion_length")

@@ -64,7 +64,7 @@ def test_a_failing_stage_leaves_no_target_behind(tiny_model, tmp_path, monkeypat
     stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "steps": 1, "save_every": 0})
     with pytest.raises(RuntimeError, match="killed"):
         train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl", tmp_path / "steps")
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.jsonl.partial"]  # the steps so far, not a target
 
 
 def test_intermediate_checkpoints_are_kept_every_k_steps(tiny_model, tmp_path):

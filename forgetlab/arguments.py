@@ -1,0 +1,270 @@
+"""The command line's arguments and inputs: value types, help that ends with each default, options whose help,
+default and bounds come from the config classes, the checks every command runs before it does any work (each
+output writable, each model folder a model), and the config, task, stage and records a command reads."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+from .options import did_you_mean, field_default, validate_value
+
+DEFAULT_CONFIG = "config/config.yaml"
+
+__all__ = [
+    "DEFAULT_CONFIG", "HelpFormatter", "chat_of", "check_inputs", "class_option", "command_config",
+    "command_records", "command_stage", "command_task", "common_options", "config_option", "config_setting",
+    "describe_os_error", "device_of", "device_option", "emit", "field_help", "field_type", "layer_span", "note",
+    "positive_int", "set_threads", "settings", "style_of", "threads_option",
+]  # fmt: skip
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {value}")
+    return value
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every optional argument's help ends with its default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or "default:" in text or action.required or action.default is argparse.SUPPRESS:
+            return text
+        if action.option_strings and action.nargs != 0:
+            return f"{text} (default: %(default)s)"
+        return text
+
+
+def field_help(cls, name: str) -> tuple[str, object]:
+    """(help, default) of a config class's option: the one source of both. The help is plain text, so a ``%`` in it
+    is escaped from argparse's formatting."""
+    field = cls.option_fields()[name]
+    return field.metadata["help"].replace("%", "%%"), field_default(field)
+
+
+def field_type(cls, name: str, where: str, convert=str, items: bool = False):
+    """An argparse type: ``convert`` the text, then check it against the option's schema (its items' schema when
+    ``items``) as a config value is checked, so a bound is the same on the command line and in a config file and
+    the error names the field ``where`` and the bound."""
+    schema = cls.json_schema()["properties"][name]
+    if items:
+        schema = schema.get("items", {})
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            kind = {int: "an integer", float: "a number"}.get(convert, "a value")
+            raise argparse.ArgumentTypeError(f"{where}: expected {kind}, not {text!r}") from None
+        value, messages = validate_value(value, schema, where)
+        if messages:
+            raise argparse.ArgumentTypeError("; ".join(messages))
+        return value
+
+    return parse
+
+
+def config_setting(parser, flag: str, cls, name: str, section: str, convert=None, **kwargs) -> None:
+    """An option whose help, default and bounds come from the config class; a config in use supplies its own
+    value. ``convert`` (int, float, str) reads the text, then the option's schema checks it."""
+    help_text, default = field_help(cls, name)
+    help_text += f" (default: the config's {section}.{name}; {default!r} without one)"
+    if convert is not None:
+        kwargs["type"] = field_type(cls, name, f"{section}.{name}", convert, items="nargs" in kwargs)
+    parser.add_argument(flag, dest=name, default=None, help=help_text, **kwargs)
+
+
+def settings(args, config: dict | None, cls, section: str, names: list[str]) -> dict:
+    """The value of each option: the command line's, else the config's ``section``, else the class default."""
+    values = {}
+    for name in names:
+        given = getattr(args, name)
+        if given is not None:
+            values[name] = given
+        elif config is not None:
+            node = config
+            for key in section.split("."):
+                node = node[key]
+            values[name] = node[name]
+        else:
+            values[name] = field_help(cls, name)[1]
+    return values
+
+
+def note(args, text: str) -> None:
+    print(f"forgetlab {args.command}: {text}", file=sys.stderr)
+
+
+def check_inputs(args) -> None:
+    """Before any work: every output the command writes (``args.outputs``: argument names) can be written, then
+    every model folder it reads (``args.models``) holds a model; a ValueError names the argument and the path."""
+    from .io import check_writable
+    from .models import check_model_dir
+
+    for name in getattr(args, "outputs", ()):
+        if getattr(args, name, None) is not None:
+            check_writable(getattr(args, name), _flag(name))
+    for name in getattr(args, "models", ()):
+        check_model_dir(getattr(args, name), _flag(name))
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line: the file and what went wrong with it."""
+    return f"{error.filename}: {error.strerror}"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+# -- configs, tasks, inputs of a command ---------------------------------------------------------------------
+def command_config(args, required: bool = False) -> tuple[dict | None, str | None]:
+    """(resolved config, its path) from --config or config/config.yaml here; (None, None) when there is none."""
+    from .config import load_config
+
+    path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+    if path is None:
+        if required:
+            raise ValueError(f"no config: give --config FILE (there is no {DEFAULT_CONFIG} in {os.getcwd()})")
+        return None, None
+    return load_config(path), path
+
+
+def command_task(args, config: dict | None, path: str | None, name: str):
+    """The task called ``name``: the config's entry when it has one, else the task kind of that name with its
+    defaults. Says on stderr which it took."""
+    from .tasks import TASK_KINDS, make_task
+
+    tasks = (config or {}).get("tasks", {})
+    if name in tasks:
+        note(args, f"task {name!r} from {path}")
+        return make_task(name, tasks[name])
+    if args.config:
+        raise ValueError(
+            f"task {name!r} is not defined in {args.config} (defined: {sorted(tasks)}){did_you_mean(name, tasks)}"
+        )
+    if name not in TASK_KINDS:
+        known = sorted({*tasks, *TASK_KINDS})
+        raise ValueError(
+            f"task {name!r} is neither defined in a config nor a task kind (known: {known}){did_you_mean(name, known)}"
+        )
+    where = f"not defined in {path}" if path else f"no config (no --config, no {DEFAULT_CONFIG} in {os.getcwd()})"
+    note(args, f"task {name!r}: {where}; the {name} kind with its defaults")
+    return make_task(name, {"kind": name})
+
+
+def command_records(args, task, n: int | None) -> list[dict]:
+    """``--data`` records (checked for the fields the task needs), or the task's test split; the first ``n``."""
+    from .data import read_records
+
+    records = read_records(task, args.data) if args.data else task.build("test", n)
+    return records[:n] if n is not None else records
+
+
+def set_threads(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+
+def emit(result: dict) -> None:
+    from .io import json_text
+
+    print(json_text(result))
+
+
+def device_of(args, config: dict | None) -> str:
+    from .config import WorkflowConfig
+
+    return args.device or (config["device"] if config else field_help(WorkflowConfig, "device")[1])
+
+
+def chat_of(args, config: dict | None) -> bool:
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["chat"])["chat"]
+
+
+def style_of(args, config: dict | None) -> str | None:
+    """The prompt format: --format, else the config's evaluate.format (None: each task's own)."""
+    from .evaluate.config import EvaluateConfig
+
+    return settings(args, config, EvaluateConfig, "evaluate", ["format"])["format"]
+
+
+# -- options shared by the commands ----------------------------------------------------------------------------
+def config_option(sub, what: str) -> None:
+    sub.add_argument("--config", help=f"workflow config to take {what} from (default: {DEFAULT_CONFIG} in the "
+                     "current folder, when there is one)")  # fmt: skip
+
+
+def threads_option(sub) -> None:
+    sub.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
+
+
+def common_options(sub, what: str = "task options") -> None:
+    config_option(sub, what)
+    threads_option(sub)
+
+
+def device_option(sub) -> None:
+    from .models import DEVICES
+
+    sub.add_argument("--device", choices=DEVICES, help="where models load (default: the config's device; auto "
+                     "without one: CUDA when a GPU is visible)")  # fmt: skip
+
+
+def class_option(sub, flag: str, cls, name: str, section: str, convert) -> None:
+    """An option with the config class's help, default and bounds, its default the class's (no config consulted)."""
+    help_text, default = field_help(cls, name)
+    sub.add_argument(flag, type=field_type(cls, name, f"{section}.{name}", convert), default=default, help=help_text)
+
+
+def command_stage(config: dict, path: str, name: str) -> dict:
+    """The entry of the stage ``name`` in the config read from ``path``; a swept stage's error lists its variants."""
+    stages = config["stages"]
+    if name in stages:
+        return stages[name]
+    variants = sorted(label for label in stages if label.startswith(f"{name}-"))
+    if variants:
+        raise ValueError(f"stage {name!r} is swept in {path}: name one of its variants: {variants}")
+    raise ValueError(f"stage {name!r} is not defined in {path} (defined: {sorted(stages)}){did_you_mean(name, stages)}")
+
+
+def layer_span(text: str) -> tuple[int, int]:
+    """An argparse type: a layer range first-last (0-7), as the restore config's ``layers`` spell it."""
+    from .analysis.config import SPAN
+
+    if not re.match(SPAN, text):
+        raise argparse.ArgumentTypeError(f"expected a range first-last, e.g. 0-7, not {text!r}")
+    first, _, last = text.partition("-")
+    return int(first), int(last)
+
+
+def analysis_flags(parser) -> None:
+    """Each registered analysis' command-line options (``Analysis.flags``), typed, helped and defaulted by its
+    option class (which checks the value when the analysis runs); an option several analyses take is one flag."""
+    import typing
+
+    from .analysis.registry import ANALYSES
+
+    owners: dict[str, list] = {}
+    for analysis in ANALYSES.values():
+        for name in analysis.flags:
+            owners.setdefault(name, []).append(analysis)
+    for name, analyses in owners.items():
+        help_text = field_help(analyses[0].options, name)[0]
+        defaults = ", ".join(f"{a.name} {field_help(a.options, name)[1]!r}" for a in analyses)
+        hint = typing.get_type_hints(analyses[0].options)[name]
+        kind = {"type": hint} if hint in (int, float) else {"nargs": "+"} if typing.get_origin(hint) is list else {}
+        help_text += f" ({'/'.join(a.name for a in analyses)}; default: the config's analysis.<analysis>.{name}; "
+        help_text += f"without one {defaults})"
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text, **kind)
