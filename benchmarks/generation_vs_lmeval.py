@@ -138,8 +138,10 @@ def main() -> None:
     for name, seconds in rows:
         settings = f"{args.n} | {args.batch_size} | {args.max_new_tokens}"
         print(f"| {name} | {settings} | {seconds:.2f} | {args.n / seconds:.2f} |")
-    print(f"\nforgetlab/lm-eval throughput ratio: {their_seconds / our_seconds:.2f}x against simple_evaluate, "
-          f"{their_generate / our_seconds:.2f}x against generate_until alone (above 1: forgetlab is faster)")
+    print(
+        f"\nforgetlab/lm-eval throughput ratio: {their_seconds / our_seconds:.2f}x against simple_evaluate, "
+        f"{their_generate / our_seconds:.2f}x against generate_until alone (above 1: forgetlab is faster)"
+    )
     # Greedy on the same tokens should agree; batch composition and padding can flip rare near-ties.
     same = sum(a == b for a, b in zip(ours, theirs))
     print(f"prompts lm-eval fed identical: {contexts == texts}; identical completions: {same}/{args.n}")

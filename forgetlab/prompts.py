@@ -67,6 +67,4 @@ def curriculum_formats(count: int, style: str, mix_oneshot: float, seed: int = 0
     if not 0.0 <= mix_oneshot <= 1.0:
         raise ValueError(f"mix_oneshot must lie in [0, 1], not {mix_oneshot}")
     rng = random.Random(seed)
-    return [
-        "oneshot" if rng.random() < mix_oneshot * (1 - i / max(count - 1, 1)) else style for i in range(count)
-    ]
+    return ["oneshot" if rng.random() < mix_oneshot * (1 - i / max(count - 1, 1)) else style for i in range(count)]

@@ -15,8 +15,14 @@ from pathlib import Path
 from . import __version__
 
 __all__ = [
-    "PACKAGES", "checkpoint_hash", "fast_paths_ran", "git_commit", "lock_differences", "locked_versions",
-    "package_versions", "provenance",
+    "PACKAGES",
+    "checkpoint_hash",
+    "fast_paths_ran",
+    "git_commit",
+    "lock_differences",
+    "locked_versions",
+    "package_versions",
+    "provenance",
 ]
 
 # the packages whose version changes what a run computes

@@ -47,8 +47,7 @@ def perturbed_copy(model_dir: Path, folder: Path, scale: float, seed: int, moves
     generator = torch.Generator().manual_seed(seed)
     tensors = load_file(str(model_dir / "model.safetensors"))
     moved = {
-        name: t + scale * torch.randn(t.shape, generator=generator) if moves(name) else t
-        for name, t in tensors.items()
+        name: t + scale * torch.randn(t.shape, generator=generator) if moves(name) else t for name, t in tensors.items()
     }
     save_file(moved, str(folder / "model.safetensors"))
     return folder

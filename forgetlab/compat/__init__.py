@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from importlib import metadata
 
 __all__ = [
-    "FAST_PATHS", "FastPath", "check_expected", "expect", "fell_back", "record", "reset", "switched_off", "took_effect",
+    "FAST_PATHS",
+    "FastPath",
+    "check_expected",
+    "expect",
+    "fell_back",
+    "record",
+    "reset",
+    "switched_off",
+    "took_effect",
     "version",
 ]
 

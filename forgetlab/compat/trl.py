@@ -10,9 +10,18 @@ import os
 from . import fell_back, switched_off, took_effect
 
 __all__ = [
-    "CPU_HEAD_TILE", "cpu_head_tiles", "fused_head_logps", "labelled_positions_only",
-    "latest_advantages", "logps_pass_override", "quiet_rollout_func_warning", "reads_globals", "rollout_eos_ids",
-    "rollout_func_argument", "rollout_func_missing", "tokenize_prompts",
+    "CPU_HEAD_TILE",
+    "cpu_head_tiles",
+    "fused_head_logps",
+    "labelled_positions_only",
+    "latest_advantages",
+    "logps_pass_override",
+    "quiet_rollout_func_warning",
+    "reads_globals",
+    "rollout_eos_ids",
+    "rollout_func_argument",
+    "rollout_func_missing",
+    "tokenize_prompts",
 ]
 
 # vocabulary columns per tile of TRL's chunked LM head on the CPU (see cpu_head_tiles)

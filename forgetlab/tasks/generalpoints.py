@@ -22,6 +22,7 @@ FACES = {"J", "Q", "K"}
 
 def solve(values: list[int], target: int) -> str | None:
     """An expression over ``values`` (each once, + - * /) equal to ``target``, or None. Exact arithmetic."""
+
     def search(items: list[tuple[Fraction, str]]) -> str | None:
         if len(items) == 1:
             return items[0][1] if items[0][0] == target else None

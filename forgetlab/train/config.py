@@ -202,7 +202,5 @@ class RLOOStageConfig(RLStageConfig):
     normalize_advantages: bool = option(False, "scale the advantages to unit variance over the batch")
 
 
-METHODS: dict[str, type[StageConfig]] = {
-    cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig, RLOOStageConfig)
-}
+METHODS: dict[str, type[StageConfig]] = {cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig, RLOOStageConfig)}
 StageConfig.variants = METHODS

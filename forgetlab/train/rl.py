@@ -129,8 +129,11 @@ class AdvantageCallback(TrainerCallback):
             return
         advantages = latest_advantages(self.trainer)
         if advantages is None:  # said once; the step log goes on without them
-            print(f"warning: trl {compat.version('trl')} keeps no advantages where forgetlab reads them "
-                  "(compat.trl.latest_advantages): the step log has no advantage histograms", file=sys.stderr)
+            print(
+                f"warning: trl {compat.version('trl')} keeps no advantages where forgetlab reads them "
+                "(compat.trl.latest_advantages): the step log has no advantage histograms",
+                file=sys.stderr,
+            )
             self.group_size = None
         else:
             logs.update(advantage_summary(advantages, self.group_size))

@@ -14,9 +14,7 @@ def build_trainer(
 ) -> RLOOTrainer:
     """TRL's RLOOTrainer; with ``fast_paths``, each group's prompt run once per log-probability pass."""
     functions, weights = rl_rewards(stage, tasks, tokenizer)
-    args = RLOOConfig(
-        **rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages
-    )
+    args = RLOOConfig(**rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages)
     trainer = with_shared_prompt_passes(RLOOTrainer, fast_paths)(
         model=model, reward_funcs=functions, args=args, train_dataset=rl_dataset(stage, tasks, records),
         processing_class=tokenizer, peft_config=peft_config,

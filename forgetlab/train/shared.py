@@ -22,7 +22,11 @@ from ..evaluate.prefix import generate_ids, shared_prefix
 from .common import world_size
 
 __all__ = [
-    "decode_rollouts", "rollout_function", "run_shared_prefix_once", "shared_prompt_logps", "with_shared_prompt_passes",
+    "decode_rollouts",
+    "rollout_function",
+    "run_shared_prefix_once",
+    "shared_prompt_logps",
+    "with_shared_prompt_passes",
 ]
 
 

@@ -27,6 +27,7 @@ MARKER = "# written by forgetlab tests/slurm_cluster.py; removed when its cluste
 
 def missing_binaries():
     """The daemons and commands this module needs that are not installed."""
+
     def found(name):
         return shutil.which(name) or os.path.exists(f"/usr/sbin/{name}")
 
