@@ -250,8 +250,9 @@ def layer_span(text: str) -> tuple[int, int]:
 
 
 def analysis_flags(parser) -> None:
-    """Each registered analysis' command-line options (``Analysis.flags``), typed, helped and defaulted by its
-    option class (which checks the value when the analysis runs); an option several analyses take is one flag."""
+    """Each registered analysis' command-line options (``Analysis.flags``), typed, helped, defaulted and bounded by
+    its option class; an option several analyses take is one flag (bounded when they bound it alike, else checked
+    when the analysis runs)."""
     import typing
 
     from .analysis.registry import ANALYSES
@@ -265,6 +266,9 @@ def analysis_flags(parser) -> None:
         defaults = ", ".join(f"{a.name} {field_help(a.options, name)[1]!r}" for a in analyses)
         hint = typing.get_type_hints(analyses[0].options)[name]
         kind = {"type": hint} if hint in (int, float) else {"nargs": "+"} if typing.get_origin(hint) is list else {}
+        schemas = [a.options.json_schema()["properties"][name] for a in analyses]
+        if "type" in kind and all(schema == schemas[0] for schema in schemas):
+            kind["type"] = field_type(analyses[0].options, name, f"analysis.{analyses[0].name}.{name}", hint)
         help_text += f" ({'/'.join(a.name for a in analyses)}; default: the config's analysis.<analysis>.{name}; "
         help_text += f"without one {defaults})"
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text, **kind)
