@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import subspace_angles, svd, svdvals
 
 from ..options import Options, option
 from .base import Analysis
@@ -32,6 +31,8 @@ def principal_angles(a: np.ndarray, b: np.ndarray, orthonormal: bool = False) ->
     compare the two): cosines from the singular values of aᵀb, and the small angles, where arccos is inaccurate,
     from the sines of b's component outside span(a).
     """
+    from scipy.linalg import subspace_angles, svdvals
+
     a, b = a.astype(np.float64), b.astype(np.float64)
     if not orthonormal:
         return np.degrees(subspace_angles(a, b))[::-1]  # scipy gives them largest first
@@ -57,6 +58,8 @@ def random_subspace_angle(n: int, k: int, seed: int = 0) -> float:
 def _svd(matrix: np.ndarray, overwrite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Thin SVD of a C-ordered matrix, run on its transpose: that view is Fortran-ordered, so LAPACK works on it
     in place instead of on a hidden copy (one copy of the matrix less, and faster)."""
+    from scipy.linalg import svd
+
     v, s, ut = svd(matrix.T, full_matrices=False, overwrite_a=overwrite, check_finite=False)
     return ut.T, s, v.T
 
@@ -64,6 +67,8 @@ def _svd(matrix: np.ndarray, overwrite: bool) -> tuple[np.ndarray, np.ndarray, n
 def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: float, seed: int = 0) -> list[dict]:
     """Rows for the left (column space) and right (row space) singular subspaces of one weight. Both arrays are
     consumed (overwritten) to keep memory at a few copies of the matrix."""
+    from scipy.linalg import svdvals  # here, not at import: reading the analysis registry stays light
+
     if reference.shape != checkpoint.shape:
         raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
     if not 0 < fraction <= 0.5:
@@ -87,7 +92,7 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
     left = principal_angles(u_ref[:, :k], u_new, orthonormal=True)
     right = principal_angles(vt_ref[:k].T, vt_new.T, orthonormal=True)
     del u_ref, vt_ref, u_new, vt_new
-    s_delta = svd(delta.T, compute_uv=False, overwrite_a=True, check_finite=False)
+    s_delta = svdvals(delta.T, overwrite_a=True, check_finite=False)
     kept = s_ref > s_ref[0] * 1e-3  # relative drift of the singular values that carry the map, not of near-zeros
     shared = {
         "rows": m, "cols": n, "k": k,
