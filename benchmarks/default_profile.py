@@ -238,8 +238,10 @@ def main() -> None:
     wall = (max(job["end"] for job in jobs) - min(job["start"] for job in jobs)).total_seconds()
     path_seconds, chain = critical_path(jobs, durations)
     busy = sum(durations[i] * min(job["threads"], args.cores) for i, job in enumerate(jobs)) / args.cores
-    print(f"\nDAG: {len(jobs)} jobs, wall {wall:.0f} s ({wall / 60:.1f} min); critical path {path_seconds:.0f} s "
-          f"({' -> '.join(job['rule'] for job in chain)}); core-seconds / cores {busy:.0f} s")  # fmt: skip
+    print(
+        f"\nDAG: {len(jobs)} jobs, wall {wall:.0f} s ({wall / 60:.1f} min); critical path {path_seconds:.0f} s "
+        f"({' -> '.join(job['rule'] for job in chain)}); core-seconds / cores {busy:.0f} s"
+    )
     if args.noop:
         start = time.perf_counter()
         subprocess.run(["snakemake", "-c2", "all", "--quiet"], cwd=args.workdir, check=True, capture_output=True)

@@ -166,8 +166,10 @@ def main() -> None:
     rows.append(("forward KL", "HF", f"{kl_rate:.0f} scored tokens/s", f"FLOP utilisation {utilisation:.1%}"))
 
     name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
-    print(f"{name}, {dtype}, matmul peak {peak:.3g} TFLOP/s; model: {args.shape} shape, {params / 1e6:.0f}M "
-          f"parameters without the input embedding\n")  # fmt: skip
+    print(
+        f"{name}, {dtype}, matmul peak {peak:.3g} TFLOP/s; model: {args.shape} shape, {params / 1e6:.0f}M "
+        f"parameters without the input embedding\n"
+    )
     print("| measurement | engine | speed | against the limit or HF |")
     print("|---|---|---|---|")
     for row in rows:

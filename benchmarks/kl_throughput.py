@@ -122,8 +122,10 @@ def main() -> None:
         row = json.loads(result.stdout.splitlines()[-1])
         rows.append(row)
         bound = "" if row["exact_peak"] else " (lower bound: peak not resettable)"
-        print(f"| {length} | {args.sequences} | {row['seconds']:.2f} | {row['tokens'] / row['seconds']:,.0f} "
-              f"| {row['loaded_mb']:,.0f} | {row['growth_mb']:,.0f}{bound} |")  # fmt: skip
+        print(
+            f"| {length} | {args.sequences} | {row['seconds']:.2f} | {row['tokens'] / row['seconds']:,.0f} "
+            f"| {row['loaded_mb']:,.0f} | {row['growth_mb']:,.0f}{bound} |"
+        )
     vocab = rows[0]["vocab"]
     # What the unchunked way would hold: p and q logits [T, V] in float32, per sequence (times the batch when batched).
     full = ", ".join(f"T={t}: {2 * t * vocab * 4 / 2**20:,.0f} MB" for t in args.lengths)

@@ -112,8 +112,10 @@ def main() -> None:
         print(f"whole model: failed: {out.stderr.strip()[-500:]}")
         return
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"\nwhole model ({row['matrices']} linear weights): {row['seconds']:.1f} s, "
-          f"peak RSS growth {row['growth_mb']:.0f} MB")  # fmt: skip
+    print(
+        f"\nwhole model ({row['matrices']} linear weights): {row['seconds']:.1f} s, "
+        f"peak RSS growth {row['growth_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -283,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log", help="step log (JSONL; default: train_log.jsonl beside --out)")
     train.add_argument("--checkpoints", help="folder for the stage's intermediate checkpoints (save_every)")
     train.add_argument("--gpus", type=positive_int, default=1, help="GPUs; more than 1 launches under accelerate")
-    train.add_argument("--accelerate-config", help="accelerate config of a multi-GPU launch, e.g. "
-                       "config/deepspeed/zero3.yaml")  # fmt: skip
+    train.add_argument(
+        "--accelerate-config", help="accelerate config of a multi-GPU launch, e.g. config/deepspeed/zero3.yaml"
+    )
     device_option(train)
     common_options(train, "the stage and its task")
 
@@ -294,8 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--task", required=True, help="a task of the config, or a task kind")
     evaluate.add_argument("--data", help="test records (JSONL; default: the task's test split)")
     evaluate.add_argument("--n", type=positive_int, help="evaluate the first n records (default: all)")
-    evaluate.add_argument("--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, "
-                          "else the task's)")  # fmt: skip
+    evaluate.add_argument(
+        "--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, else the task's)"
+    )
     config_setting(evaluate, "--max-new-tokens", EvaluateConfig, "max_new_tokens", "evaluate", convert=int)
     config_setting(evaluate, "--batch-size", EvaluateConfig, "batch_size", "evaluate", convert=int)
     config_setting(evaluate, "--samples", EvaluateConfig, "samples", "evaluate", convert=int)
@@ -307,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     device_option(evaluate)
     common_options(evaluate)
 
-    kl = command("kl", "KL(base || model) on a task, over completions sampled from the base", cmd_kl,
-                 models=("base", "model"))  # fmt: skip
+    kl = command(
+        "kl", "KL(base || model) on a task, over completions sampled from the base", cmd_kl, models=("base", "model")
+    )
     kl.add_argument("--base", required=True, help="the base model (HF folder)")
     kl.add_argument("--model", required=True, help="the checkpoint (HF folder)")
     kl.add_argument("--task", required=True, help="a task of the config, or a task kind")
@@ -317,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     config_setting(kl, "--max-new-tokens", KLConfig, "max_new_tokens", "evaluate.kl", convert=int)
     config_setting(kl, "--seed", KLConfig, "seed", "evaluate.kl", convert=int)
     kl.add_argument("--reverse", action="store_true", help="KL(model || base), sampling from the model")
-    kl.add_argument("--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, else "
-                    "the task's)")  # fmt: skip
+    kl.add_argument(
+        "--format", choices=FORMATS, help="prompt format (default: the config's evaluate.format, else the task's)"
+    )
     config_setting(kl, "--chat", EvaluateConfig, "chat", "evaluate", action=argparse.BooleanOptionalAction)
     kl.add_argument("--out", required=True, help="metrics JSON")
     device_option(kl)
@@ -329,8 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("analysis", choices=ANALYSES, help="which analysis")
     analyse.add_argument("--reference", required=True, help="the reference model (HF folder), e.g. the base")
     analyse.add_argument("--model", required=True, help="the checkpoint (HF folder)")
-    analyse.add_argument("--task", help="task whose items the analysis reads (attention, drift, probe; concepts: "
-                         "its answers as concepts)")  # fmt: skip
+    analyse.add_argument(
+        "--task",
+        help="task whose items the analysis reads (attention, drift, probe; concepts: its answers as concepts)",
+    )
     analyse.add_argument("--samples", help="the checkpoint's evaluation samples of the task (eval/<task>.samples"
                          ".jsonl): its items and which it answered right (default: the task's test split)")  # fmt: skip
     analyse.add_argument("--format", choices=FORMATS, help="prompt format of the items (default: the task's)")

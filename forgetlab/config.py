@@ -49,9 +49,10 @@ class FiguresConfig(Options):
     ood_task: str | None = option(None, "an out-of-distribution variant of the new task (recovery figure)")
     smoothing: int = option(1, "training figure: rolling mean over this many logged steps (1: raw)", minimum=1)
     advantage_steps: list[int] | None = option(
-        None, "advantages figure: the steps whose histograms it draws (null: the first, middle and last)",
+        None,
+        "advantages figure: the steps whose histograms it draws (null: the first, middle and last)",
         items={"type": "integer", "minimum": 1},
-    )  # fmt: skip
+    )
 
 
 @dataclass(kw_only=True)
@@ -61,8 +62,9 @@ class RecoveryConfig(Options):
     from_steps: list[int] = option(
         help="kept steps of the stage before the last of every lineage of two or more stages: its last stage is "
         "also trained from each (base/sft/steps/10/grpo); the DAG grows with the list",
-        factory=list, items={"type": "integer", "minimum": 1},
-    )  # fmt: skip
+        factory=list,
+        items={"type": "integer", "minimum": 1},
+    )
 
 
 @dataclass(kw_only=True)
@@ -78,14 +80,16 @@ class WorkflowConfig(Options):
     )
     lineages: list[list[str]] = option(
         help="chains of stages trained one after the other from the base model (every prefix is a checkpoint too)",
-        factory=list, items={"type": "array", "minItems": 1, "items": {"type": "string"}},
-    )  # fmt: skip
+        factory=list,
+        items={"type": "array", "minItems": 1, "items": {"type": "string"}},
+    )
     sweep: dict[str, list] = option(
         help="option -> values, for every stage that takes the option: each becomes one variant per combination "
         "(labels like grpo-countdown-lr1e-5-s0); seeds pair up along a lineage, other options multiply",
-        factory=dict, additionalProperties={"type": "array", "minItems": 1},
+        factory=dict,
+        additionalProperties={"type": "array", "minItems": 1},
         propertyNames={"not": {"enum": list(SWEEP_EXCLUDED)}},
-    )  # fmt: skip
+    )
     evaluate: EvaluateConfig = option(help=summary(EvaluateConfig))
     figures: FiguresConfig = option(help=summary(FiguresConfig), factory=FiguresConfig)
     recovery: RecoveryConfig = option(help=summary(RecoveryConfig), factory=RecoveryConfig)
@@ -235,10 +239,14 @@ def _check_analysis(config: dict) -> None:
     analysis, known = config["analysis"], _checkpoint_paths(config)
     if analysis["reference"] not in ("base", "parent", *known):
         hint = did_you_mean(analysis["reference"], known)
-        raise ConfigError(f"analysis.reference: {analysis['reference']!r} is neither base, parent nor a checkpoint "
-                          f"of the lineages (checkpoints: {known}){hint}")  # fmt: skip
-    for field, chosen in (("analysis.lineages", analysis["lineages"]), ("analysis.restore.lineages",
-                                                                        analysis["restore"]["lineages"])):  # fmt: skip
+        raise ConfigError(
+            f"analysis.reference: {analysis['reference']!r} is neither base, parent nor a checkpoint "
+            f"of the lineages (checkpoints: {known}){hint}"
+        )
+    for field, chosen in (
+        ("analysis.lineages", analysis["lineages"]),
+        ("analysis.restore.lineages", analysis["restore"]["lineages"]),
+    ):
         for i, lineage in enumerate(chosen or []):
             if lineage not in known or split_checkpoint(lineage)[1] is not None or lineage == BASE:
                 hint = did_you_mean(lineage, known)
@@ -246,8 +254,10 @@ def _check_analysis(config: dict) -> None:
     for name in analysis["run"]:
         task = analysis_task(config, name) if name != "restore" else None
         if task is not None and task not in config["evaluate"]["tasks"]:
-            raise ConfigError(f"analysis.{name}: it reads the evaluation items of task {task!r}, which evaluate.tasks "
-                              f"does not list ({config['evaluate']['tasks']})")  # fmt: skip
+            raise ConfigError(
+                f"analysis.{name}: it reads the evaluation items of task {task!r}, which evaluate.tasks "
+                f"does not list ({config['evaluate']['tasks']})"
+            )
     lineages = lineage_paths(config["lineages"], config["recovery"]["from_steps"])
     if analysis["run"] and not analysed_checkpoints(config, lineages):
         raise ConfigError("analysis.run: no checkpoint to analyse (every trained checkpoint is the reference itself)")

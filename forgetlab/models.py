@@ -43,9 +43,10 @@ class ModelSpec(Options):
     )
 
     resources: dict[str, ResourceRequest] | None = option(
-        None, "requests of this model's jobs per rule family (a 7B asks for more than a 0.5B)",
+        None,
+        "requests of this model's jobs per rule family (a 7B asks for more than a 0.5B)",
         propertyNames={"enum": list(FAMILIES)},
-    )  # fmt: skip
+    )
 
     def load(self, tokenizer_only: bool = False, fast_paths: bool = True):
         """(model, tokenizer); the model is None when ``tokenizer_only``; ``fast_paths``: see forgetlab.compat."""

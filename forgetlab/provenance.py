@@ -47,8 +47,9 @@ def checkpoint_hash(model_dir: str | os.PathLike) -> str:
 def git_commit(folder: str | os.PathLike) -> str | None:
     """The commit checked out in ``folder``, with '+changes' when the work tree differs; None outside git."""
     try:
-        commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, timeout=30).stdout.strip()  # fmt: skip
+        commit = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
         changes = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
                                  capture_output=True, text=True, check=True, timeout=30).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):

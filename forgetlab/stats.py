@@ -18,9 +18,7 @@ def bootstrap_ci(values, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0)
     return float(low), float(high)
 
 
-def paired_bootstrap_ci(
-    pairs, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
-) -> tuple[float, float]:  # fmt: skip
+def paired_bootstrap_ci(pairs, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean over ``pairs`` of mean(a - b), where each pair (a, b) scores
     the same items in the same order (a checkpoint and its base): the items of each pair are resampled once and
     the difference taken on the resample, so what both get right or wrong alike adds no width."""

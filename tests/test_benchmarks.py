@@ -69,7 +69,9 @@ def test_the_training_benchmark_times_fast_and_stock_paths_with_equal_losses():
     assert result.returncode == 0, result.stderr[-3000:]
     table = [line.split(" | ")[:2] + [line.split(" | ")[-1]] for line in result.stdout.splitlines() if "| " in line]
     assert table[1:] == [
-        ["| sft-countdown", "stock", "equal |"], ["| sft-countdown", "fast", "equal |"],
-        ["| grpo-countdown", "stock", "equal |"], ["| grpo-countdown", "fast", "other samples |"],
+        ["| sft-countdown", "stock", "equal |"],
+        ["| sft-countdown", "fast", "equal |"],
+        ["| grpo-countdown", "stock", "equal |"],
+        ["| grpo-countdown", "fast", "other samples |"],
         ["| grpo-countdown", "fast, TRL rollouts", "equal |"],
-    ]  # fmt: skip
+    ]

@@ -66,9 +66,11 @@ def _no_work(monkeypatch):
         raise AssertionError("work started before the outputs were checked")
 
     for owner, name in [
-        (transformers.AutoModelForCausalLM, "from_pretrained"), (transformers.AutoTokenizer, "from_pretrained"),
-        (weights.WeightReader, "__init__"), (fits, "fit_predictors"),
-    ]:  # fmt: skip
+        (transformers.AutoModelForCausalLM, "from_pretrained"),
+        (transformers.AutoTokenizer, "from_pretrained"),
+        (weights.WeightReader, "__init__"),
+        (fits, "fit_predictors"),
+    ]:
         monkeypatch.setattr(owner, name, started)
 
 

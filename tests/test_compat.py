@@ -114,8 +114,9 @@ def test_a_removed_name_is_reported(monkeypatch, capsys):
     monkeypatch.delattr(GRPOTrainer, "_tokenize_prompts")
     from forgetlab.train.shared import rollout_function
 
-    args = type("Args", (), dict(top_p=1.0, top_k=0, min_p=None, repetition_penalty=1.0, use_vllm=False,
-                                 generation_kwargs=None))  # fmt: skip
+    args = type(
+        "Args", (), dict(top_p=1.0, top_k=0, min_p=None, repetition_penalty=1.0, use_vllm=False, generation_kwargs=None)
+    )
     assert rollout_function(args, GRPOTrainer) is None
     assert "_tokenize_prompts is gone" in _warned(capsys, "decode-rollouts")
 

@@ -62,8 +62,10 @@ def test_configs_merge_as_snakemake_merges_several_configfiles():
 def test_an_overlay_lacks_the_sections_without_a_default():
     assert missing_sections(_tiny()) == []
     assert missing_sections(yaml.safe_load((ROOT / "tests" / "config" / "analysis.yaml").read_text())) == [
-        "models", "tasks", "evaluate",
-    ]  # fmt: skip
+        "models",
+        "tasks",
+        "evaluate",
+    ]
     assert missing_sections({"models": {}, "evaluate": {}}) == ["tasks"]
     assert missing_sections(None) == ["models", "tasks", "evaluate"]
 

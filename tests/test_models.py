@@ -12,7 +12,7 @@ from forgetlab.models import (
     load_tokenizer,
     model_dtype,
     resolve_device,
-)  # fmt: skip
+)
 from forgetlab.options import ConfigError
 
 

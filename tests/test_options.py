@@ -75,8 +75,9 @@ def test_several_mistakes_are_reported_together():
     with pytest.raises(ConfigError) as raised:
         Shape.from_dict({"kind": "circle", "size": -1, "segments": 1}, "shape")
     assert str(raised.value).splitlines() == [
-        "shape.segments: 1 is less than the minimum of 3", "shape.size: -1 is less than or equal to the minimum of 0",
-    ]  # fmt: skip
+        "shape.segments: 1 is less than the minimum of 3",
+        "shape.size: -1 is less than or equal to the minimum of 0",
+    ]
 
 
 def test_yaml_1_1_exponents_read_as_numbers_where_a_number_is_wanted():

@@ -57,8 +57,9 @@ def test_recovery_trains_the_last_stage_again_from_the_kept_step():
 
 def test_metrics_files_of_a_checkpoint_the_base_has_no_kl(tiny):
     assert targets.evaluation_names(tiny, "base") == [
-        ("eval", "countdown", "countdown", None), ("eval", "arithmetic", "arithmetic", None),
-    ]  # fmt: skip
+        ("eval", "countdown", "countdown", None),
+        ("eval", "arithmetic", "arithmetic", None),
+    ]
     assert targets.evaluation_names(tiny, "base/sft-countdown")[2:] == [("kl", "countdown", "countdown", None)]
     config, _ = resolved("formats", "harness", "evalscope", evaluate={"kl": {"reverse": True}})
     assert targets.evaluation_names(config, "base/grpo-countdown") == [
@@ -80,9 +81,11 @@ def test_eval_entries_carry_the_tables_columns_and_the_per_item_samples(tiny):
     }  # fmt: skip
     kl = [entry for entry in entries if "/kl/" in entry["path"]]
     assert [entry["path"] for entry in kl] == [
-        f"{TINY}/base/sft-countdown/steps/1/kl/countdown.json", f"{TINY}/base/sft-countdown/kl/countdown.json",
-        f"{TINY}/base/grpo-countdown/kl/countdown.json", f"{TINY}/base/sft-countdown/grpo-countdown/kl/countdown.json",
-    ]  # fmt: skip
+        f"{TINY}/base/sft-countdown/steps/1/kl/countdown.json",
+        f"{TINY}/base/sft-countdown/kl/countdown.json",
+        f"{TINY}/base/grpo-countdown/kl/countdown.json",
+        f"{TINY}/base/sft-countdown/grpo-countdown/kl/countdown.json",
+    ]
     assert all(entry["items"] is None for entry in kl)
     assert entries[-1]["method"] == "sft+grpo" and entries[0]["seed"] is None
     assert targets.paths(entries[:2]) == [f"{TINY}/base/eval/countdown.json", f"{TINY}/base/eval/arithmetic.json"]
@@ -103,8 +106,9 @@ def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(an
     ]
     # restores are evaluated without KL (restore.kl: false)
     assert targets.evaluation_names(analysed, "base/sft-countdown", "restored/directions-0.5") == [
-        ("eval", "countdown", "countdown", None), ("eval", "arithmetic", "arithmetic", None),
-    ]  # fmt: skip
+        ("eval", "countdown", "countdown", None),
+        ("eval", "arithmetic", "arithmetic", None),
+    ]
     entries = targets.analysis_entries(analysed)
     assert len(entries) == 15  # 3 lineages x 5 analyses
     assert entries[1] == {
@@ -134,9 +138,11 @@ def test_train_logs_of_swept_seeds_share_a_seed_group():
     entries = targets.train_log_entries(config, groups)
     assert len(entries) == 6  # 3 lineages x 2 seeds (seeds pair up along the recovery lineage)
     assert entries[0] == {
-        "model": "tiny", "lineage": "base/sft-countdown-s0", "group": "base/sft-countdown",
+        "model": "tiny",
+        "lineage": "base/sft-countdown-s0",
+        "group": "base/sft-countdown",
         "path": f"{TINY}/base/sft-countdown-s0/train_log.jsonl",
-    }  # fmt: skip
+    }
     assert entries[-1]["lineage"] == "base/sft-countdown-s1/grpo-countdown-s1"
     assert entries[-1]["group"] == "base/sft-countdown/grpo-countdown"
     assert targets.lineage_seed(config, "base/sft-countdown-s1/grpo-countdown-s1") == 1
@@ -178,19 +184,23 @@ def test_wildcard_patterns_match_the_configs_names_only(tiny, analysed):
 
 def test_a_jobs_inputs_from_its_wildcards_values(tiny, analysed):
     assert targets.kl_inputs("tiny", "base/sft-countdown", "countdown") == {
-        "base": f"{TINY}/base/model", "model": f"{TINY}/base/sft-countdown/model",
-        "data": "results/data/countdown/test.jsonl", "samples": f"{TINY}/base/kl_samples/countdown.pt",
-    }  # fmt: skip
+        "base": f"{TINY}/base/model",
+        "model": f"{TINY}/base/sft-countdown/model",
+        "data": "results/data/countdown/test.jsonl",
+        "samples": f"{TINY}/base/kl_samples/countdown.pt",
+    }
     assert "samples" not in targets.kl_inputs("tiny", "base/sft-countdown", "countdown.reverse")
     assert targets.divergence_task("countdown.reverse") == "countdown"
     assert targets.analysis_inputs(analysed, "tiny", "base/sft-countdown/grpo-countdown", "probe") == {
-        "reference": f"{TINY}/base/model", "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
+        "reference": f"{TINY}/base/model",
+        "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
         "samples": f"{TINY}/base/sft-countdown/grpo-countdown/eval/arithmetic.samples.jsonl",
-    }  # fmt: skip
+    }
     parent = {**analysed, "analysis": {**analysed["analysis"], "reference": "parent"}}
     assert targets.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "svd") == {
-        "reference": f"{TINY}/base/sft-countdown/model", "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
-    }  # fmt: skip
+        "reference": f"{TINY}/base/sft-countdown/model",
+        "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
+    }
     assert targets.evaluation_task("countdown.natural", ["countdown"]) == "countdown"
     assert targets.evaluation_format("countdown.natural", ["countdown"]) == "natural"
     assert targets.evaluation_format("countdown", ["countdown"]) is None

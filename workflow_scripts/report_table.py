@@ -11,7 +11,7 @@ from forgetlab.report import (
     with_forgetting,
     with_recovery,
     with_seed_summary,
-)  # fmt: skip
+)
 
 sys.stderr = open(snakemake.log[0], "w")
 

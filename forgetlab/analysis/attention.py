@@ -48,8 +48,10 @@ def attention_analysis(reference, model, prompts: list[list[int]], groups: list[
     groups = groups or ["all"] * len(prompts)
     totals: dict[str, dict] = {}
     counts: dict[str, int] = {}
-    maps = zip(forward_each(reference, prompts, batch_size=4, attentions=True),
-               forward_each(model, prompts, batch_size=4, attentions=True))  # fmt: skip
+    maps = zip(
+        forward_each(reference, prompts, batch_size=4, attentions=True),
+        forward_each(model, prompts, batch_size=4, attentions=True),
+    )
     for group, (before, after) in zip(groups, maps):
         # [layers, heads, T, T]; query rows after the first (which can only attend to itself)
         p, q = torch.stack(before["attentions"])[:, :, 1:], torch.stack(after["attentions"])[:, :, 1:]

@@ -24,8 +24,9 @@ class RestoreConfig(Options):
                               items={"enum": list(RESTORE_MODES)})  # fmt: skip
     fractions: list[float] = option(
         help="shares restored: of the singular components, top first (layers mode: of the layers, first first)",
-        factory=lambda: [0.2], items={"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-    )  # fmt: skip
+        factory=lambda: [0.2],
+        items={"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    )
     layers: list[str] = option(help="layer ranges the layers mode resets, as first-last (e.g. 0-7), besides the "
                                "fractions", factory=list, items={"type": "string", "pattern": SPAN})  # fmt: skip
     tail: float = option(0.0, "components mode: also this bottom share of the components", minimum=0, maximum=1)
@@ -43,15 +44,19 @@ class AnalysisSettings(Options):
     run: list[str] = option(help="analyses to run on every analysed checkpoint, and restore for the restore "
                             "experiments", factory=list, items={"enum": [*ANALYSES, "restore"]})  # fmt: skip
     reference: str = option(
-        "base", "what each checkpoint is compared with: base, parent (the lineage's parent) or a checkpoint path "
+        "base",
+        "what each checkpoint is compared with: base, parent (the lineage's parent) or a checkpoint path "
         "such as base/sft-countdown or base/sft-countdown/steps/10",
-    )  # fmt: skip
-    checkpoints: str = option("final", "which checkpoints: each lineage's final model, or all (kept steps too)",
-                              enum=["final", "all"])  # fmt: skip
-    lineages: list[str] | None = option(None, "the lineages analysed (paths such as base/sft-countdown; null: every "
-                                        "trained lineage)")  # fmt: skip
-    task: str | None = option(None, "the task the representation analyses read (null: figures.prior_task, else "
-                              "the first of evaluate.tasks)")  # fmt: skip
+    )
+    checkpoints: str = option(
+        "final", "which checkpoints: each lineage's final model, or all (kept steps too)", enum=["final", "all"]
+    )
+    lineages: list[str] | None = option(
+        None, "the lineages analysed (paths such as base/sft-countdown; null: every trained lineage)"
+    )
+    task: str | None = option(
+        None, "the task the representation analyses read (null: figures.prior_task, else the first of evaluate.tasks)"
+    )
     restore: RestoreConfig = option(help=summary(RestoreConfig), factory=RestoreConfig)
 
     def __post_init__(self):

@@ -71,8 +71,10 @@ def drift_analysis(reference, model, sequences: list[tuple[list[int], int]], top
 def run(inputs) -> dict:
     """Along each item's prompt and the task's reference answer in the evaluated format."""
     rows = inputs.items("drift")
-    answers = [inputs.tokenizer(inputs.task.reference(row, inputs.style), add_special_tokens=False)["input_ids"]
-               for row in rows]  # fmt: skip
+    answers = [
+        inputs.tokenizer(inputs.task.reference(row, inputs.style), add_special_tokens=False)["input_ids"]
+        for row in rows
+    ]
     sequences = [(prompt + answer, len(prompt)) for prompt, answer in zip(inputs.prompts(rows), answers)]
     return drift_analysis(*inputs.models(), sequences, inputs.options.top_k)
 

@@ -21,9 +21,10 @@ class ProbeConfig(PromptsConfig):
 
     n: int = option(64, "items (the first n of the task's evaluation)", minimum=4)
     label: str = option(
-        "correct", "a record field to predict (operator, subject, answer, ...), or correct: whether the checkpoint "
+        "correct",
+        "a record field to predict (operator, subject, answer, ...), or correct: whether the checkpoint "
         "answered the item right",
-    )  # fmt: skip
+    )
     seed: int = option(0, "seed of the train/test split")
 
 

@@ -95,14 +95,16 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
     s_delta = svdvals(delta.T, overwrite_a=True, check_finite=False)
     kept = s_ref > s_ref[0] * 1e-3  # relative drift of the singular values that carry the map, not of near-zeros
     shared = {
-        "rows": m, "cols": n, "k": k,
+        "rows": m,
+        "cols": n,
+        "k": k,
         "sv_drift": float(np.mean((s_new[kept] - s_ref[kept]) / s_ref[kept])),
         "sv_drift_top": float(np.mean((s_new[:k] - s_ref[:k]) / s_ref[:k])),
         "rotation_share": float(1 - np.square(diagonal).sum() / delta_energy) if delta_energy > 0 else 0.0,
         "delta_norm": float(np.sqrt(delta_energy)) / reference_norm if reference_norm else 0.0,
         "delta_top_sv": float(s_delta[0] / s_ref[0]) if s_ref[0] else 0.0,
         "delta_stable_rank": float(delta_energy / s_delta[0] ** 2) if s_delta[0] else 0.0,
-    }  # fmt: skip
+    }
     rows = []
     for side, angles, dim in (("left", left, m), ("right", right, n)):
         rows.append({
@@ -120,9 +122,11 @@ class SVDConfig(Options):
 
     fraction: float = option(0.25, "k as a share of min(rows, cols) (at most 1/2)", exclusiveMinimum=0, maximum=0.5)
     matrices: list[str] = option(
-        help="which linear maps of each layer", factory=lambda: list(MATRICES), items={"enum": list(MATRICES)},
+        help="which linear maps of each layer",
+        factory=lambda: list(MATRICES),
+        items={"enum": list(MATRICES)},
         minItems=1,
-    )  # fmt: skip
+    )
     seed: int = option(0, "seed of the random-subspace baseline")
 
 

@@ -28,9 +28,10 @@ class KLConfig(Options):
     max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     seed: int = option(0, "seed of the sampling")
     reverse: bool = option(
-        False, "also KL(checkpoint || base), sampling from the checkpoint, as kl/<task>.reverse.json (a candidate "
+        False,
+        "also KL(checkpoint || base), sampling from the checkpoint, as kl/<task>.reverse.json (a candidate "
         "predictor of forgetting)",
-    )  # fmt: skip
+    )
 
 
 @dataclass(kw_only=True)
@@ -60,14 +61,17 @@ class EvaluateConfig(Options):
     tasks: list[str] = option(help="tasks every checkpoint is evaluated on (their test split)", minItems=1)
     max_new_tokens: int = option(64, "longest generated completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     batch_size: int | None = option(
-        None, "prompts per generation batch; null: by model size and device (CPU 64, ~20% faster than 16 on one "
-        "thread; GPU 256 below 1B parameters, 64 below 10B, 16 above)", minimum=1,
-    )  # fmt: skip
+        None,
+        "prompts per generation batch; null: by model size and device (CPU 64, ~20% faster than 16 on one "
+        "thread; GPU 256 below 1B parameters, 64 below 10B, 16 above)",
+        minimum=1,
+    )
     format: str | None = option(None, "prompt format of every evaluation (null: each task's)", enum=list(FORMATS))
     formats: list[str] = option(
         help="further prompt formats each task is evaluated in, as eval/<task>.<format>.json",
-        factory=list, items={"enum": list(FORMATS)},
-    )  # fmt: skip
+        factory=list,
+        items={"enum": list(FORMATS)},
+    )
     every_steps: int | None = option(
         None, "keep and evaluate a checkpoint every K steps of each stage (a stage's save_every overrides)", minimum=1
     )
@@ -76,10 +80,12 @@ class EvaluateConfig(Options):
     )
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
     loglik_format: str | None = option(
-        "natural", "prompt format the reference answers' log-likelihood is read in (null: the evaluation's). "
+        "natural",
+        "prompt format the reference answers' log-likelihood is read in (null: the evaluation's). "
         "natural (the question alone, 'The answer is ...') is how a base model answers, so a stage that only "
-        "teaches another format (tags) does not show as a gain", enum=list(FORMATS),
-    )  # fmt: skip
+        "teaches another format (tags) does not show as a gain",
+        enum=list(FORMATS),
+    )
     samples: int = option(1, "completions per prompt: more than 1 reports mean@k and pass@k", minimum=1)
     temperature: float = option(0.0, "sampling temperature; 0 is greedy", minimum=0)
     kl: KLConfig = option(help=summary(KLConfig), factory=KLConfig)

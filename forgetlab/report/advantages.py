@@ -28,8 +28,9 @@ def plot_advantages(data: FigureData, outputs: list) -> list[dict]:
         rows = {row["step"]: row for row in log if HISTOGRAM_KEY in row}
         if rows:
             runs[label] = rows
-    fig, axes = plt.subplots(2, max(len(runs), 1), figsize=(4.5 * max(len(runs), 1), 6.4), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        2, max(len(runs), 1), figsize=(4.5 * max(len(runs), 1), 6.4), squeeze=False, layout="constrained"
+    )
     if not runs:
         no_data(axes[0][0], "no RL training log with advantages (a GRPO stage)")
         axes[1][0].set_visible(False)

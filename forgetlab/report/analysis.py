@@ -46,9 +46,11 @@ def plot_restore(data, outputs: list) -> list[dict]:
         return empty_figure(outputs, "restore")
     tasks = list(dict.fromkeys(rows["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 3.8), squeeze=False)
-    rows = rows.assign(mode=rows["variant"].str.extract(r"restored/([a-z]+)-")[0],
-                       amount=rows["variant"].str.extract(r"-([0-9.]+)(?:-random)?$")[0].astype(float),
-                       control=rows["variant"].str.endswith("-random"))  # fmt: skip
+    rows = rows.assign(
+        mode=rows["variant"].str.extract(r"restored/([a-z]+)-")[0],
+        amount=rows["variant"].str.extract(r"-([0-9.]+)(?:-random)?$")[0].astype(float),
+        control=rows["variant"].str.endswith("-random"),
+    )
     markers = dict(zip(dict.fromkeys(rows["mode"]), "os^D"))
     for ax, task in zip(axes[0], tasks):
         for (lineage, mode, control), group in rows[rows["task"] == task].groupby(["lineage", "mode", "control"]):

@@ -31,7 +31,7 @@ __all__ = [
     "plot_forgetting",
     "plot_training",
     "save_figure",
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -303,8 +303,9 @@ def plot_benchmarks(data: FigureData, outputs: list) -> list[dict]:
             cells[(f"{model}: {lineage}" if deltas["model"].nunique() > 1 else lineage, task)] = row
     checkpoints = list(dict.fromkeys(key[0] for key in cells))
     tasks = list(dict.fromkeys(key[1] for key in cells))
-    fig, ax = plt.subplots(figsize=(3.5 + 1.3 * max(len(tasks), 1), 1.8 + 0.5 * max(len(checkpoints), 1)),
-                           layout="constrained")  # fmt: skip
+    fig, ax = plt.subplots(
+        figsize=(3.5 + 1.3 * max(len(tasks), 1), 1.8 + 0.5 * max(len(checkpoints), 1)), layout="constrained"
+    )
     if not cells:
         no_data(ax, "no task deltas (evaluate.tasks, evaluate.harness)")
         return save_figure(fig, outputs)

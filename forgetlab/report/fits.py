@@ -117,6 +117,7 @@ def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
                 "few_points_quadratic": few_points(len(x), "quadratic"),
             })  # fmt: skip
     fits = pd.DataFrame(rows, columns=PREDICTOR_COLUMNS)
-    fits = fits.assign(pooled=fits["method"] != "all").sort_values(["pooled", "method", "r2_linear"],
-                                                                   ascending=[True, True, False])  # fmt: skip
+    fits = fits.assign(pooled=fits["method"] != "all").sort_values(
+        ["pooled", "method", "r2_linear"], ascending=[True, True, False]
+    )
     return fits.drop(columns="pooled").reset_index(drop=True)

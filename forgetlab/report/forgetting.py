@@ -101,9 +101,11 @@ def plot_pareto(data, outputs: list) -> list[dict]:
             ax.fill_between(grid, low, high, color=color, alpha=0.15, hatch="//", linewidth=0)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set(xlabel=f"new-task gain over the base ({data.new_task or 'trained tasks'}, accuracy)",
-           ylabel="prior-task change over the base (accuracy; below 0 = forgetting)",
-           title="Learning vs forgetting\nper method: frontier (dashed), a + b·exp(cx) fit with 95% band")  # fmt: skip
+    ax.set(
+        xlabel=f"new-task gain over the base ({data.new_task or 'trained tasks'}, accuracy)",
+        ylabel="prior-task change over the base (accuracy; below 0 = forgetting)",
+        title="Learning vs forgetting\nper method: frontier (dashed), a + b·exp(cx) fit with 95% band",
+    )
     ax.legend(fontsize=8, title="method")
     return save_figure(fig, outputs)
 
@@ -157,9 +159,11 @@ def plot_kl_forgetting(data, outputs: list) -> list[dict]:
         text = "\n".join(lines + ([FEW_NOTE] if any(FEW in line for line in lines) else []))
         scatter.text(0.02, 0.98, text, transform=scatter.transAxes, va="top", fontsize=7, family="monospace")
         scatter.axhline(0, color="grey", linewidth=0.8)
-        scatter.set(xlabel=f"forward KL to the base on the new task ({data.new_task or 'trained tasks'}; "
-                    "nats/sequence)", ylabel="forgetting (prior-task accuracy lost)",
-                    title="Forgetting vs KL to the base")  # fmt: skip
+        scatter.set(
+            xlabel=f"forward KL to the base on the new task ({data.new_task or 'trained tasks'}; nats/sequence)",
+            ylabel="forgetting (prior-task accuracy lost)",
+            title="Forgetting vs KL to the base",
+        )
         scatter.legend(fontsize=8, loc="lower right")
     pooled = fits[(fits["method"] == "all") & fits["r2_linear"].notna()]
     if pooled.empty:

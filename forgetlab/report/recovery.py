@@ -48,8 +48,9 @@ def plot_recovery(data: FigureData, outputs: list) -> list[dict]:
     rows = rows[rows["seed"].astype(str) != "mean"].assign(step=lambda frame: pd.to_numeric(frame["step"]))
     children = recovery_points(rows)
     tasks = _panel_tasks(data, list(dict.fromkeys(rows["task"])))
-    fig, axes = plt.subplots(1, max(len(tasks), 1), figsize=(4.5 * max(len(tasks), 1), 3.8), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        1, max(len(tasks), 1), figsize=(4.5 * max(len(tasks), 1), 3.8), squeeze=False, layout="constrained"
+    )
     if children.empty:
         no_data(axes[0][0], "no lineage trains a stage after another (lineages; recovery.from_steps)")
         return save_figure(fig, outputs)

@@ -113,7 +113,7 @@ def _pair(items: dict | None, row, metric: str) -> tuple | None:
 
 def with_deltas(
     table: pd.DataFrame, items: dict | None = None, metrics: tuple[str, ...] = DELTA_METRICS
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Add ``delta_<metric>`` rows: a checkpoint's value minus its base model's on the same task.
 
     On a prior task a negative delta is forgetting; on the trained task a positive one is the gain. Checkpoint
@@ -160,7 +160,7 @@ def headline_delta(rows: pd.DataFrame) -> pd.Series | None:
 
 def with_forgetting(
     table: pd.DataFrame, lineage_tasks: dict[str, list[str]], items: dict | None = None
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Add per-checkpoint averages over tasks: ``forgetting`` (base minus checkpoint on the headline metric,
     averaged over the prior tasks and benchmarks, i.e. those no stage of the lineage trained on; task
     ``prior (mean)``), ``new_task_gain`` (checkpoint minus base, averaged over the trained tasks; task

@@ -52,9 +52,10 @@ class Task(Options):
 
     name: str
     format: str = option(
-        "answer", "prompt format of the records' prompt field (a stage or an evaluation may ask for another)",
+        "answer",
+        "prompt format of the records' prompt field (a stage or an evaluation may ask for another)",
         enum=list(FORMATS),
-    )  # fmt: skip
+    )
     n_train: int = option(256, "training records (results/data/<task>/train.jsonl)", minimum=1)
     n_test: int = option(32, "evaluation records (results/data/<task>/test.jsonl)", minimum=1)
     seed: int = option(0, "seed of the records drawn: generated items, or a dataset's subset")
@@ -125,9 +126,10 @@ class GeneratedTask(Task):
     """A task whose items are generated in code: deterministic by seed, train never repeats a test item."""
 
     test_pool_size: int = option(
-        200, "test items reserved (and kept out of train) whatever n_test is, so a larger n_test never overlaps "
-        "train", minimum=1,
-    )  # fmt: skip
+        200,
+        "test items reserved (and kept out of train) whatever n_test is, so a larger n_test never overlaps train",
+        minimum=1,
+    )
 
     def __post_init__(self):
         super().__post_init__()

@@ -48,8 +48,9 @@ class ReplayOptions(Options):
     each trained on as that task (its prompt format, its reference, its reward). Sweep it as replay.ratio."""
 
     task: str = option(help="the prior task whose training records are mixed in")
-    ratio: float = option(0.25, "share of the stage's examples or prompts from that task", exclusiveMinimum=0,
-                          exclusiveMaximum=1)  # fmt: skip
+    ratio: float = option(
+        0.25, "share of the stage's examples or prompts from that task", exclusiveMinimum=0, exclusiveMaximum=1
+    )
 
 
 @dataclass(kw_only=True)
@@ -107,14 +108,17 @@ class StageConfig(Options):
         "adamw", "adamw, or adamw_8bit (bitsandbytes 8-bit states; GPU only)", enum=list(OPTIMIZERS)
     )
     liger_kernel: bool = option(
-        False, "Liger's fused Triton kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy) through the "
+        False,
+        "Liger's fused Triton kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy) through the "
         "trainer's use_liger_kernel: less memory and time on a GPU; needs liger-kernel (the gpu extra)",
-    )  # fmt: skip
+    )
     resources: ResourceRequest | None = option(None, "this stage's training request (overrides resources.train)")
     sweep: dict[str, list] | None = option(
-        None, "option -> values for this stage alone: one variant per combination (see the top-level sweep)",
-        propertyNames={"not": {"enum": list(SWEEP_EXCLUDED)}}, additionalProperties={"type": "array", "minItems": 1},
-    )  # fmt: skip
+        None,
+        "option -> values for this stage alone: one variant per combination (see the top-level sweep)",
+        propertyNames={"not": {"enum": list(SWEEP_EXCLUDED)}},
+        additionalProperties={"type": "array", "minItems": 1},
+    )
 
     def __post_init__(self):
         super().__post_init__()
@@ -160,18 +164,24 @@ class RLStageConfig(StageConfig):
         None, "Memory-R / Memory-R+: an intrinsic reward from an episodic memory of past completions; null: none"
     )
     rollouts: str = option(
-        "auto", "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the HF model: forgetlab's "
+        "auto",
+        "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the HF model: forgetlab's "
         "decode loop in one process, the model's generate in several), "
-        "auto: vllm when it is installed and the job has a GPU", enum=["auto", "hf", "vllm"],
-    )  # fmt: skip
+        "auto: vllm when it is installed and the job has a GPU",
+        enum=["auto", "hf", "vllm"],
+    )
     vllm_mode: str = option(
-        "colocate", "colocate: vLLM inside the training process, sharing its GPUs; server: a separate `trl "
-        "vllm-serve` process the job connects to", enum=["colocate", "server"],
-    )  # fmt: skip
+        "colocate",
+        "colocate: vLLM inside the training process, sharing its GPUs; server: a separate `trl "
+        "vllm-serve` process the job connects to",
+        enum=["colocate", "server"],
+    )
     vllm_gpu_memory_utilization: float = option(
-        0.3, "share of each GPU's memory vLLM may take in colocate mode (the rest trains)", exclusiveMinimum=0,
+        0.3,
+        "share of each GPU's memory vLLM may take in colocate mode (the rest trains)",
+        exclusiveMinimum=0,
         maximum=1,
-    )  # fmt: skip
+    )
 
     def __post_init__(self):
         super().__post_init__()
@@ -186,11 +196,13 @@ class GRPOStageConfig(RLStageConfig):
     tag: ClassVar[str] = "grpo"
 
     loss_type: str = option(
-        "dapo", "TRL's loss aggregation",
+        "dapo",
+        "TRL's loss aggregation",
         enum=["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"],
-    )  # fmt: skip
-    scale_rewards: str = option("group", "advantage scaling: by the group's std, the batch's, or none",
-                                enum=["group", "batch", "none"])  # fmt: skip
+    )
+    scale_rewards: str = option(
+        "group", "advantage scaling: by the group's std, the batch's, or none", enum=["group", "batch", "none"]
+    )
 
 
 @dataclass(kw_only=True)

@@ -34,15 +34,17 @@ class MemoryOptions(Options):
 
     weight: float = option(0.5, "the intrinsic reward's weight beside the task's rewards", exclusiveMinimum=0)
     explore: bool = option(False, "Memory-R+: also reward novelty against the question's remembered failures")
-    anneal: str = option("linear", "scale over the stage: constant, linear or cosine (from 1 to 0 at the end)",
-                         enum=list(ANNEALING))  # fmt: skip
+    anneal: str = option(
+        "linear", "scale over the stage: constant, linear or cosine (from 1 to 0 at the end)", enum=list(ANNEALING)
+    )
     k: int = option(1, "nearest remembered completions a distance averages over", minimum=1)
     capacity: int = option(16, "completions remembered per question and kind (the oldest forgotten first)", minimum=1)
     window: int = option(256, "recent raw values the min-max normalisation spans", minimum=2)
     embedder: str = option(
-        "policy", "policy (the policy's own mean-pooled last hidden states, offline) or a sentence-transformers "
+        "policy",
+        "policy (the policy's own mean-pooled last hidden states, offline) or a sentence-transformers "
         "model id (all-MiniLM-L6-v2, as the seed)",
-    )  # fmt: skip
+    )
 
 
 class EpisodicMemory:
@@ -137,8 +139,9 @@ class PolicyEmbedder:
 
         if self.model is None:
             raise RuntimeError("the policy embedder is not bound to a model (bind the trainer's model first)")
-        batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length,
-                               padding_side="right")  # fmt: skip
+        batch = self.tokenizer(
+            texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length, padding_side="right"
+        )
         batch = {key: value.to(self.model.device) for key, value in batch.items()}
         with torch.no_grad():
             hidden = self.model(**batch, output_hidden_states=True).hidden_states[-1].float()
@@ -154,7 +157,9 @@ def make_embedder(name: str, tokenizer):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as error:
-        raise ImportError(f"memory.embedder {name!r} needs sentence-transformers (pip install "
-                          "sentence-transformers), or use embedder: policy") from error  # fmt: skip
+        raise ImportError(
+            f"memory.embedder {name!r} needs sentence-transformers (pip install "
+            "sentence-transformers), or use embedder: policy"
+        ) from error
     model = SentenceTransformer(name)
     return lambda texts: model.encode(texts, normalize_embeddings=True)

@@ -63,8 +63,9 @@ def run_shared_prefix_once(model, expected: bool = True) -> None:
         cache.batch_repeat_interleave(len(input_ids))
         kwargs.pop("use_cache", None)
         kwargs.pop(key, None)  # None here (checked above); a causal LM's forward passes it on
-        rest = forward(input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache},
-                       **kwargs)  # fmt: skip
+        rest = forward(
+            input_ids=input_ids[:, shared:], attention_mask=attention_mask, use_cache=True, **{key: cache}, **kwargs
+        )
         hidden = torch.cat([prefix.last_hidden_state.expand(len(input_ids), -1, -1), rest.last_hidden_state], dim=1)
         return type(rest)(last_hidden_state=hidden, **{key: cache})
 
@@ -108,8 +109,9 @@ def rollout_function(args, trainer_class, on: bool = True):
     return decode_rollouts
 
 
-def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep: int, batch_size=None,
-                        compute_entropy: bool = False):  # fmt: skip
+def shared_prompt_logps(
+    trainer, model, input_ids, attention_mask, logits_to_keep: int, batch_size=None, compute_entropy: bool = False
+):
     """(per-token log-probabilities, entropies or None) of the last ``logits_to_keep`` tokens of each row, as TRL's
     ``_get_per_token_logps_and_entropies`` computes them, with each distinct prompt run once per chunk of
     ``batch_size`` rows. The prompt is all but the last ``logits_to_keep`` columns (left-padded, as TRL lays it out);
@@ -138,8 +140,9 @@ def shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_kee
     return torch.cat(logps), torch.cat(entropies) if compute_entropy else None
 
 
-def _shared_pass(trainer, model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
-                 compute_aux_loss, multimodal):  # fmt: skip
+def _shared_pass(
+    trainer, model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss, multimodal
+):
     """``shared_prompt_logps``'s result where rows share prompts and nothing else is in the way (one process, no
     images or MoE auxiliary loss, no activation checkpointing: it drops the cache, no PEFT wrapper); else None."""
     inner = trainer.accelerator.unwrap_model(model)
@@ -156,8 +159,10 @@ def _shared_pass(trainer, model, input_ids, attention_mask, logits_to_keep, batc
         compat.expect("shared-prompt-passes", why)
         return None
     compat.took_effect("shared-prompt-passes")
-    return (*shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep, batch_size,
-                                 compute_entropy), None)  # fmt: skip
+    return (
+        *shared_prompt_logps(trainer, model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy),
+        None,
+    )
 
 
 def with_shared_prompt_passes(trainer_class, on: bool = True):

@@ -48,11 +48,14 @@ def trainer_builder(method: str):
 def refuse_what_cannot_run(stage: StageConfig, device: str) -> None:
     """Stop before any model loads when the stage asks for what this job cannot do, naming the option."""
     if stage.optimizer == "adamw_8bit" and device != "cuda":
-        raise ValueError("optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
-                         "use optimizer: adamw")  # fmt: skip
+        raise ValueError(
+            "optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "
+            "use optimizer: adamw"
+        )
     if stage.liger_kernel and device != "cuda":
-        raise ValueError("liger_kernel: Liger's kernels are Triton GPU kernels and this job has no GPU; "
-                         "set liger_kernel: false")  # fmt: skip
+        raise ValueError(
+            "liger_kernel: Liger's kernels are Triton GPU kernels and this job has no GPU; set liger_kernel: false"
+        )
     if stage.liger_kernel and importlib.util.find_spec("liger_kernel") is None:
         raise ValueError("liger_kernel: the liger-kernel package is not installed (pip install 'forgetlab[gpu]')")
     if isinstance(stage, RLStageConfig):

@@ -39,8 +39,10 @@ def test_analysed_checkpoints_are_final_models_or_every_kept_step_but_never_the_
     config, _ = resolve_config(_config())
     lineages = lineage_paths(config["lineages"])
     assert analysed_checkpoints(config, lineages) == [
-        ("base/sft-countdown", 2), ("base/grpo-countdown", 1), ("base/sft-countdown/grpo-countdown", 1),
-    ]  # fmt: skip
+        ("base/sft-countdown", 2),
+        ("base/grpo-countdown", 1),
+        ("base/sft-countdown/grpo-countdown", 1),
+    ]
     config, _ = resolve_config(_config(checkpoints="all", reference="base/sft-countdown"))
     assert ("base/sft-countdown/steps/1", 1) in analysed_checkpoints(config, lineages)
     assert ("base/sft-countdown", 2) not in analysed_checkpoints(config, lineages)

@@ -40,9 +40,11 @@ def _sweep_table():
             gain = 0.1 * step * (1 + 0.1 * rng.standard_normal())
             checkpoint = {"model": "m", "lineage": f"base/{method}", "stage": method, "method": method,
                           "step": step, "seed": 0}  # fmt: skip
-            for task, metric, value in (("new (mean)", "new_task_gain", gain),
-                                        ("prior (mean)", "forgetting", scale * gain**2),
-                                        ("new (mean)", "kl_mean", 10 * scale * gain)):  # fmt: skip
+            for task, metric, value in (
+                ("new (mean)", "new_task_gain", gain),
+                ("prior (mean)", "forgetting", scale * gain**2),
+                ("new (mean)", "kl_mean", 10 * scale * gain),
+            ):
                 rows.append({**checkpoint, "task": task, "metric": metric, "value": value, "ci_low": value - 0.02,
                              "ci_high": value + 0.02})  # fmt: skip
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -84,13 +86,14 @@ def test_curves_continue_each_stage_where_its_parent_ended(tmp_path):
 
 def test_benchmarks_grid_has_a_cell_per_checkpoint_and_task_with_a_star_where_sure(tmp_path):
     rows = []
-    for lineage, deltas in (("base/sft", {"new": (0.4, 0.3, 0.5), "mmlu": (-0.2, -0.3, -0.1)}),
-                            ("base/grpo", {"new": (0.3, 0.2, 0.4), "mmlu": (0.0, -0.1, 0.1)})):  # fmt: skip
+    for lineage, deltas in (
+        ("base/sft", {"new": (0.4, 0.3, 0.5), "mmlu": (-0.2, -0.3, -0.1)}),
+        ("base/grpo", {"new": (0.3, 0.2, 0.4), "mmlu": (0.0, -0.1, 0.1)}),
+    ):
         for task, (value, low, high) in deltas.items():
             rows.append({"model": "m", "lineage": lineage, "stage": lineage[5:], "step": 10, "task": task,
                          "metric": "delta_accuracy", "value": value, "ci_low": low, "ci_high": high})  # fmt: skip
-    (panel,) = draw_figure("benchmarks", FigureData(pd.DataFrame(rows, columns=TABLE_COLUMNS)),
-                                     [tmp_path / "b.png"])  # fmt: skip
+    (panel,) = draw_figure("benchmarks", FigureData(pd.DataFrame(rows, columns=TABLE_COLUMNS)), [tmp_path / "b.png"])
     assert panel["images"] == 1
     assert sorted(panel["texts"]) == sorted(["+0.40*", "-0.20*", "+0.30*", "+0.00"])
 
@@ -136,8 +139,9 @@ def test_advantages_draw_the_chosen_steps_and_the_zero_group_share(tmp_path):
     rng = np.random.default_rng(0)
     log = [{"step": s, "reward": 0.1, **advantage_summary(rng.standard_normal(8) * (s < 4), 4)} for s in range(1, 7)]
     logs = {"m: base/grpo": log, "m: base/sft": [{"step": 1, "loss": 1.0}]}
-    histogram, zero = draw_figure("advantages", FigureData(pd.DataFrame(columns=TABLE_COLUMNS), logs),
-                                  [tmp_path / "a.png"])  # fmt: skip
+    histogram, zero = draw_figure(
+        "advantages", FigureData(pd.DataFrame(columns=TABLE_COLUMNS), logs), [tmp_path / "a.png"]
+    )
     assert histogram["title"] == "base/grpo" and histogram["legend"] == 3 and histogram["lines"] == 0
     assert histogram["patches"] == 3  # one outline per chosen step: 1, 4, 6
     assert zero["lines"] == 1

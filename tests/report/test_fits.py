@@ -77,8 +77,10 @@ def test_the_kl_figure_labels_each_fit_with_its_parameters_and_points_and_flags_
     table = _table(zip(["sft", "grpo"] * n, kl, kl / 6, 0.05 * kl**2))
     scatter, _ = draw_figure("kl_forgetting", FigureData(table), [tmp_path / "kl.png"])
     linear = r_squared(kl, 0.05 * kl**2, 1)
-    assert labels == [f"linear fit: R² {linear:.2f} (2 params, {n} points)",
-                      f"quadratic fit: R² 1.00 (3 params, {n} points{': few' if few else ''})"]  # fmt: skip
+    assert labels == [
+        f"linear fit: R² {linear:.2f} (2 params, {n} points)",
+        f"quadratic fit: R² 1.00 (3 params, {n} points{': few' if few else ''})",
+    ]
     (text,) = [text for text in scatter["texts"] if "R²" in text]
     pooled = text.splitlines()[0]
     assert pooled.startswith(f"all: n={n}  R² lin {linear:.2f}  quad 1.00{'†' if few else ' '} ρ 1.00")

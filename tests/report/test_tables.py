@@ -13,7 +13,7 @@ from forgetlab.report import (
     with_forgetting,
     with_recovery,
     with_seed_summary,
-)  # fmt: skip
+)
 from forgetlab.stats import bootstrap_ci, paired_bootstrap_ci
 
 
@@ -99,7 +99,7 @@ def test_forgetting_averages_prior_tasks_and_benchmarks_gain_the_trained_one():
         {"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "step": step, "task": task}
         for lineage, step in (("base", 0), ("base/sft", 10))
         for task in ("new", "prior", "hellaswag")
-    ]  # fmt: skip
+    ]
     values = {("base", "new"): 0.1, ("base", "prior"): 0.6, ("base/sft", "new"): 0.7, ("base/sft", "prior"): 0.4}
     metrics = []
     for entry in entries:
@@ -124,8 +124,10 @@ def test_forgetting_averages_prior_tasks_and_benchmarks_gain_the_trained_one():
 def test_recovery_is_the_share_of_the_lost_accuracy_a_restore_brings_back():
     rows = [("base", None, 0, 0.8), ("base/sft", None, 10, 0.2), ("base/sft", "restored/directions-0.2", 10, 0.5),
             ("base/sft", "restored/directions-0.2-random", 10, 0.2)]  # fmt: skip
-    entries = [{"model": "m", "lineage": ln, "stage": ln.split("/")[-1], "step": s, "task": "prior", "variant": v}
-               for ln, v, s, _ in rows]  # fmt: skip
+    entries = [
+        {"model": "m", "lineage": ln, "stage": ln.split("/")[-1], "step": s, "task": "prior", "variant": v}
+        for ln, v, s, _ in rows
+    ]
     table = metrics_table(entries, [{"accuracy": value} for *_, value in rows])
     recovery = with_recovery(table, {"base/sft": "base"})
     found = recovery[recovery.metric == "recovery"].set_index("variant")["value"]
@@ -135,8 +137,10 @@ def test_recovery_is_the_share_of_the_lost_accuracy_a_restore_brings_back():
 
 def _paired(base_correct, sft_correct):
     """Tables of base and base/sft on one prior task, with per-item scores (item_scores of their samples)."""
-    entries = [{"model": "m", "lineage": ln, "stage": ln.rsplit("/", 1)[-1], "step": step, "task": "prior"}
-               for ln, step in (("base", 0), ("base/sft", 10))]  # fmt: skip
+    entries = [
+        {"model": "m", "lineage": ln, "stage": ln.rsplit("/", 1)[-1], "step": step, "task": "prior"}
+        for ln, step in (("base", 0), ("base/sft", 10))
+    ]
     samples = [
         [{"id": f"q{i}", "sample": 0, "correct": float(c), "ref_loglik": -1.0} for i, c in enumerate(correct)]
         for correct in (base_correct, sft_correct)

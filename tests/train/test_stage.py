@@ -178,8 +178,10 @@ def test_rollouts_go_to_vllm_where_it_can_run_and_stop_early_where_it_cannot(tin
     assert rollout_arguments(stage, "cpu", vllm_installed=True) == {}  # auto: no GPU, HF generate
     assert rollout_arguments(stage, "cuda", vllm_installed=False) == {}  # auto: vLLM not installed
     assert rollout_arguments(stage, "cuda", vllm_installed=True) == {
-        "use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": 0.4,
-    }  # fmt: skip
+        "use_vllm": True,
+        "vllm_mode": "colocate",
+        "vllm_gpu_memory_utilization": 0.4,
+    }
     hf = StageConfig.from_dict({"method": "rloo", "task": "countdown", "rollouts": "hf"})
     assert rollout_arguments(hf, "cuda", vllm_installed=True) == {}
     server = StageConfig.from_dict({"method": "grpo", "task": "countdown", "rollouts": "vllm", "vllm_mode": "server"})

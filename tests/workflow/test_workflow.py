@@ -44,8 +44,9 @@ def snakemake_command(workdir, *args, scenarios=()):
 
 
 def snakemake(workdir, *args, scenarios=()):
-    return subprocess.run(snakemake_command(workdir, *args, scenarios=scenarios), capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    return subprocess.run(
+        snakemake_command(workdir, *args, scenarios=scenarios), capture_output=True, text=True, timeout=900
+    )
 
 
 def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=True):
