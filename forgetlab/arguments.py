@@ -10,15 +10,36 @@ import re
 import sys
 
 from .options import did_you_mean, field_default, validate_value
+from .prompts import FORMATS
 
 DEFAULT_CONFIG = "config/config.yaml"
 
 __all__ = [
-    "DEFAULT_CONFIG", "HelpFormatter", "chat_of", "check_inputs", "class_option", "command_config",
-    "command_records", "command_stage", "command_task", "common_options", "config_option", "config_setting",
-    "describe_os_error", "device_of", "device_option", "emit", "field_help", "field_type", "layer_span", "note",
-    "positive_int", "set_threads", "settings", "style_of", "threads_option",
-]  # fmt: skip
+    "DEFAULT_CONFIG",
+    "INPUTS",
+    "HelpFormatter",
+    "add_inputs",
+    "add_options",
+    "analysis_flags",
+    "chat_of",
+    "check_inputs",
+    "command_config",
+    "command_records",
+    "command_stage",
+    "command_task",
+    "describe_os_error",
+    "device_of",
+    "emit",
+    "field_help",
+    "field_type",
+    "layer_span",
+    "note",
+    "option_flag",
+    "positive_int",
+    "set_threads",
+    "settings",
+    "style_of",
+]
 
 
 def positive_int(text: str) -> int:
@@ -50,13 +71,20 @@ def field_help(cls, name: str) -> tuple[str, object]:
     return field.metadata["help"].replace("%", "%%"), field_default(field)
 
 
-def field_type(cls, name: str, where: str, convert=str, items: bool = False):
-    """An argparse type: ``convert`` the text, then check it against the option's schema (its items' schema when
-    ``items``) as a config value is checked, so a bound is the same on the command line and in a config file and
+def _convert(schema: dict):
+    kinds = schema.get("type", "string")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return int if "integer" in kinds else float if "number" in kinds else str
+
+
+def field_type(cls, name: str, where: str, items: bool = False):
+    """An argparse type: read the text as the option's schema types it (its items' schema when ``items``), then
+    check it as a config value is checked, so a bound is the same on the command line and in a config file and
     the error names the field ``where`` and the bound."""
     schema = cls.json_schema()["properties"][name]
     if items:
         schema = schema.get("items", {})
+    convert = _convert(schema)
 
     def parse(text: str):
         try:
@@ -72,14 +100,27 @@ def field_type(cls, name: str, where: str, convert=str, items: bool = False):
     return parse
 
 
-def config_setting(parser, flag: str, cls, name: str, section: str, convert=None, **kwargs) -> None:
-    """An option whose help, default and bounds come from the config class; a config in use supplies its own
-    value. ``convert`` (int, float, str) reads the text, then the option's schema checks it."""
-    help_text, default = field_help(cls, name)
-    help_text += f" (default: the config's {section}.{name}; {default!r} without one)"
-    if convert is not None:
-        kwargs["type"] = field_type(cls, name, f"{section}.{name}", convert, items="nargs" in kwargs)
-    parser.add_argument(flag, dest=name, default=None, help=help_text, **kwargs)
+def option_flag(cls, name: str, where: str) -> dict:
+    """argparse keywords of a config option, from its schema: a switch (--x/--no-x) for a boolean, choices for a
+    fixed set, several values for a list, else one value read and bounded as the config checks it."""
+    schema = cls.json_schema()["properties"][name]
+    if schema.get("type") == "boolean":
+        return {"action": argparse.BooleanOptionalAction}
+    if "enum" in schema:
+        return {"choices": [value for value in schema["enum"] if value is not None]}
+    items = schema.get("type") == "array"
+    return {**({"nargs": "+"} if items else {}), "type": field_type(cls, name, where, items)}
+
+
+def add_options(parser, cls, section: str, names, *, config: bool = True) -> None:
+    """A flag for each of ``cls``'s options ``names``, its help, choices, bounds and default the class's. ``config``:
+    when the flag is not given the command takes the config's ``section.name`` (``settings``)."""
+    for name in names:
+        help_text, default = field_help(cls, name)
+        if config:
+            help_text += f" (default: the config's {section}.{name}; {default!r} without one)".replace(" .", " ")
+        flag = option_flag(cls, name, f"{section}.{name}".lstrip("."))
+        parser.add_argument(_flag(name), dest=name, default=None if config else default, help=help_text, **flag)
 
 
 def settings(args, config: dict | None, cls, section: str, names: list[str]) -> dict:
@@ -91,7 +132,7 @@ def settings(args, config: dict | None, cls, section: str, names: list[str]) -> 
             values[name] = given
         elif config is not None:
             node = config
-            for key in section.split("."):
+            for key in filter(None, section.split(".")):
                 node = node[key]
             values[name] = node[name]
         else:
@@ -184,7 +225,7 @@ def emit(result: dict) -> None:
 def device_of(args, config: dict | None) -> str:
     from .config import WorkflowConfig
 
-    return args.device or (config["device"] if config else field_help(WorkflowConfig, "device")[1])
+    return settings(args, config, WorkflowConfig, "", ["device"])["device"]
 
 
 def chat_of(args, config: dict | None) -> bool:
@@ -200,32 +241,31 @@ def style_of(args, config: dict | None) -> str | None:
     return settings(args, config, EvaluateConfig, "evaluate", ["format"])["format"]
 
 
-# -- options shared by the commands ----------------------------------------------------------------------------
-def config_option(sub, what: str) -> None:
-    sub.add_argument("--config", help=f"workflow config to take {what} from (default: {DEFAULT_CONFIG} in the "
-                     "current folder, when there is one)")  # fmt: skip
+# -- arguments several commands take ---------------------------------------------------------------------------
+# Each described once; a command names those it takes (``add_inputs``), with a help of its own where it reads more.
+INPUTS = {
+    "config": {
+        "help": f"workflow config: its tasks, stages, models and settings (default: {DEFAULT_CONFIG} in the "
+        "current folder, when there is one)"
+    },
+    "threads": {"type": positive_int, "default": os.cpu_count() or 1, "help": "CPU threads of torch"},
+    "task": {"help": "a task of the config, or a task kind"},
+    "model": {"help": "the checkpoint (HF folder)"},
+    "reference": {"help": "the reference model (HF folder), e.g. the base"},
+    "data": {"help": "records of the task (JSONL; default: the task's test split)"},
+    "n": {"type": positive_int, "help": "the first n records (default: all)"},
+    "format": {"choices": FORMATS, "help": "prompt format (default: the config's evaluate.format, else the task's)"},
+}
 
 
-def threads_option(sub) -> None:
-    sub.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="CPU threads of torch")
-
-
-def common_options(sub, what: str = "task options") -> None:
-    config_option(sub, what)
-    threads_option(sub)
-
-
-def device_option(sub) -> None:
-    from .models import DEVICES
-
-    sub.add_argument("--device", choices=DEVICES, help="where models load (default: the config's device; auto "
-                     "without one: CUDA when a GPU is visible)")  # fmt: skip
-
-
-def class_option(sub, flag: str, cls, name: str, section: str, convert) -> None:
-    """An option with the config class's help, default and bounds, its default the class's (no config consulted)."""
-    help_text, default = field_help(cls, name)
-    sub.add_argument(flag, type=field_type(cls, name, f"{section}.{name}", convert), default=default, help=help_text)
+def add_inputs(parser, required: str = "", optional: str = "", **own) -> None:
+    """The arguments named in ``required`` and ``optional`` (space-separated), described by ``INPUTS`` or by ``own``
+    (a help text, or argparse keywords) where this command describes one its own way."""
+    for names, needed in ((required, True), (optional, False)):
+        for name in names.split():
+            spec = own.get(name, INPUTS.get(name))
+            spec = {**INPUTS.get(name, {}), "help": spec} if isinstance(spec, str) else spec
+            parser.add_argument(_flag(name), required=needed, **spec)
 
 
 def command_stage(config: dict, path: str, name: str) -> dict:
@@ -250,11 +290,9 @@ def layer_span(text: str) -> tuple[int, int]:
 
 
 def analysis_flags(parser) -> None:
-    """Each registered analysis' command-line options (``Analysis.flags``), typed, helped, defaulted and bounded by
-    its option class; an option several analyses take is one flag (bounded when they bound it alike, else checked
-    when the analysis runs)."""
-    import typing
-
+    """Each registered analysis' command-line options (``Analysis.flags``), helped and defaulted by its option class;
+    an option several analyses take is one flag (read and bounded as their schema says when they agree, else
+    checked when the analysis runs)."""
     from .analysis.registry import ANALYSES
 
     owners: dict[str, list] = {}
@@ -264,11 +302,11 @@ def analysis_flags(parser) -> None:
     for name, analyses in owners.items():
         help_text = field_help(analyses[0].options, name)[0]
         defaults = ", ".join(f"{a.name} {field_help(a.options, name)[1]!r}" for a in analyses)
-        hint = typing.get_type_hints(analyses[0].options)[name]
-        kind = {"type": hint} if hint in (int, float) else {"nargs": "+"} if typing.get_origin(hint) is list else {}
         schemas = [a.options.json_schema()["properties"][name] for a in analyses]
-        if "type" in kind and all(schema == schemas[0] for schema in schemas):
-            kind["type"] = field_type(analyses[0].options, name, f"analysis.{analyses[0].name}.{name}", hint)
+        if all(schema == schemas[0] for schema in schemas):
+            flag = option_flag(analyses[0].options, name, f"analysis.{analyses[0].name}.{name}")
+        else:
+            flag = {"nargs": "+"} if schemas[0].get("type") == "array" else {"type": _convert(schemas[0])}
         help_text += f" ({'/'.join(a.name for a in analyses)}; default: the config's analysis.<analysis>.{name}; "
         help_text += f"without one {defaults})"
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text, **kind)
+        parser.add_argument(_flag(name), dest=name, help=help_text, **flag)

@@ -215,6 +215,27 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
                 )
 
 
+def test_a_settings_flag_is_its_config_fields_help_choices_and_bounds():
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())["$defs"]
+    commands = build_parser()._subparsers._group_actions[0].choices
+    checked = 0
+    for command, section in (("eval", "EvaluateConfig"), ("kl", "KLConfig")):
+        for action in commands[command]._actions:
+            field = schema[section]["properties"].get(action.dest)
+            if field is None or action.dest in ("tasks", "reverse"):
+                continue
+            checked += 1
+            assert action.default is None and action.help.startswith(field["description"].replace("%", "%%")), (
+                action.dest
+            )
+            assert f"{field['default']!r} without one" in action.help
+            if "enum" in field:
+                assert list(action.choices) == [value for value in field["enum"] if value is not None]
+    assert checked >= 10
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["kl", "--base", "a", "--model", "b", "--task", "t", "--out", "o", "--n", "0"])
+
+
 def test_train_accepts_every_config_the_workflow_accepts(here, capsys, tiny_model):
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["stages"]["sft-countdown"].update(sweep={"lr": [1e-4, 2e-4]}, resources={"gpu": 1})

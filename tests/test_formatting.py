@@ -6,7 +6,7 @@ import subprocess
 
 from .conftest import ROOT
 
-MARKER = re.compile(r"\s*# fmt: skip")
+MARKER = re.compile(r"\s*# fmt: skip$")
 LONGER_BY = 3
 
 

@@ -6,6 +6,7 @@ import os
 
 from ..models import load_model, load_tokenizer, resolve_device
 from ..tasks import Task
+from .config import EvaluateConfig, KLConfig
 from .engines import HFEngine, open_engine
 from .generation import evaluate_records
 from .likelihood import PolicySamples, loglik_summary, policy_kl, reference_logliks, sample_policy, samples_kl
@@ -18,14 +19,14 @@ def evaluate_checkpoint(
     task: Task,
     records: list[dict],
     *,
-    max_new_tokens: int,
-    batch_size: int | None = None,
-    style: str | None = None,
-    chat: bool = True,
-    samples: int = 1,
-    temperature: float = 0.0,
-    loglik_format: str | None = "natural",
-    backend: str = "auto",
+    max_new_tokens: int = EvaluateConfig.max_new_tokens,
+    batch_size: int | None = EvaluateConfig.batch_size,
+    style: str | None = EvaluateConfig.format,
+    chat: bool = EvaluateConfig.chat,
+    samples: int = EvaluateConfig.samples,
+    temperature: float = EvaluateConfig.temperature,
+    loglik_format: str | None = EvaluateConfig.loglik_format,
+    backend: str = EvaluateConfig.backend,
     device: str = "auto",
 ) -> tuple[dict, list[dict]]:
     """(metrics, one row per completion): generation accuracy with intervals (mean@k and pass@k when sampled),
@@ -55,10 +56,10 @@ def policy_samples(
     task: Task,
     records: list[dict],
     *,
-    max_new_tokens: int,
-    seed: int = 0,
-    style: str | None = None,
-    chat: bool = True,
+    max_new_tokens: int = KLConfig.max_new_tokens,
+    seed: int = KLConfig.seed,
+    style: str | None = EvaluateConfig.format,
+    chat: bool = EvaluateConfig.chat,
     device: str = "auto",
 ) -> PolicySamples:
     """Completions of ``records``' prompts sampled from the model in ``model_dir``, with its states along them: what
@@ -76,10 +77,10 @@ def checkpoint_kl(
     task: Task,
     records: list[dict],
     *,
-    max_new_tokens: int,
-    seed: int = 0,
-    style: str | None = None,
-    chat: bool = True,
+    max_new_tokens: int = KLConfig.max_new_tokens,
+    seed: int = KLConfig.seed,
+    style: str | None = EvaluateConfig.format,
+    chat: bool = EvaluateConfig.chat,
     reverse: bool = False,
     device: str = "auto",
     samples: PolicySamples | None = None,

@@ -6,6 +6,7 @@ from ..progress import progress_of
 from ..prompts import plain_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
+from .config import EvaluateConfig
 from .engines import HFEngine
 
 __all__ = ["evaluate_records", "generate", "prompt_text", "score_rows", "summarise"]
@@ -24,10 +25,10 @@ def generate(
     model,
     tokenizer,
     prompts: list[str],
-    max_new_tokens: int = 64,
+    max_new_tokens: int = EvaluateConfig.max_new_tokens,
     batch_size: int = 16,
-    temperature: float = 0.0,
-    chat: bool = True,
+    temperature: float = EvaluateConfig.temperature,
+    chat: bool = EvaluateConfig.chat,
 ) -> list[str]:
     """One HF-generated completion per prompt, in input order; ``chat`` applies the model's chat template."""
     texts = [prompt_text(tokenizer, p, chat) for p in prompts]
@@ -39,11 +40,11 @@ def evaluate_records(
     tokenizer,
     task: Task,
     records: list[dict],
-    max_new_tokens: int = 64,
+    max_new_tokens: int = EvaluateConfig.max_new_tokens,
     style: str | None = None,
-    chat: bool = True,
-    samples: int = 1,
-    temperature: float = 0.0,
+    chat: bool = EvaluateConfig.chat,
+    samples: int = EvaluateConfig.samples,
+    temperature: float = EvaluateConfig.temperature,
     progress: bool = False,
 ) -> tuple[dict, list[dict]]:
     """Accuracy of the model behind ``engine`` (see ``engines``) on ``records`` in prompt format ``style``

@@ -15,6 +15,7 @@ from ..progress import progress_of
 from ..prompts import render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
+from .config import EvaluateConfig, KLConfig
 from .generation import prompt_text
 from .prefix import final_hidden as _final_hidden
 from .prefix import generate_ids, right_padded
@@ -121,10 +122,10 @@ def sample_policy(
     tokenizer,
     task: Task,
     records: list[dict],
-    max_new_tokens: int = 64,
-    seed: int = 0,
+    max_new_tokens: int = KLConfig.max_new_tokens,
+    seed: int = KLConfig.seed,
     style: str | None = None,
-    chat: bool = True,
+    chat: bool = EvaluateConfig.chat,
     batch_size: int = 8,
     progress: bool = False,
 ) -> PolicySamples:
@@ -177,11 +178,11 @@ def policy_kl(
     tokenizer,
     task: Task,
     records: list[dict],
-    max_new_tokens: int = 64,
-    seed: int = 0,
+    max_new_tokens: int = KLConfig.max_new_tokens,
+    seed: int = KLConfig.seed,
     chunk: int = 64,
     style: str | None = None,
-    chat: bool = True,
+    chat: bool = EvaluateConfig.chat,
     batch_size: int = 8,
     progress: bool = False,
 ) -> dict:

@@ -39,7 +39,7 @@ def run_stage(
     log_path: str | os.PathLike,
     checkpoint_dir: str | os.PathLike | None = None,
     device: str = "auto",
-    gpus: int = 1,
+    gpus: int | None = None,
     accelerate_config: str | os.PathLike | None = None,
     replay_task: dict | None = None,
     replay_data: str | os.PathLike | None = None,
@@ -58,7 +58,7 @@ def run_stage(
         "replay_data": None if replay_data is None else str(replay_data),
         "resume_dir": None if resume_dir is None else str(resume_dir), "fast_paths": fast_paths,
     }  # fmt: skip
-    if gpus <= 1:
+    if (gpus or 0) <= 1:
         return _train(job)
     if accelerate_config is None:
         raise ValueError(f"training on {gpus} GPUs needs an accelerate config (e.g. config/deepspeed/zero3.yaml)")

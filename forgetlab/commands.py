@@ -1,0 +1,215 @@
+"""What each command of the command line (forgetlab.cli) does: read its inputs, call the library as the workflow
+does, write its outputs, print its result."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .arguments import (
+    chat_of,
+    command_config,
+    command_records,
+    command_stage,
+    command_task,
+    device_of,
+    emit,
+    note,
+    set_threads,
+    settings,
+    style_of,
+)
+from .options import did_you_mean
+
+__all__ = [
+    "EVAL_OPTIONS", "KL_OPTIONS", "analyse", "base", "data", "evaluate", "fit", "kl", "restore", "schema", "score",
+    "train",
+]  # fmt: skip
+
+
+def data(args) -> None:
+    import dataclasses
+
+    from .data import load_source_records
+    from .io import write_jsonl
+
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
+    if args.format:
+        task = dataclasses.replace(task, format=args.format)
+    if args.source:
+        records = load_source_records(task, args.source, args.split, args.n, args.seed)
+    else:
+        records = task.build(args.split, args.n, args.seed)
+    write_jsonl(records, args.out)
+    emit({"task": args.task, "split": args.split, "n": len(records), "out": args.out, "config": path})
+
+
+def score(args) -> None:
+    from .evaluate.generation import score_rows
+    from .io import read_jsonl, write_json
+
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
+    metrics, scored = score_rows(task.for_format(args.format or task.format), read_jsonl(args.input), source=args.input)
+    if args.out:
+        write_json({"metrics": metrics, "rows": scored}, args.out)
+    emit(metrics)
+
+
+def base(args) -> None:
+    from .models import materialise
+
+    config, path = command_config(args, required=True)
+    models = config["models"]
+    if args.model not in models:
+        hint = did_you_mean(args.model, models)
+        raise ValueError(f"model {args.model!r} is not defined in {path} (defined: {sorted(models)}){hint}")
+    note(args, f"model {args.model!r} from {path}")
+    materialise(models[args.model], args.out, fast_paths=config["fast_paths"])
+    emit({"model": args.model, "out": args.out, "config": path})
+
+
+def train(args) -> None:
+    from .data import read_records
+    from .tasks import make_task
+    from .train import run_stage
+
+    config, path = command_config(args, required=True)
+    stage = command_stage(config, path, args.stage)
+    note(args, f"stage {args.stage!r} and task {stage['task']!r} from {path}")
+    task_spec = config["tasks"][stage["task"]]
+    read_records(make_task(stage["task"], task_spec), args.data)  # every record checked before training starts
+    replay = (stage.get("replay") or {}).get("task")
+    if replay and not args.replay_data:
+        raise ValueError(f"--replay-data: stage {args.stage!r} replays task {replay!r}; give its training records")
+    if replay:
+        read_records(make_task(replay, config["tasks"][replay]), args.replay_data)
+    set_threads(args)
+    log = args.log or os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
+    run_stage(
+        stage, stage["task"], task_spec, args.data, args.model, args.out, log, args.checkpoints,
+        device=device_of(args, config), gpus=args.gpus, accelerate_config=args.accelerate_config,
+        replay_task=config["tasks"][replay] if replay else None, replay_data=args.replay_data,
+        resume_dir=args.resume_dir, fast_paths=config["fast_paths"],
+    )  # fmt: skip
+    emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
+
+
+EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]
+
+
+def evaluate(args) -> None:
+    from .evaluate.checkpoint import evaluate_checkpoint
+    from .evaluate.config import EvaluateConfig
+    from .io import write_json, write_jsonl
+
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
+    values = settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS)
+    records = command_records(args, task, args.n)
+    set_threads(args)
+    metrics, samples = evaluate_checkpoint(
+        args.model, task, records, style=style_of(args, config), device=device_of(args, config), **values
+    )
+    write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
+    write_json(metrics, args.out)
+    emit(metrics)
+
+
+KL_OPTIONS = ["n", "max_new_tokens", "seed"]
+
+
+def kl(args) -> None:
+    from .evaluate.checkpoint import checkpoint_kl
+    from .evaluate.config import KLConfig
+    from .io import write_json
+
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
+    values = settings(args, config, KLConfig, "evaluate.kl", KL_OPTIONS)
+    records = command_records(args, task, values.pop("n"))
+    set_threads(args)
+    metrics = checkpoint_kl(
+        args.base, args.model, task, records, style=style_of(args, config), chat=chat_of(args, config),
+        reverse=args.reverse, device=device_of(args, config), **values,
+    )  # fmt: skip
+    write_json(metrics, args.out)
+    emit(metrics)
+
+
+def analyse(args) -> None:
+    from .analysis import analysis_rows, run_analysis
+    from .analysis.config import AnalysisConfig
+    from .analysis.registry import analysis_named
+    from .io import read_jsonl, write_json
+
+    config, path = command_config(args)
+    name = args.analysis
+    section = (config or {}).get("analysis", {}).get(name) or AnalysisConfig().to_dict()[name]
+    analysis = analysis_named(name)
+    given = {key: getattr(args, key) for key in analysis.flags if getattr(args, key) is not None}
+    values = {**section, **given}
+    task = rows = None
+    if analysis.reads_items or args.task:
+        if not args.task:
+            raise ValueError(f"the {name} analysis reads a task's items: give --task")
+        task = command_task(args, config, path, args.task)
+        records = read_jsonl(args.samples) if args.samples else task.build("test")
+        rows = analysis_rows(task, records, args.format, values.get("n", len(records)))
+        if name == "concepts":
+            values = {**values, "task": args.task, "n_answers": len(rows)}
+    set_threads(args)
+    chat, device = chat_of(args, config), device_of(args, config)
+    result = run_analysis(name, args.reference, args.model, values, task, rows, args.format, chat, device)
+    write_json({"analysis": name, "reference": args.reference, **result}, args.out)
+    emit(result["summary"])
+
+
+def restore(args) -> None:
+    from .analysis.restore import restore_model
+
+    span = args.layers
+    if args.mode != "layers" and args.fraction is None:
+        raise ValueError(f"--mode {args.mode} needs --fraction (the share of singular components restored)")
+    if args.mode == "layers" and span is None and args.fraction is None:
+        raise ValueError("--mode layers needs --layers A-B or --fraction (of the layers, from the first)")
+    set_threads(args)
+    restored = restore_model(
+        args.reference, args.model, args.out, args.mode, args.fraction, span, args.tail, args.control == "random",
+        args.seed,
+    )  # fmt: skip
+    emit({**restored, "out": args.out})
+
+
+def schema(args) -> None:
+    from .config import schema_yaml
+
+    text = schema_yaml()
+    if args.out:
+        from .io import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def fit(args) -> None:
+    import pandas as pd
+
+    from .io import atomic_path
+    from .report.fits import fit_predictors
+
+    if not os.path.isfile(args.metrics):
+        raise ValueError(f"--metrics: no such file: {args.metrics}")
+    table = pd.read_csv(args.metrics)
+    missing = [column for column in ("metric", "task", "value", "method") if column not in table]
+    if missing:
+        raise ValueError(f"--metrics: {args.metrics} is not a forgetlab metrics table (no column {missing[0]!r})")
+    fits = fit_predictors(table)
+    with atomic_path(args.out) as tmp:
+        fits.to_csv(tmp, index=False)
+    best = fits[fits["method"] == "all"].head(1)
+    emit({"rows": len(fits), **({"best": best["predictor"].iloc[0], "r2_linear": best["r2_linear"].iloc[0]}
+                                 if len(best) else {})})  # fmt: skip
