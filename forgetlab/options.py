@@ -10,33 +10,18 @@ names, and accepts only that subclass's options.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
-import re
 import types
 import typing
 from dataclasses import MISSING
 from typing import Any, ClassVar
 
+from .validation import ConfigError, did_you_mean, join_path, raise_errors, validate_schema, validate_value
+
 __all__ = [
-    "ConfigError",
-    "OptionError",
-    "Options",
-    "did_you_mean",
-    "field_default",
-    "option",
-    "raise_errors",
-    "summary",
-    "validate_schema",
-    "validate_value",
-]
-
-# YAML 1.1 (PyYAML, Snakemake) reads 1e-5 (no dot) as text; a number field accepts that spelling.
-EXPONENT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
-
-
-class ConfigError(ValueError):
-    """A config value is wrong; the message starts with the field's path (``stages.sft.lr: ...``)."""
+    "ConfigError", "OptionError", "Options", "did_you_mean", "field_default", "option", "raise_errors", "summary",
+    "validate_schema", "validate_value",
+]  # fmt: skip
 
 
 class OptionError(ValueError):
@@ -47,11 +32,6 @@ class OptionError(ValueError):
         self.field = field
 
 
-def did_you_mean(name: str, choices) -> str:
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def option(default=MISSING, help: str = "", *, factory=MISSING, **schema) -> Any:
     """A dataclass field with its help text and JSON-schema constraints (``minimum``, ``enum``, ...)."""
     return dataclasses.field(default=default, default_factory=factory, metadata={"help": help, "schema": schema})
@@ -60,12 +40,6 @@ def option(default=MISSING, help: str = "", *, factory=MISSING, **schema) -> Any
 def summary(cls) -> str:
     """The first paragraph of a class's docstring on one line (schema descriptions, help texts)."""
     return " ".join((cls.__doc__ or "").split("\n\n")[0].split()).replace("``", "`")
-
-
-def _join(where: str, key) -> str:
-    if isinstance(key, int):
-        return f"{where}[{key}]"
-    return f"{where}.{key}" if where else str(key)
 
 
 class Options:
@@ -95,17 +69,17 @@ class Options:
         data = {k: v for k, v in data.items() if k != cls.discriminator}
         for key in data:
             if key not in own:
-                raise ConfigError(f"{_join(where, key)}: {cls._unknown(key)}")
+                raise ConfigError(f"{join_path(where, key)}: {cls._unknown(key)}")
         for key, field in own.items():
             if key not in data and field_default(field) is MISSING:
                 which = f" ({cls.discriminator} {cls.tag!r})" if cls.tag else ""
                 raise ConfigError(f"{where or 'config'}: {key!r} is required{which}")
         hints = _hints(cls)
-        values = {key: _build_value(hints[key], value, _join(where, key)) for key, value in data.items()}
+        values = {key: _build_value(hints[key], value, join_path(where, key)) for key, value in data.items()}
         try:
             return cls(**values, **internal)
         except OptionError as error:
-            raise ConfigError(f"{_join(where, error.field)}: {error}") from None
+            raise ConfigError(f"{join_path(where, error.field)}: {error}") from None
 
     @classmethod
     def _variant(cls, data: dict, where: str) -> type[Options]:
@@ -114,7 +88,7 @@ class Options:
             raise ConfigError(f"{where}: missing {cls.discriminator!r} (one of {sorted(cls.variants)})")
         if tag not in cls.variants:
             raise ConfigError(
-                f"{_join(where, cls.discriminator)}: unknown {cls.discriminator} {tag!r}; known: "
+                f"{join_path(where, cls.discriminator)}: unknown {cls.discriminator} {tag!r}; known: "
                 f"{sorted(cls.variants)}{did_you_mean(tag, cls.variants)}"
             )
         return cls.variants[tag]
@@ -184,8 +158,8 @@ def _build_value(hint, value, where: str):
         return hint._build(value, where)
     if origin is dict and len(args) == 2:
         if isinstance(args[1], type) and issubclass(args[1], Options) and "name" in args[1].internal:
-            return {key: args[1]._build(item, _join(where, key), name=key) for key, item in value.items()}
-        return {key: _build_value(args[1], item, _join(where, key)) for key, item in value.items()}
+            return {key: args[1]._build(item, join_path(where, key), name=key) for key, item in value.items()}
+        return {key: _build_value(args[1], item, join_path(where, key)) for key, item in value.items()}
     if hint is float and isinstance(value, (int, str)) and not isinstance(value, bool):
         return float(value)
     if origin is list and args and args[0] is float:
@@ -337,87 +311,3 @@ def _union(base, definitions: dict) -> dict:
     tag_schema = {"enum": everyone, "description": base.discriminator_help}
     schema["properties"] = {base.discriminator: tag_schema, **properties}
     return schema
-
-
-# -- validation with messages that name the field ---------------------------------------------------------
-def _is_number(schema: dict) -> bool:
-    kinds = schema.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return "number" in kinds
-
-
-def _exponents_to_numbers(validator_class):
-    """Validators that read YAML 1.1's text '1e-5' as the number it means where the schema asks for a number."""
-    check_properties = validator_class.VALIDATORS["properties"]
-    check_items = validator_class.VALIDATORS["items"]
-
-    def properties(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for key, sub in properties.items():
-                if isinstance(instance.get(key), str) and _is_number(sub) and EXPONENT.match(instance[key]):
-                    instance[key] = float(instance[key])
-        yield from check_properties(validator, properties, instance, schema)
-
-    def items(validator, items, instance, schema):
-        if isinstance(instance, list) and isinstance(items, dict) and _is_number(items):
-            instance[:] = [float(v) if isinstance(v, str) and EXPONENT.match(v) else v for v in instance]
-        yield from check_items(validator, items, instance, schema)
-
-    from jsonschema import validators
-
-    return validators.extend(validator_class, {"properties": properties, "items": items})
-
-
-def validate_schema(data, schema: dict, where: str = "") -> list[str]:
-    """Messages for every way ``data`` breaks ``schema``, each starting with the field's path."""
-    from jsonschema import Draft202012Validator
-
-    validator = _exponents_to_numbers(Draft202012Validator)(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    return [_message(error, where) for error in errors]
-
-
-def validate_value(value, schema: dict, where: str):
-    """(``value`` with a YAML 1.1 exponent read as a number where ``schema`` wants one, messages naming ``where``)."""
-    box = {"value": value}
-    messages = validate_schema(box, {"type": "object", "properties": {"value": schema}})
-    return box["value"], [where + message[len("value") :] for message in messages]
-
-
-def raise_errors(messages: list[str]) -> None:
-    if messages:
-        shown = messages[:10] + ([f"... and {len(messages) - 10} more"] if len(messages) > 10 else [])
-        raise ConfigError("\n".join(shown))
-
-
-def _message(error, where: str) -> str:
-    path = where
-    for key in error.absolute_path:
-        path = _join(path, key)
-    value, schema = error.instance, error.schema
-    if error.validator == "anyOf" and value is not None and error.context:
-        # an optional section (anyOf [its schema, null]) that is set: what is wrong inside it
-        inner = [e for e in error.context if e.validator != "type" or e.validator_value != "null"]
-        if inner:
-            return "\n".join(_message(e, where) for e in inner)
-    if error.validator == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        extra = [key for key in value if key not in allowed]
-        return "\n".join(f"{_join(path, key)}: unknown option {key!r}{did_you_mean(key, allowed)}" for key in extra)
-    path = path or "config"
-    if error.validator == "enum":
-        return f"{path}: {value!r} is not one of {schema['enum']}{did_you_mean(value, schema['enum'])}"
-    if error.validator == "type":
-        wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        return f"{path}: expected {' or '.join(_ARTICLES.get(t, t) for t in wanted)}, not {value!r}"
-    if error.validator == "required":
-        return f"{path}: {error.message.replace(' is a required property', ' is required')}"
-    if error.validator == "not":
-        return f"{path}: {value!r} is not allowed here"
-    return f"{path}: {error.message}"
-
-
-_ARTICLES = {
-    "integer": "an integer", "number": "a number", "string": "text", "boolean": "true or false",
-    "array": "a list", "object": "a mapping", "null": "null",
-}  # fmt: skip
