@@ -146,14 +146,16 @@ def note(args, text: str) -> None:
 
 def check_inputs(args) -> None:
     """Before any work: every output the command writes (``args.outputs``: argument names) can be written, then
-    every model folder it reads (``args.models``) holds a model; a ValueError names the argument and the path."""
+    every model folder it reads (``args.models``, or a function of the arguments) holds a model; a ValueError names
+    the argument and the path."""
     from .io import check_writable
     from .models import check_model_dir
 
     for name in getattr(args, "outputs", ()):
         if getattr(args, name, None) is not None:
             check_writable(getattr(args, name), _flag(name))
-    for name in getattr(args, "models", ()):
+    models = getattr(args, "models", ())
+    for name in models(args) if callable(models) else models:
         check_model_dir(getattr(args, name), _flag(name))
 
 
@@ -260,12 +262,12 @@ INPUTS = {
 
 def add_inputs(parser, required: str = "", optional: str = "", **own) -> None:
     """The arguments named in ``required`` and ``optional`` (space-separated), described by ``INPUTS`` or by ``own``
-    (a help text, or argparse keywords) where this command describes one its own way."""
+    (a help text, or argparse keywords and ``aliases``) where this command describes one its own way."""
     for names, needed in ((required, True), (optional, False)):
         for name in names.split():
             spec = own.get(name, INPUTS.get(name))
-            spec = {**INPUTS.get(name, {}), "help": spec} if isinstance(spec, str) else spec
-            parser.add_argument(_flag(name), required=needed, **spec)
+            spec = {**INPUTS.get(name, {}), "help": spec} if isinstance(spec, str) else dict(spec)
+            parser.add_argument(_flag(name), *spec.pop("aliases", ()), required=needed, **spec)
 
 
 def command_stage(config: dict, path: str, name: str) -> dict:

@@ -111,14 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     loads_models(kl, (KLConfig, "evaluate.kl", commands.KL_OPTIONS), (EvaluateConfig, "evaluate", ["format", "chat"]))
     analyse = command(
         "analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, outputs",
-        commands.analyse, "reference model out", "task samples format", models=("reference", "model"),
+        commands.analyse, "reference model out", "task samples format", models=commands.analysed_models,
+        reference="the reference model (HF folder), e.g. the base; flips: its evaluation samples (.samples.jsonl)",
+        model={"aliases": ["--checkpoint"], "help": "the checkpoint (HF folder); flips: its evaluation samples"},
         task="task whose items the analysis reads (attention, drift, probe; concepts: its answers as concepts)",
         samples="the checkpoint's evaluation samples of the task (eval/<task>.samples.jsonl): its items and which "
         "it answered right (default: the task's test split)",
         format="prompt format of the items (default: the task's)",
         out="JSON of the summary and the rows",
     )  # fmt: skip
-    analyse.add_argument("analysis", choices=ANALYSES, help="which analysis")
+    analyse.add_argument("analysis", choices=ANALYSES, help="which analysis: " + ", ".join(ANALYSES))
     analysis_flags(analyse)
     loads_models(analyse, (EvaluateConfig, "evaluate", ["chat"]))
     restore = command(

@@ -22,8 +22,8 @@ from .arguments import (
 from .options import did_you_mean
 
 __all__ = [
-    "EVAL_OPTIONS", "KL_OPTIONS", "analyse", "base", "data", "evaluate", "fit", "kl", "restore", "schema", "score",
-    "train",
+    "EVAL_OPTIONS", "KL_OPTIONS", "analyse", "analysed_models", "base", "data", "evaluate", "fit", "kl", "restore",
+    "schema", "score", "train",
 ]  # fmt: skip
 
 
@@ -138,6 +138,13 @@ def kl(args) -> None:
     emit(metrics)
 
 
+def analysed_models(args) -> tuple[str, ...]:
+    """The arguments of `forgetlab analyse` that name model folders: none where it compares evaluation samples."""
+    from .analysis.registry import analysis_named
+
+    return () if analysis_named(args.analysis).reads_samples else ("reference", "model")
+
+
 def analyse(args) -> None:
     from .analysis import analysis_rows, run_analysis
     from .analysis.config import AnalysisConfig
@@ -151,7 +158,10 @@ def analyse(args) -> None:
     given = {key: getattr(args, key) for key in analysis.flags if getattr(args, key) is not None}
     values = {**section, **given}
     task = rows = None
-    if analysis.reads_items or args.task:
+    for flag, file in (("--reference", args.reference), ("--checkpoint", args.model)) if analysis.reads_samples else ():
+        if not os.path.isfile(file):
+            raise ValueError(f"{flag}: no such file: {file} (the {name} analysis compares eval/<task>.samples.jsonl)")
+    if analysis.reads_items or (args.task and not analysis.reads_samples):
         if not args.task:
             raise ValueError(f"the {name} analysis reads a task's items: give --task")
         task = command_task(args, config, path, args.task)

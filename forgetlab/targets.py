@@ -12,6 +12,7 @@ import re
 from typing import NamedTuple
 
 from .analysis import plan
+from .analysis.registry import ANALYSES
 from .lineages import (
     BASE,
     checkpoint_lineage,
@@ -317,8 +318,13 @@ def analysis_inputs(config: dict, model: str, checkpoint: str, analysis: str) ->
     """The checkpoint, its reference and, for the analyses that read a task, the checkpoint's own evaluation
     samples of that task (which items it still answers right)."""
     reference = plan.reference_of(checkpoint, config["analysis"]["reference"])
-    inputs = {"reference": model_dir(model, reference), "model": model_dir(model, checkpoint)}
     task = plan.analysis_task(config, analysis)
+    if ANALYSES[analysis].reads_samples:
+        return {
+            path: f"{checkpoint_dir(model, at)}/eval/{task}.samples.jsonl"
+            for path, at in (("reference", reference), ("model", checkpoint))
+        }
+    inputs = {"reference": model_dir(model, reference), "model": model_dir(model, checkpoint)}
     if task:
         inputs["samples"] = f"{checkpoint_dir(model, checkpoint)}/eval/{task}.samples.jsonl"
     return inputs

@@ -201,6 +201,10 @@ def test_a_jobs_inputs_from_its_wildcards_values(tiny, analysed):
         "reference": f"{TINY}/base/sft-countdown/model",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
     }
+    assert targets.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "flips") == {
+        "reference": f"{TINY}/base/sft-countdown/eval/arithmetic.samples.jsonl",
+        "model": f"{TINY}/base/sft-countdown/grpo-countdown/eval/arithmetic.samples.jsonl",
+    }
     assert targets.evaluation_task("countdown.natural", ["countdown"]) == "countdown"
     assert targets.evaluation_format("countdown.natural", ["countdown"]) == "natural"
     assert targets.evaluation_format("countdown", ["countdown"]) is None

@@ -16,7 +16,7 @@ torch.set_num_threads(snakemake.threads)
 name, params, inputs = snakemake.wildcards.analysis, snakemake.params, snakemake.input
 task = make_task(params.task_name, params.task) if params.task_name else None
 rows = None
-if task is not None:  # the checkpoint's own evaluation items: prompts as shown, and which it got right
+if hasattr(inputs, "samples"):  # the checkpoint's own evaluation items: prompts as shown, and which it got right
     count = params.settings.get("n_answers") or params.settings["n"]
     rows = analysis_rows(task, read_jsonl(inputs.samples), params.style, count)
 result = run_analysis(

@@ -34,6 +34,8 @@ class Analysis:
     draw: Callable[..., list[dict]]  # (FigureData, output paths) -> what each panel shows
     # whether it reads a task's evaluation items (prompts, right or wrong); the others read the weights alone
     reads_items: bool = True
+    # whether it compares the evaluation samples of the two (their eval/<task>.samples.jsonl) instead of models
+    reads_samples: bool = False
     # its options that `forgetlab analyse` sets as flags (--top-k for top_k)
     flags: tuple[str, ...] = ()
 

@@ -75,7 +75,7 @@ def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, i
 def analysis_task(config: dict, name: str) -> str | None:
     """The task an analysis reads (a weight analysis: only the one its own options name, if any)."""
     analysis = config["analysis"]
-    if not ANALYSES[name].reads_items:
+    if not (ANALYSES[name].reads_items or ANALYSES[name].reads_samples):
         return analysis[name].get("task")
     fallback = config["figures"]["prior_task"] or config["evaluate"]["tasks"][0]
     return analysis[name]["task"] or analysis["task"] or fallback

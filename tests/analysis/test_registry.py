@@ -20,7 +20,7 @@ from forgetlab.report import FIGURES, active_figures
 def test_every_registered_analysis_has_its_section_figure_and_flags():
     parser = build_parser()
     defaults = AnalysisConfig().to_dict()
-    assert list(registry.ANALYSES) == ["svd", "attention", "concepts", "probe", "drift"]
+    assert {"svd", "attention", "concepts", "probe", "drift", "flips"} <= set(registry.ANALYSES)
     for name, analysis in registry.ANALYSES.items():
         assert defaults[name] == analysis.options().to_dict()
         assert FIGURES[name].needs == name and FIGURES[name].draw == f"analysis.{name}:draw"
@@ -46,6 +46,7 @@ def test_a_weight_analysis_reads_a_task_only_when_its_options_name_one():
     config["analysis"]["concepts"]["task"] = "arithmetic"
     assert analysis_task(config, "concepts") == "arithmetic"
     assert analysis_task(config, "probe") == "countdown"
+    assert analysis_task(config, "flips") == "countdown"  # compares evaluation samples of the analysis task
 
 
 def test_reading_the_registry_and_the_figure_list_imports_no_torch_or_matplotlib():
