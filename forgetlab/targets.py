@@ -164,7 +164,9 @@ def evaluation_names(config: dict, lineage: str, variant: str | None = None) -> 
     """(folder, name, task, format) of every metrics file of one checkpoint: <folder>/<name>.json."""
     evaluate = config["evaluate"]
     names = [("eval", task, task, None) for task in evaluate["tasks"]]
-    names += [("eval", f"{task}.{style}", task, style) for task in evaluate["tasks"] for style in evaluate["formats"]]
+    names += [
+        ("eval", f"{task}.{style}", task, style) for task in evaluate["format_tasks"] for style in evaluate["formats"]
+    ]
     # KL to the base: none for the base itself, and for a restore only when asked for
     if lineage != BASE and (variant is None or config["analysis"]["restore"]["kl"]):
         directions = ["", REVERSE] if evaluate["kl"]["reverse"] else [""]

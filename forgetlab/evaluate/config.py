@@ -72,6 +72,9 @@ class EvaluateConfig(Options):
         factory=list,
         items={"enum": list(FORMATS)},
     )
+    format_tasks: list[str] | None = option(
+        None, "tasks evaluated in the further formats (null: every task of evaluate.tasks)"
+    )
     every_steps: int | None = option(
         None, "keep and evaluate a checkpoint every K steps of each stage (a stage's save_every overrides)", minimum=1
     )
@@ -99,3 +102,8 @@ class EvaluateConfig(Options):
             )
         if self.kl.tasks is None:
             self.kl.tasks = list(self.tasks)
+        unknown = [task for task in self.format_tasks or [] if task not in self.tasks]
+        if unknown:
+            raise OptionError("format_tasks", f"{unknown} not in evaluate.tasks {self.tasks}")
+        if self.format_tasks is None:
+            self.format_tasks = list(self.tasks)
