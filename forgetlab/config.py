@@ -246,6 +246,7 @@ def _check_analysis(config: dict) -> None:
     for field, chosen in (
         ("analysis.lineages", analysis["lineages"]),
         ("analysis.restore.lineages", analysis["restore"]["lineages"]),
+        ("analysis.realign.lineages", analysis["realign"]["lineages"]),
     ):
         for i, lineage in enumerate(chosen or []):
             if lineage not in known or split_checkpoint(lineage)[1] is not None or lineage == BASE:

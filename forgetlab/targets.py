@@ -22,18 +22,56 @@ from .lineages import (
     lineage_stage,
     lineage_stages,
     seed_group,
+    split_checkpoint,
 )
 from .report import FIGURE_FORMATS, active_figures
 from .tasks import SPLITS
 
 __all__ = [
-    "RESULTS", "Checkpoint", "analyses_of", "analysis_entries", "analysis_inputs", "analysis_tables", "checkpoint_dir",
-    "checkpoint_models", "data_path", "divergence_task", "eval_entries", "evaluated_checkpoints", "evaluation_format",
-    "evaluation_names", "evaluation_task", "existing", "figure_paths", "figure_targets", "figures_of", "item_paths",
-    "kl_inputs", "kl_samples_path", "kl_sampling", "lineage_seed", "lineage_tasks", "lineages_of", "model_dir",
-    "paths", "replay_data", "replay_task", "restore_labels_of", "restore_references", "restored_lineages_of",
-    "restores_of", "science", "stage_data", "train_log_entries", "wildcard_patterns",
-]  # fmt: skip
+    "RESULTS",
+    "Checkpoint",
+    "analyses_of",
+    "analysis_entries",
+    "analysis_inputs",
+    "analysis_tables",
+    "checkpoint_dir",
+    "checkpoint_models",
+    "data_path",
+    "divergence_task",
+    "eval_entries",
+    "evaluated_checkpoints",
+    "evaluation_format",
+    "evaluation_names",
+    "evaluation_task",
+    "existing",
+    "figure_paths",
+    "figure_targets",
+    "figures_of",
+    "item_paths",
+    "kl_inputs",
+    "kl_samples_path",
+    "kl_sampling",
+    "lineage_seed",
+    "lineage_tasks",
+    "lineages_of",
+    "model_dir",
+    "paths",
+    "realign_data_path",
+    "realign_inputs",
+    "realign_references",
+    "realign_task_of",
+    "realigned_of",
+    "replay_data",
+    "replay_task",
+    "restore_labels_of",
+    "restore_references",
+    "restored_lineages_of",
+    "restores_of",
+    "science",
+    "stage_data",
+    "train_log_entries",
+    "wildcard_patterns",
+]
 
 RESULTS = "results"
 REVERSE = ".reverse"  # kl/<task>.reverse.json: KL(checkpoint || base)
@@ -74,8 +112,8 @@ def lineages_of(config: dict) -> list[str]:
 
 
 def analyses_of(config: dict) -> list[str]:
-    """The analyses that write analysis/<name>.json (restore writes checkpoints instead)."""
-    return [name for name in config["analysis"]["run"] if name != "restore"]
+    """The analyses that write analysis/<name>.json (restore and realign write checkpoints instead)."""
+    return [name for name in config["analysis"]["run"] if name in ANALYSES]
 
 
 def restores_of(config: dict) -> dict[str, dict]:
@@ -87,6 +125,35 @@ def restores_of(config: dict) -> dict[str, dict]:
 def restore_labels_of(config: dict) -> list[str]:
     """Every restored checkpoint's label (random controls included)."""
     return plan.restore_labels(config["analysis"]["restore"]) if restores_of(config) else []
+
+
+def realign_task_of(config: dict) -> str | None:
+    """The prior task the re-alignment test re-aligns to, when it runs."""
+    return plan.analysis_task(config, "realign") if "realign" in config["analysis"]["run"] else None
+
+
+def realigned_of(config: dict) -> list[str]:
+    """The checkpoints the re-alignment test trains from (their references, the control, last)."""
+    return plan.realigned_checkpoints(config, lineages_of(config))
+
+
+def realign_data_path(model: str, reference: str, task: str) -> str:
+    """The re-alignment examples a reference provides (its own correct completions, or the task's answers)."""
+    return f"{checkpoint_dir(model, reference)}/realign/{task}.jsonl"
+
+
+def realign_inputs(config: dict, model: str, parent: str, task: str) -> dict[str, str]:
+    """A re-alignment job's inputs: the checkpoint, and the examples of its reference (the reference itself: the
+    control)."""
+    references = {plan.reference_of(path, config["analysis"]["reference"]) for path in realigned_of(config)}
+    reference = parent if parent in references else plan.reference_of(parent, config["analysis"]["reference"])
+    return {"model": model_dir(model, parent), "data": realign_data_path(model, reference, task)}
+
+
+def realign_references(config: dict) -> dict[str, str]:
+    """Realigned checkpoint -> the checkpoint its realignment is measured against (for the control: itself)."""
+    reference = config["analysis"]["reference"]
+    return {path: plan.reference_of(path, reference) if path != BASE else BASE for path in realigned_of(config)}
 
 
 def restored_lineages_of(config: dict) -> list[str]:
@@ -118,7 +185,8 @@ def wildcard_patterns(config: dict) -> dict[str, str]:
         "split": _choice(SPLITS),
         "parent": f"{lineage}(?:/steps/[0-9]+)?",
         "lineage": lineage,
-        "checkpoint": f"{lineage}(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(restore_labels_of(config)) or _NOTHING}))?",
+        "checkpoint": f"{lineage}(?:/steps/[0-9]+)?(?:/restored/(?:{_choice(restore_labels_of(config)) or _NOTHING})"
+        f"|/realigned/(?:{re.escape(realign_task_of(config) or '') or _NOTHING}))?",
         "step": "[0-9]+",
         "evaluation": f"(?:{_choice(evaluate['tasks'])})(?:\\.(?:{_choice(evaluate['formats']) or _NOTHING}))?",
         "divergence": f"(?:{_choice(config['tasks'])})(?:\\.reverse)?",
@@ -157,12 +225,30 @@ def evaluated_checkpoints(config: dict) -> list[Checkpoint]:
                 for label in labels:
                     folder = checkpoint_dir(model, f"{lineage}/restored/{label}")
                     found.append(Checkpoint(model, lineage, spec["steps"], folder, f"restored/{label}"))
+        found += _realigned(config, model)
+    return found
+
+
+def _realigned(config: dict, model: str) -> list[Checkpoint]:
+    """The re-alignment test's checkpoints: each realigned from a checkpoint, at that checkpoint's step."""
+    task, found = realign_task_of(config), []
+    for path in realigned_of(config):
+        lineage, step = split_checkpoint(path)
+        step = 0 if lineage == BASE else step if step is not None else config["stages"][lineage_stage(lineage)]["steps"]
+        found.append(
+            Checkpoint(model, lineage, step, checkpoint_dir(model, f"{path}/realigned/{task}"), f"realigned/{task}")
+        )
     return found
 
 
 def evaluation_names(config: dict, lineage: str, variant: str | None = None) -> list[tuple[str, str, str, str | None]]:
-    """(folder, name, task, format) of every metrics file of one checkpoint: <folder>/<name>.json."""
+    """(folder, name, task, format) of every metrics file of one checkpoint: <folder>/<name>.json. A realigned
+    checkpoint is evaluated on the task it was re-aligned to alone."""
     evaluate = config["evaluate"]
+    if variant is not None and variant.startswith("realigned/"):
+        task = variant.removeprefix("realigned/")
+        styles = evaluate["formats"] if task in evaluate["format_tasks"] else []
+        return [("eval", task, task, None)] + [("eval", f"{task}.{style}", task, style) for style in styles]
     names = [("eval", task, task, None) for task in evaluate["tasks"]]
     names += [
         ("eval", f"{task}.{style}", task, style) for task in evaluate["format_tasks"] for style in evaluate["formats"]

@@ -56,3 +56,57 @@ rule analysis_restore:
         matrices=ANALYSIS["svd"]["matrices"],
     script:
         "../workflow_scripts/analysis_restore.py"
+
+
+rule analysis_realign_data:
+    # the re-alignment examples of a reference: its own correct completions of prior-task train records
+    input:
+        model="results/{model}/{parent}/model",
+        data="results/data/{task}/train.jsonl",
+    output:
+        "results/{model}/{parent}/realign/{task}.jsonl",
+    log:
+        "logs/analysis_realign_data/{model}/{parent}/{task}.log",
+    benchmark:
+        "results/benchmarks/analysis_realign_data/{model}/{parent}/{task}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
+    params:
+        task=lambda wildcards: task_spec(wildcards.task),
+        options=ANALYSIS["realign"],
+        style=config["evaluate"]["format"],
+        chat=config["evaluate"]["chat"],
+        max_new_tokens=config["evaluate"]["max_new_tokens"],
+        device=config["device"],
+    script:
+        "../workflow_scripts/analysis_realign_data.py"
+
+
+rule analysis_realign:
+    # a few SFT steps on the re-alignment examples, from a checkpoint (from its reference: the control)
+    input:
+        unpack(realign_inputs),
+    output:
+        model=directory("results/{model}/{parent}/realigned/{task}/model"),
+        train_log="results/{model}/{parent}/realigned/{task}/train_log.jsonl",
+    log:
+        "logs/analysis_realign/{model}/{parent}/{task}.log",
+    benchmark:
+        "results/benchmarks/analysis_realign/{model}/{parent}/{task}.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        **job_resources("evaluate"),
+    params:
+        options=ANALYSIS["realign"],
+        task=lambda wildcards: task_spec(wildcards.task),
+        style=config["evaluate"]["format"],
+        chat=config["evaluate"]["chat"],
+        device=config["device"],
+        fast_paths=config["fast_paths"],
+    script:
+        "../workflow_scripts/analysis_realign.py"

@@ -77,6 +77,10 @@ def analysis_inputs(wildcards):
     return targets.analysis_inputs(config, wildcards.model, wildcards.checkpoint, wildcards.analysis)
 
 
+def realign_inputs(wildcards):
+    return targets.realign_inputs(config, wildcards.model, wildcards.parent, wildcards.task)
+
+
 def restore_reference(wildcards):
     """The model a restore experiment puts weights back from."""
     return targets.model_dir(wildcards.model, reference_of(wildcards.lineage, ANALYSIS["reference"]))

@@ -14,6 +14,7 @@ rule report_table:
         seed_groups=SEED_GROUPS,
         lineage_tasks=targets.lineage_tasks(config),
         references=targets.restore_references(config),
+        realign_references=targets.realign_references(config),
     script:
         "../workflow_scripts/report_table.py"
 

@@ -9,6 +9,7 @@ from forgetlab.report import (
     metrics_table,
     with_deltas,
     with_forgetting,
+    with_realignment,
     with_recovery,
     with_seed_summary,
 )
@@ -21,6 +22,7 @@ items = {item_key(entry): item_scores(read_jsonl(entry["items"])) for entry in e
 table = with_deltas(metrics_table(entries, [read_json(entry["path"]) for entry in entries]), items)
 table = with_forgetting(table, snakemake.params.lineage_tasks, items)
 table = with_recovery(table, snakemake.params.references)
+table = with_realignment(table, snakemake.params.realign_references, items)
 table = with_seed_summary(table, snakemake.params.seed_groups)
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_csv(tmp, index=False)

@@ -7,13 +7,17 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..options import OptionError, Options, option, summary
+from ..prompts import FORMATS
 from .registry import ANALYSES
 
-__all__ = ["ANALYSES", "RESTORE_MODES", "AnalysisConfig", "RestoreConfig"]
+__all__ = ["ANALYSES", "REALIGN_TARGETS", "RESTORE_MODES", "AnalysisConfig", "RealignConfig", "RestoreConfig"]
 
 # How part of a reference is put back into a checkpoint (forgetlab.analysis.restore)
 RESTORE_MODES = ("directions", "components", "values", "layers")
 SPAN = r"^[0-9]+-[0-9]+$"
+# What the re-alignment examples teach: the reference model's own correct completions, or the task's answers in a
+# prompt format
+REALIGN_TARGETS = ("reference", *FORMATS)
 
 
 @dataclass(kw_only=True)
@@ -37,12 +41,41 @@ class RestoreConfig(Options):
 
 
 @dataclass(kw_only=True)
+class RealignConfig(Options):
+    """Re-alignment test (is the forgetting spurious?): a few SFT steps on a few prior-task records from each
+    checkpoint, then the prior task evaluated again; the same steps from the reference are the control."""
+
+    task: str | None = option(None, "the prior task re-aligned to (null: analysis.task)")
+    targets: str = option(
+        "reference",
+        "what the examples teach: reference (the reference model's own correct completions of them, its format "
+        "included) or a prompt format (the task's reference answers in it)",
+        enum=list(REALIGN_TARGETS),
+    )
+    n: int = option(
+        16, "records trained on (the first the reference answers right, with targets: reference)", minimum=1
+    )
+    candidates: int = option(
+        64, "train records the reference answers to find n it gets right (targets: reference)", minimum=1
+    )
+    steps: int = option(4, "SFT steps", minimum=1)
+    lr: float = option(5e-5, "learning rate", exclusiveMinimum=0)
+    batch_size: int = option(4, "records per step", minimum=1)
+    lineages: list[str] | None = option(
+        None, "lineages whose final checkpoint is re-aligned (null: analysis.lineages, else every trained lineage)"
+    )
+    control: bool = option(True, "also re-align the reference itself: what the few examples teach on their own")
+    seed: int = option(0, "seed of the SFT steps")
+
+
+@dataclass(kw_only=True)
 class AnalysisSettings(Options):
     """Why a checkpoint forgot: how its weights, attention and representations moved from a reference, and
     restore experiments."""
 
-    run: list[str] = option(help="analyses to run on every analysed checkpoint, and restore for the restore "
-                            "experiments", factory=list, items={"enum": [*ANALYSES, "restore"]})  # fmt: skip
+    run: list[str] = option(help="analyses to run on every analysed checkpoint, restore for the restore "
+                            "experiments and realign for the re-alignment test", factory=list,
+                            items={"enum": [*ANALYSES, "restore", "realign"]})  # fmt: skip
     reference: str = option(
         "base",
         "what each checkpoint is compared with: base, parent (the lineage's parent) or a checkpoint path "
@@ -58,6 +91,7 @@ class AnalysisSettings(Options):
         None, "the task the representation analyses read (null: figures.prior_task, else the first of evaluate.tasks)"
     )
     restore: RestoreConfig = option(help=summary(RestoreConfig), factory=RestoreConfig)
+    realign: RealignConfig = option(help=summary(RealignConfig), factory=RealignConfig)
 
     def __post_init__(self):
         if "restore" in self.run and not (self.restore.modes or self.restore.layers):

@@ -115,8 +115,9 @@ def draw(data, outputs: list) -> list[dict]:
     table = table if "checkpoint" in table else table.assign(checkpoint="checkpoint")
     labels = list(dict.fromkeys(table["checkpoint"]))
     sampled = table["samples"].min() > 1
-    fig, axes = plt.subplots(1, 1 + sampled, figsize=(3 + 1.1 * len(labels) + 4.5 * sampled, 3.8), squeeze=False,
-                             constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, 1 + sampled, figsize=(3 + 1.1 * len(labels) + 4.5 * sampled, 3.8), squeeze=False, constrained_layout=True
+    )
     bars = axes[0][0]
     for i, label in enumerate(labels):
         rows, bottom = table[table["checkpoint"] == label], 0.0
@@ -136,8 +137,9 @@ def draw(data, outputs: list) -> list[dict]:
         curve.plot(ks, pass_curve(table[table["checkpoint"] == labels[0]], "reference"), ":", color="black",
                    marker="o", markersize=3, label="reference")  # fmt: skip
         for label in labels:
-            curve.plot(ks, pass_curve(table[table["checkpoint"] == label], "checkpoint"), marker="o", markersize=3,
-                       label=label)  # fmt: skip
+            curve.plot(
+                ks, pass_curve(table[table["checkpoint"] == label], "checkpoint"), marker="o", markersize=3, label=label
+            )
         curve.set(xlabel="k (samples per item)", ylabel="pass@k", ylim=(0, 1))
         curve.xaxis.set_major_locator(MaxNLocator(integer=True))
         curve.legend(fontsize=7)

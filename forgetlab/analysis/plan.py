@@ -8,8 +8,8 @@ from ..lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_stage
 from .registry import ANALYSES
 
 __all__ = [
-    "analysed_checkpoints", "analysis_task", "control_label", "reference_of", "restore_label", "restore_labels",
-    "restore_variants", "restored_lineages",
+    "analysed_checkpoints", "analysis_task", "control_label", "realigned_checkpoints", "reference_of", "restore_label",
+    "restore_labels", "restore_variants", "restored_lineages",
 ]  # fmt: skip
 
 
@@ -58,6 +58,19 @@ def reference_of(checkpoint: str, reference: str) -> str:
     return reference
 
 
+def realigned_checkpoints(config: dict, lineages: list[str]) -> list[str]:
+    """The checkpoints the re-alignment test trains from: the final model of each chosen lineage, then (the
+    control) their references."""
+    analysis = config["analysis"]
+    if "realign" not in analysis["run"]:
+        return []
+    chosen = analysis["realign"]["lineages"] or analysis["lineages"]
+    found = [lineage for lineage in lineages if lineage != BASE and (chosen is None or lineage in chosen)]
+    if analysis["realign"]["control"]:
+        found += [reference_of(lineage, analysis["reference"]) for lineage in found]
+    return list(dict.fromkeys(found))
+
+
 def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, int]]:
     """(checkpoint path, step) of every checkpoint the analyses run on: each trained lineage's final model, and
     with ``checkpoints: all`` its kept steps; never the reference itself."""
@@ -73,9 +86,10 @@ def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, i
 
 
 def analysis_task(config: dict, name: str) -> str | None:
-    """The task an analysis reads (a weight analysis: only the one its own options name, if any)."""
+    """The task an analysis (or the re-alignment test) reads (a weight analysis: only the one its own options
+    name, if any)."""
     analysis = config["analysis"]
-    if not (ANALYSES[name].reads_items or ANALYSES[name].reads_samples):
+    if name != "realign" and not (ANALYSES[name].reads_items or ANALYSES[name].reads_samples):
         return analysis[name].get("task")
     fallback = config["figures"]["prior_task"] or config["evaluate"]["tasks"][0]
     return analysis[name]["task"] or analysis["task"] or fallback

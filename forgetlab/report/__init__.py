@@ -43,7 +43,7 @@ _MODULES = {
     "forgetting": ["plot_kl_forgetting", "plot_pareto"],
     "tables": [
         "TABLE_COLUMNS", "final_checkpoints", "item_key", "item_scores", "metrics_table", "ordinary", "with_deltas",
-        "with_forgetting", "with_recovery", "with_seed_summary",
+        "with_forgetting", "with_realignment", "with_recovery", "with_seed_summary",
     ],
 }  # fmt: skip
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}

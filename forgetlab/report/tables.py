@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..lineages import BASE, seed_group, split_checkpoint
@@ -21,6 +22,7 @@ __all__ = [
     "ordinary",
     "with_deltas",
     "with_forgetting",
+    "with_realignment",
     "with_recovery",
     "with_seed_summary",
 ]
@@ -126,7 +128,7 @@ def with_deltas(
     # lm-eval names a filtered metric "exact_match:strict-match"; its base name decides
     for metric in sorted({m for m in table["metric"] if m.split(":")[0] in metrics}):
         values = table[table["metric"] == metric]
-        base = values[values["lineage"] == BASE].set_index(["model", "task", "format"])
+        base = values[(values["lineage"] == BASE) & ordinary(values)].set_index(["model", "task", "format"])
         for _, row in values[values["lineage"] != BASE].iterrows():
             key = (row["model"], row["task"], row["format"])
             if key not in base.index:
@@ -227,6 +229,7 @@ def with_recovery(table: pd.DataFrame, references: dict[str, str]) -> pd.DataFra
     ``references`` maps a lineage to its reference checkpoint path (a lineage, or lineage/steps/<step>)."""
     accuracy = table[(table["metric"] == "accuracy") & default_format(table)]
     plain = accuracy[ordinary(accuracy)]
+    accuracy = accuracy[ordinary(accuracy) | accuracy["variant"].str.startswith("restored/", na=False)]
     final = plain.groupby(["model", "lineage"])["step"].max()
 
     def value(model, lineage, step, task):
@@ -249,6 +252,71 @@ def with_recovery(table: pd.DataFrame, references: dict[str, str]) -> pd.DataFra
         recovered = (row["value"] - before) / lost if abs(lost) > 1e-9 else float("nan")
         rows.append({**row.to_dict(), "metric": "recovery", "value": recovered, "ci_low": None, "ci_high": None})
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
+
+
+def with_realignment(table: pd.DataFrame, references: dict[str, str], items: dict) -> pd.DataFrame:
+    """Add the re-alignment test's rows for every realigned checkpoint, per format its task was evaluated in:
+    ``realign_gain`` (its accuracy minus the checkpoint's it was re-aligned from; on the reference itself, the
+    control: what the few examples teach on their own) and, where the checkpoint lost accuracy against its
+    reference, ``realignment``: the share of the loss the few steps bring back, (realigned - checkpoint) /
+    (reference - checkpoint). Intervals resample the items all three were scored on (``items``: item_key ->
+    item_scores). ``references``: the checkpoint path each realigned one is measured against."""
+    accuracy = table[table["metric"] == "accuracy"]
+    realigned = accuracy[accuracy["variant"].str.startswith("realigned/", na=False)]
+    rows = []
+    for _, row in realigned.iterrows():
+        source = row["lineage"] if row["lineage"] == BASE else _checkpoint_path(row, table)
+        scores = {"realigned": items.get(item_key(row)), "checkpoint": items.get(item_key({**row, "variant": None}))}
+        lineage, step = split_checkpoint(references.get(source, source))
+        reference = {**row, "lineage": lineage, "variant": None, "step": step if step is not None else row["step"]}
+        if lineage != row["lineage"]:
+            reference["step"] = step if step is not None else _final_step(table, row["model"], lineage)
+        scores["reference"] = items.get(item_key(reference))
+        if scores["realigned"] is None or scores["checkpoint"] is None or "accuracy" not in scores["checkpoint"]:
+            continue
+        gain = _paired(scores["realigned"], scores["checkpoint"])
+        rows.append({**row.to_dict(), "metric": "realign_gain", **gain})
+        if scores["reference"] is not None and source != references.get(source, source):
+            rows.append({**row.to_dict(), "metric": "realignment", **_realignment(scores)})
+    return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
+
+
+def _checkpoint_path(row, table: pd.DataFrame) -> str:
+    """The checkpoint path of a row: its lineage, or lineage/steps/<step> below the lineage's final step."""
+    final = _final_step(table, row["model"], row["lineage"])
+    return row["lineage"] if final is None or row["step"] >= final else f"{row['lineage']}/steps/{int(row['step'])}"
+
+
+def _final_step(table: pd.DataFrame, model: str, lineage: str):
+    steps = table[(table["model"] == model) & (table["lineage"] == lineage) & ordinary(table)]["step"]
+    return steps.max() if len(steps) else None
+
+
+def _shared(*frames: pd.DataFrame) -> list[np.ndarray]:
+    shared = frames[0].index
+    for frame in frames[1:]:
+        shared = shared.intersection(frame.index)
+    return [frame.loc[shared, "accuracy"].to_numpy(dtype=float) for frame in frames]
+
+
+def _paired(first: pd.DataFrame, second: pd.DataFrame) -> dict:
+    a, b = _shared(first, second)
+    low, high = paired_bootstrap_ci([(a, b)])
+    return {"value": float(a.mean() - b.mean()), "ci_low": low, "ci_high": high}
+
+
+def _realignment(scores: dict, n_boot: int = 2000, seed: int = 0) -> dict:
+    """(realigned - checkpoint) / (reference - checkpoint) with a percentile interval over resampled items
+    (resamples where nothing was lost are left out)."""
+    realigned, checkpoint, reference = _shared(scores["realigned"], scores["checkpoint"], scores["reference"])
+    lost = reference.mean() - checkpoint.mean()
+    value = (realigned.mean() - checkpoint.mean()) / lost if abs(lost) > 1e-9 else float("nan")
+    picks = np.random.default_rng(seed).integers(0, len(realigned), size=(n_boot, len(realigned)))
+    losses = reference[picks].mean(1) - checkpoint[picks].mean(1)
+    kept = np.abs(losses) > 1e-9
+    ratios = (realigned[picks].mean(1) - checkpoint[picks].mean(1))[kept] / losses[kept]
+    low, high = np.quantile(ratios, [0.025, 0.975]) if kept.any() else (float("nan"), float("nan"))
+    return {"value": float(value), "ci_low": float(low), "ci_high": float(high)}
 
 
 def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Supervised fine-tuning on the task's reference completions (TRL SFTTrainer, prompt-completion data)."""
+"""Supervised fine-tuning on the task's reference completions (TRL SFTTrainer, prompt-completion data); a record
+with a ``demonstration`` (the re-alignment test's examples: forgetlab.analysis.realign) trains on that instead."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def build_trainer(
         [
             {
                 "prompt": as_prompt(prompt, stage.chat),
-                "completion": as_completion(task.reference(record, style), stage.chat),
+                "completion": as_completion(record.get("demonstration") or task.reference(record, style), stage.chat),
             }
             for record, prompt, style, task in training_prompts(stage, tasks, records)
         ]
