@@ -125,8 +125,12 @@ def draw(data, outputs: list) -> list[dict]:
             hatch = "//" if band == "shifted" else None  # shifted stands out in black and white too
             ax.bar(rows["position"], share, bottom=below, color=BAND_COLOURS[band], hatch=hatch, label=band, width=0.9)
             below += share
+        # how many completions reach each position: a late bar may stand for very few of them
+        reach = rows["n"] / max(rows["n"].max(), 1)
+        ax.step(rows["position"], reach, where="mid", color="black", linestyle="--", label="completions reaching it")
         ax.set(title=label, xlabel="position in the completion (tokens)", ylabel="share of completions", ylim=(0, 1))
-    axes[0][0].legend(fontsize=7, loc="lower right")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(handles), fontsize=8)
     return save_figure(fig, outputs)
 
 
