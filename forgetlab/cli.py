@@ -114,9 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
         commands.analyse, "reference model out", "task samples format", models=commands.analysed_models,
         reference="the reference model (HF folder), e.g. the base; flips: its evaluation samples (.samples.jsonl)",
         model={"aliases": ["--checkpoint"], "help": "the checkpoint (HF folder); flips: its evaluation samples"},
-        task="task whose items the analysis reads (attention, drift, probe; concepts: its answers as concepts)",
+        task="task whose items the analysis reads (attention, drift, probe, token_shift; concepts: its answers "
+        "as concepts)",
         samples="the checkpoint's evaluation samples of the task (eval/<task>.samples.jsonl): its items and which "
-        "it answered right (default: the task's test split)",
+        "it answered right, and token_shift its completions (default: the task's test split; token_shift then "
+        "generates them)",
         format="prompt format of the items (default: the task's)",
         out="JSON of the summary and the rows",
     )  # fmt: skip

@@ -1,5 +1,5 @@
-"""Why a checkpoint forgot: how its weights (svd), attention, concept neurons, probe readouts and outputs (drift)
-moved from a reference, and restore experiments that put part of the reference back.
+"""Why a checkpoint forgot: how its weights (svd), attention, concept neurons, probe readouts and outputs (drift,
+token_shift) moved from a reference, and restore experiments that put part of the reference back.
 
 The names below load on first use: reading the analysis config imports no torch.
 """

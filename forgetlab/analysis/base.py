@@ -68,10 +68,14 @@ class AnalysisInputs:
 
     def models(self, **load) -> tuple:
         """(reference, checkpoint), loaded on the job's device."""
+        return self.load("reference", **load), self.load("model", **load)
+
+    def load(self, which: str, **load):
+        """The reference or the checkpoint (``which``: 'reference' or 'model') alone, on the job's device."""
         from ..models import load_model, resolve_device
 
-        device = resolve_device(self.device)
-        return load_model(self.reference_dir, device, **load), load_model(self.model_dir, device, **load)
+        folder = {"reference": self.reference_dir, "model": self.model_dir}[which]
+        return load_model(folder, resolve_device(self.device), **load)
 
     def prompts(self, rows: list[dict]) -> list[list[int]]:
         """Token ids of each row's prompt as the evaluation showed it."""
