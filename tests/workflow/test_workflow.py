@@ -31,6 +31,8 @@ CHECKPOINTS = LINEAGES + ["base/sft-countdown/steps/1"]
 # the analysis scenario's lineages, and its restore experiments of the SFT model, evaluated like checkpoints (no KL)
 ANALYSED = LINEAGES[1:4]
 RESTORED = ["base/sft-countdown/restored/directions-0.5", "base/sft-countdown/restored/directions-0.5-random"]
+# the re-alignment test of the SFT model and its control (the base), evaluated on the prior task alone
+REALIGNED = ["base/sft-countdown/realigned/arithmetic", "base/realigned/arithmetic"]
 MAIN_SCENARIOS = ["harness", "analysis", "recovery"]
 
 
@@ -62,6 +64,10 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
                 f"results/tiny/{lineage}/analysis/{name}.{ext}" for name in ANALYSES for ext in ("json", "csv", "png")
             ]
         checkpoints = checkpoints + RESTORED
+        paths += ["results/tiny/base/realign/arithmetic.jsonl"]
+        for checkpoint in REALIGNED:
+            paths += [f"results/tiny/{checkpoint}/model/{name}" for name in MODEL_FILES]
+            paths += [f"results/tiny/{checkpoint}/{file}" for file in ("train_log.jsonl", "eval/arithmetic.json")]
     for checkpoint in checkpoints:
         root = f"results/tiny/{checkpoint}"
         paths += [f"{root}/model/{name}" for name in MODEL_FILES]
@@ -98,12 +104,19 @@ def test_every_target_of_all_exists(workdir):
 
     table = pd.read_csv(workdir / "results/tables/metrics.csv")
     accuracy = table[table.metric == "accuracy"]
-    assert len(accuracy) == (len(CHECKPOINTS) + len(RESTORED)) * 2
+    assert len(accuracy) == (len(CHECKPOINTS) + len(RESTORED)) * 2 + len(REALIGNED)
     assert accuracy["value"].between(0, 1).all()
     assert sorted(set(accuracy[accuracy.lineage == "base/sft-countdown"]["step"])) == [1, 2]
-    assert len(table[table.metric == "ref_loglik"]) == (len(CHECKPOINTS) + len(RESTORED)) * 2
+    assert len(table[table.metric == "ref_loglik"]) == (len(CHECKPOINTS) + len(RESTORED)) * 2 + len(REALIGNED)
     trained = len(CHECKPOINTS) - 1
-    assert len(table[table.metric == "forgetting"]) == trained + len(RESTORED)  # arithmetic and tiny_mc, averaged
+    # arithmetic and tiny_mc averaged; the realigned SFT model: arithmetic alone
+    assert len(table[table.metric == "forgetting"]) == trained + len(RESTORED) + 1
+    realign = table[table.metric.isin(["realign_gain", "realignment"])]
+    assert sorted(zip(realign.lineage, realign.metric)) == [  # the control gains; the SFT model is measured
+        ("base", "realign_gain"),
+        ("base/sft-countdown", "realign_gain"),
+        ("base/sft-countdown", "realignment"),
+    ]
     assert len(table[(table.metric == "kl_mean") & (table.task == "countdown")]) == trained
     assert len(table[(table.metric == "kl_mean") & (table.task == "new (mean)")]) == trained  # KL on trained tasks
     predictors = pd.read_csv(workdir / "results/tables/predictors.csv")
