@@ -62,6 +62,7 @@ rule all:
         targets.paths(EVAL_ENTRIES),
         targets.figure_targets(config),
         "results/tables/predictors.csv",
+        "results/tables/diagnosis.csv",
         "results/provenance.yaml",
 
 
@@ -69,3 +70,4 @@ rule figures:
     input:
         targets.figure_targets(config),
         "results/tables/predictors.csv",
+        "results/tables/diagnosis.csv",

@@ -19,6 +19,23 @@ rule report_table:
         "../workflow_scripts/report_table.py"
 
 
+rule report_diagnosis:
+    # what kind of forgetting: per trained checkpoint and prior task, what each test says of its loss
+    input:
+        "results/tables/metrics.csv",
+    output:
+        report("results/tables/diagnosis.csv", caption="../report/diagnosis_table.rst", category="tables"),
+    log:
+        "logs/report_diagnosis/diagnosis.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        lineage_tasks=targets.lineage_tasks(config),
+    script:
+        "../workflow_scripts/report_diagnosis.py"
+
+
 rule report_predictors:
     # which measurement predicts forgetting: R² and Spearman per predictor and method
     input:
@@ -37,6 +54,7 @@ rule report_predictors:
 rule report_figures:
     input:
         metrics="results/tables/metrics.csv",
+        diagnosis="results/tables/diagnosis.csv",
         train_logs=targets.paths(TRAIN_LOG_ENTRIES),
         analyses=expand("results/tables/analysis_{analysis}.csv", analysis=ANALYSES),
     output:

@@ -15,7 +15,8 @@ logs = {f"{e['model']}: {e['lineage']}": read_jsonl(e["path"]) for e in entries}
 groups = {f"{e['model']}: {e['lineage']}": f"{e['model']}: {e['group']}" for e in entries}
 analyses = {name: pd.read_csv(path) for name, path in zip(snakemake.params.analyses, snakemake.input.analyses)}
 data = FigureData(
-    pd.read_csv(snakemake.input.metrics), logs, analysis=analyses, log_groups=groups, **snakemake.params.figures
-)
+    pd.read_csv(snakemake.input.metrics), logs, analysis=analyses, log_groups=groups,
+    diagnosis=pd.read_csv(snakemake.input.diagnosis), **snakemake.params.figures,
+)  # fmt: skip
 for name, paths in snakemake.output.items():
     draw_figure(name, data, paths)

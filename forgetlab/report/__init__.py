@@ -26,6 +26,7 @@ FIGURES = {
     "recovery": Figure("report.recovery:plot_recovery", "evaluation"),
     "training": Figure("report.figures:plot_training", "training"),
     "advantages": Figure("report.advantages:plot_advantages", "training"),
+    "diagnosis": Figure("report.diagnosis:plot_diagnosis", "what kind of forgetting"),
     "restore": Figure("report.analysis:plot_restore", "analysis", "restore"),
     **{name: Figure(f"analysis.{name}:draw", "analysis", name) for name in ANALYSES},
 }
@@ -39,6 +40,7 @@ def active_figures(analyses: list[str]) -> list[str]:
 
 _MODULES = {
     "figures": ["FigureData", "draw_figure", "plot_curves", "plot_forgetting", "plot_training"],
+    "diagnosis": ["diagnosis_table"],
     "fits": ["PREDICTORS", "fit_predictors"],
     "forgetting": ["plot_kl_forgetting", "plot_pareto"],
     "tables": [

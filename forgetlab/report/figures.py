@@ -48,6 +48,7 @@ class FigureData:
     smoothing: int = 1  # rolling mean over this many logged steps in the training figure
     ood_task: str | None = None  # the new task's out-of-distribution variant (recovery figure)
     advantage_steps: list[int] | None = None  # the steps the advantages figure draws (None: first, middle, last)
+    diagnosis: pd.DataFrame | None = None  # results/tables/diagnosis.csv (forgetlab.report.diagnosis)
 
     @cached_property
     def lineage_colours(self) -> dict[tuple[str, str], str]:

@@ -71,8 +71,10 @@ def test_the_table_gets_realignment_and_the_controls_gain_with_intervals():
     rows = [_row("base", 0, 0.5), _row("base/sft", 20, 0.1), _row("base/sft", 20, 0.4, variant),
             _row("base", 0, 0.6, variant)]  # fmt: skip
     keys = [("base", "0", ""), ("base/sft", "20", ""), ("base/sft", "20", variant), ("base", "0", variant)]
-    by_key = {("m", lineage, step, "arithmetic", "", v): items[name] for (lineage, step, v), name in
-              zip(keys, ["base", "ckpt", "ckpt-realigned", "base-realigned"])}  # fmt: skip
+    by_key = {
+        ("m", lineage, step, "arithmetic", "", v): items[name]
+        for (lineage, step, v), name in zip(keys, ["base", "ckpt", "ckpt-realigned", "base-realigned"])
+    }
     table = with_realignment(pd.DataFrame(rows, columns=TABLE_COLUMNS), {"base/sft": "base", "base": "base"}, by_key)
     found = table[table["metric"].isin(["realignment", "realign_gain"])].set_index(["lineage", "metric"])
     assert found.loc[("base/sft", "realignment"), "value"] == pytest.approx(0.75)
