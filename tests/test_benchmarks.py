@@ -75,3 +75,14 @@ def test_the_training_benchmark_times_fast_and_stock_paths_with_equal_losses():
         ["| grpo-countdown", "fast", "other samples |"],
         ["| grpo-countdown", "fast, TRL rollouts", "equal |"],
     ]
+
+
+def test_the_update_geometry_benchmark_prints_one_row_per_size():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "update_geometry.py"), "--sizes", "48x64", "64x48", "--repeat",
+         "1", "--threads", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [row[0] for row in table[1:]] == ["| 48x64", "| 64x48"] and all(float(row[1]) >= 0 for row in table[1:])

@@ -4,13 +4,14 @@ workflow's analysis targets and figures, and ``forgetlab analyse``'s choices and
 
 from __future__ import annotations
 
-from . import attention, concepts, drift, flips, probe, svd, token_shift
+from . import attention, concepts, drift, flips, probe, svd, token_shift, update
 from .base import Analysis
 
 __all__ = ["ANALYSES", "analysis_named"]
 
 ANALYSES: dict[str, Analysis] = {
-    module.ANALYSIS.name: module.ANALYSIS for module in (svd, attention, concepts, probe, drift, flips, token_shift)
+    module.ANALYSIS.name: module.ANALYSIS
+    for module in (svd, update, attention, concepts, probe, drift, flips, token_shift)
 }
 
 

@@ -100,13 +100,15 @@ def plot_diagnosis(data, outputs: list) -> list[dict]:
     colours = [data.colour(model, lineage) for model, lineage in zip(frame["model"], frame["lineage"])]
     further = frame["further_format"].dropna()
     panels = {
-        "format": [("forgetting", "o", "own format"), ("forgetting_further", "s",
-                   f"{further.iloc[0]} format" if len(further) else "further format")],
+        "format": [
+            ("forgetting", "o", "own format"),
+            ("forgetting_further", "s", f"{further.iloc[0]} format" if len(further) else "further format"),
+        ],
         "realignment": [("realignment", "o", "from the checkpoint"), ("control_share", "x", "control (from the base)")],
         "knowledge": [("knowledge", "o", None)],
         "token_shift": [("token_shifted", "o", "shifted"), ("token_marginal", "^", "marginal")],
         "flips": [("right_to_wrong", "o", "right -> wrong"), ("wrong_to_right", "^", "wrong -> right")],
-    }  # fmt: skip
+    }
     for ax, (test, (title, xlabel)) in zip(axes, DIAGNOSIS_TESTS.items()):
         for offset, (column, marker, label) in zip((0.12, -0.12), panels[test]):
             values = frame[column].to_numpy(dtype=float)

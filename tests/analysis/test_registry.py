@@ -20,7 +20,9 @@ from forgetlab.report import FIGURES, active_figures
 def test_every_registered_analysis_has_its_section_figure_and_flags():
     parser = build_parser()
     defaults = AnalysisConfig().to_dict()
-    assert {"svd", "attention", "concepts", "probe", "drift", "flips", "token_shift"} <= set(registry.ANALYSES)
+    assert {"svd", "update", "attention", "concepts", "probe", "drift", "flips", "token_shift"} <= set(
+        registry.ANALYSES
+    )
     for name, analysis in registry.ANALYSES.items():
         assert defaults[name] == analysis.options().to_dict()
         assert FIGURES[name].needs == name and FIGURES[name].draw == f"analysis.{name}:draw"
