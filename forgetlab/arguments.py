@@ -213,9 +213,9 @@ def command_records(args, task, n: int | None) -> list[dict]:
 
 
 def set_threads(args) -> None:
-    import torch
+    from .threads import limit_threads
 
-    torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
 
 
 def emit(result: dict) -> None:

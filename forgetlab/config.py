@@ -245,8 +245,9 @@ def _check_analysis(config: dict) -> None:
         )
     for field, chosen in (
         ("analysis.lineages", analysis["lineages"]),
-        ("analysis.restore.lineages", analysis["restore"]["lineages"]),
-        ("analysis.realign.lineages", analysis["realign"]["lineages"]),
+        # an overlay that turns an experiment off may leave its lineages of another set of lineages
+        ("analysis.restore.lineages", analysis["restore"]["lineages"] if "restore" in analysis["run"] else None),
+        ("analysis.realign.lineages", analysis["realign"]["lineages"] if "realign" in analysis["run"] else None),
     ):
         for i, lineage in enumerate(chosen or []):
             if lineage not in known or split_checkpoint(lineage)[1] is not None or lineage == BASE:

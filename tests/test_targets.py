@@ -94,12 +94,22 @@ def test_eval_entries_carry_the_tables_columns_and_the_per_item_samples(tiny):
 
 
 def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(analysed):
-    assert targets.analyses_of(analysed) == ["svd", "attention", "concepts", "probe", "drift"]
+    assert targets.analyses_of(analysed) == [
+        "svd",
+        "update",
+        "attention",
+        "concepts",
+        "probe",
+        "drift",
+        "flips",
+        "token_shift",
+    ]  # restore and realign make checkpoints instead
     assert targets.restores_of(analysed) == {"directions-0.5": {"mode": "directions", "fraction": 0.5, "span": None}}
     assert targets.restore_labels_of(analysed) == ["directions-0.5", "directions-0.5-random"]
     assert targets.restored_lineages_of(analysed) == ["base/sft-countdown"]
     assert targets.restore_references(analysed) == {"base/sft-countdown": "base"}
-    restored = [checkpoint for checkpoint in targets.evaluated_checkpoints(analysed) if checkpoint.variant]
+    variants = [checkpoint for checkpoint in targets.evaluated_checkpoints(analysed) if checkpoint.variant]
+    restored = [checkpoint for checkpoint in variants if checkpoint.variant.startswith("restored/")]
     assert restored == [
         ("tiny", "base/sft-countdown", 2, f"{TINY}/base/sft-countdown/{variant}", variant)
         for variant in ("restored/directions-0.5", "restored/directions-0.5-random")
@@ -109,9 +119,20 @@ def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(an
         ("eval", "countdown", "countdown", None),
         ("eval", "arithmetic", "arithmetic", None),
     ]
+    # the re-alignment test of the SFT model and of the base (the control), evaluated on the prior task alone
+    assert [(c.lineage, c.step, c.variant) for c in variants if c not in restored] == [
+        ("base/sft-countdown", 2, "realigned/arithmetic"), ("base", 0, "realigned/arithmetic"),
+    ]  # fmt: skip
+    assert targets.evaluation_names(analysed, "base", "realigned/arithmetic") == [
+        ("eval", "arithmetic", "arithmetic", None)
+    ]
+    assert targets.realign_inputs(analysed, "tiny", "base/sft-countdown", "arithmetic") == {
+        "model": f"{TINY}/base/sft-countdown/model", "data": f"{TINY}/base/realign/arithmetic.jsonl",
+    }  # fmt: skip
+    assert targets.realign_references(analysed) == {"base/sft-countdown": "base", "base": "base"}
     entries = targets.analysis_entries(analysed)
-    assert len(entries) == 15  # 3 lineages x 5 analyses
-    assert entries[1] == {
+    assert len(entries) == 24  # 3 lineages x 8 analyses
+    assert entries[2] == {
         "model": "tiny", "lineage": "base/sft-countdown", "stage": "sft-countdown", "method": "sft", "step": 2,
         "task": "arithmetic", "format": None, "seed": 0, "variant": None, "analysis": "attention",
         "checkpoint": "base/sft-countdown", "path": f"{TINY}/base/sft-countdown/analysis/attention.json",
@@ -121,13 +142,14 @@ def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(an
         f"{TINY}/{lineage}/analysis/svd.csv"
         for lineage in ("base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown")
     ]
-    assert len(targets.eval_entries(analysed)) == 18 + 15  # 7 checkpoints x 2 tasks, 4 KL, 15 analyses
-    assert len(targets.figure_targets(analysed)) == 28
+    # 7 checkpoints x 2 tasks, 2 realigned ones x 1, 4 KL, 24 analyses
+    assert len(targets.eval_entries(analysed)) == 7 * 2 + 2 + 4 + 24
+    assert len(targets.figure_targets(analysed)) == 2 * (9 + 1 + 8)  # summary figures, restore, 8 analyses
 
 
 def test_figure_targets_are_each_figure_in_each_format(tiny):
     figures = targets.figure_targets(tiny)
-    assert len(figures) == 16  # the 8 summary figures, png and pdf
+    assert len(figures) == 18  # the 9 summary figures, png and pdf
     assert figures[:2] == ["results/figures/forgetting.png", "results/figures/forgetting.pdf"]
     assert "svd" not in targets.figures_of(tiny)
     assert targets.figure_paths("svd") == {"png": "results/figures/svd.png", "pdf": "results/figures/svd.pdf"}
@@ -224,9 +246,13 @@ def test_a_stages_data_and_the_task_it_replays(tiny):
     assert "resources" in stage and targets.science(stage)["lr"] == 1.0e-4
 
 
-def test_the_embedded_default_evaluates_ten_checkpoints():
+def test_the_embedded_default_evaluates_seventeen_checkpoints():
     config, _ = resolved(config=ROOT / "config" / "config.yaml")
     checkpoints = targets.evaluated_checkpoints(config)
-    assert len(checkpoints) == 10  # base, SFT's steps 5 10 15 and final, 2 restores, GRPO, SFT->GRPO from 20 and 10
+    # base, SFT's steps 5 10 15 and final, 6 restores (3 shares and their controls), GRPO, SFT->GRPO from 20 and
+    # 10, and the re-alignment of SFT, of SFT->GRPO and of the base (the control)
+    assert len(checkpoints) == 17
     assert [c.step for c in checkpoints if c.lineage == "base/sft-countdown" and not c.variant] == [5, 10, 15, 20]
-    assert len(targets.eval_entries(config)) == 44  # 20 evals, KL on 2 tasks for 7 trained checkpoints, 10 analyses
+    # 14 checkpoints on countdown, arithmetic and arithmetic in the natural format, 3 realigned ones on arithmetic in
+    # both formats; KL on 2 tasks for the 7 trained checkpoints; 8 analyses of each of the 7
+    assert len(targets.eval_entries(config)) == 14 * 3 + 3 * 2 + 7 * 2 + 8 * 7

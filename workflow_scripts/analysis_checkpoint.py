@@ -3,15 +3,15 @@
 import sys
 
 import pandas as pd
-import torch
 
 from forgetlab.analysis import analysis_rows, run_analysis
 from forgetlab.io import read_jsonl, write_json
 from forgetlab.report import FigureData, draw_figure
 from forgetlab.tasks import make_task
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 name, params, inputs = snakemake.wildcards.analysis, snakemake.params, snakemake.input
 task = make_task(params.task_name, params.task) if params.task_name else None

@@ -2,14 +2,13 @@
 
 import sys
 
-import torch
-
 from forgetlab.analysis.config import RealignConfig
 from forgetlab.analysis.realign import realign_stage
+from forgetlab.threads import limit_threads
 from forgetlab.train import run_stage
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 params, task = snakemake.params, snakemake.wildcards.task
 options = RealignConfig.from_dict(params.options, "analysis.realign")

@@ -2,16 +2,15 @@
 
 import sys
 
-import torch
-
 from forgetlab.analysis.config import RealignConfig
 from forgetlab.analysis.realign import demonstrations
 from forgetlab.data import read_records
 from forgetlab.io import write_jsonl
 from forgetlab.tasks import make_task
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 params = snakemake.params
 task = make_task(snakemake.wildcards.task, params.task)

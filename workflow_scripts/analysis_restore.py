@@ -2,12 +2,11 @@
 
 import sys
 
-import torch
-
 from forgetlab.analysis import restore_model
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 variant, params = snakemake.params.variant, snakemake.params
 span = tuple(int(end) for end in variant["span"].split("-")) if variant["span"] else None

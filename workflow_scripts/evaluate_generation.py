@@ -2,15 +2,14 @@
 
 import sys
 
-import torch
-
 from forgetlab.data import read_records
 from forgetlab.evaluate.checkpoint import evaluate_checkpoint
 from forgetlab.io import write_json, write_jsonl
 from forgetlab.tasks import make_task
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 params = snakemake.params
 task = make_task(params.task_name, params.task)

@@ -2,13 +2,12 @@
 
 import sys
 
-import torch
-
 from forgetlab.evaluate.harness import run_lm_eval
 from forgetlab.io import write_json
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 benchmark = snakemake.wildcards.benchmark
 results = run_lm_eval(

@@ -3,15 +3,14 @@ evaluate_kl_samples)."""
 
 import sys
 
-import torch
-
 from forgetlab.data import read_records
 from forgetlab.evaluate.checkpoint import policy_samples
 from forgetlab.io import atomic_path
 from forgetlab.tasks import make_task
+from forgetlab.threads import limit_threads
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 params = snakemake.params
 task = make_task(snakemake.wildcards.task, params.task)

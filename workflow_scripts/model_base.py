@@ -2,11 +2,10 @@
 
 import sys
 
-import torch
-
 from forgetlab.models import materialise
+from forgetlab.threads import limit_threads
 
 sys.stderr = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 materialise(snakemake.params.spec, snakemake.output[0], fast_paths=snakemake.params.fast_paths)

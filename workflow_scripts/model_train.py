@@ -4,12 +4,11 @@ GPUs trains under accelerate + DeepSpeed (config/deepspeed/zero3.yaml)."""
 import sys
 from pathlib import Path
 
-import torch
-
+from forgetlab.threads import limit_threads
 from forgetlab.train import run_stage
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)
 
 params, outputs = snakemake.params, snakemake.output
 run_stage(
