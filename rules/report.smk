@@ -58,7 +58,8 @@ rule report_figures:
         train_logs=targets.paths(TRAIN_LOG_ENTRIES),
         analyses=expand("results/tables/analysis_{analysis}.csv", analysis=ANALYSES),
     output:
-        **{name: figure_outputs(name) for name in FIGURES},
+        # keyed figure_<name>: a name such as "update" is reserved in Snakemake's named lists
+        **{f"figure_{name}": figure_outputs(name) for name in FIGURES},
     log:
         "logs/report_figures/figures.log",
     localrule: True

@@ -18,5 +18,5 @@ data = FigureData(
     pd.read_csv(snakemake.input.metrics), logs, analysis=analyses, log_groups=groups,
     diagnosis=pd.read_csv(snakemake.input.diagnosis), **snakemake.params.figures,
 )  # fmt: skip
-for name, paths in snakemake.output.items():
-    draw_figure(name, data, paths)
+for key, paths in snakemake.output.items():
+    draw_figure(key.removeprefix("figure_"), data, paths)

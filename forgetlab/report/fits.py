@@ -19,7 +19,7 @@ __all__ = [
 
 
 class Predictor(NamedTuple):
-    task: str  # the task and metric of its rows in the metrics table
+    task: str | None  # the task and metric of its rows in the metrics table (None: the analysis task's)
     metric: str
     label: str  # for figures
 
@@ -31,6 +31,11 @@ PREDICTORS = {
     "forward_kl_prior": Predictor(PRIOR_TASKS, "kl_mean", "KL(base‖model), prior tasks"),
     "weight_change": Predictor("weights", "weight_change", "‖ΔW‖ / ‖W‖"),
     "svd_mean_angle": Predictor("weights", "svd_mean_angle", "mean principal angle"),
+    "unchanged_share_bf16": Predictor("weights", "update_unchanged_share_bf16", "share of weights unchanged (bf16)"),
+    "principal_share": Predictor("weights", "update_principal_share", "update energy in the top singular subspaces"),
+    "token_shift": Predictor(None, "token_shift_shifted", "shifted-token share, prior task"),
+    # a part of the forgetting itself (accuracy change = wrong -> right - right -> wrong): a check, not a cause
+    "right_to_wrong": Predictor(None, "right_to_wrong", "right -> wrong share, prior task"),
 }
 PREDICTOR_COLUMNS = [
     "predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman", "few_points_linear", "few_points_quadratic",
@@ -78,7 +83,7 @@ def checkpoint_values(table: pd.DataFrame, task: str, metric: str) -> pd.DataFra
     """One row per trained checkpoint that has ``metric`` on ``task``: the checkpoint's columns, ``method``,
     ``value``, ``ci_low`` and ``ci_high``."""
     rows = _trained(table)
-    rows = rows[(rows["task"] == task) & (rows["metric"] == metric)]
+    rows = rows[((rows["task"] == task) if task is not None else True) & (rows["metric"] == metric)]
     columns = [*_CHECKPOINT, "method", "value", "ci_low", "ci_high"]
     return rows.drop_duplicates(_CHECKPOINT)[columns].reset_index(drop=True)
 
