@@ -30,7 +30,7 @@ __all__ = ["build_parser", "main"]
 
 # -- the parser: each command's arguments named, their help, choices, bounds and defaults from one place ----------
 def build_parser() -> argparse.ArgumentParser:
-    from .analysis.config import RESTORE_MODES, RestoreConfig
+    from .analysis.config import RESTORE_MODES, RealignConfig, RestoreConfig
     from .analysis.registry import ANALYSES
     from .config import WorkflowConfig
     from .evaluate.config import EvaluateConfig, KLConfig
@@ -139,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     add_options(restore, RestoreConfig, "analysis.restore", ["tail", "seed"], config=False)
     add_inputs(restore, optional="threads")
+    realign = command(
+        "realign", "the re-alignment test: a few SFT steps from a checkpoint on a few prior-task examples",
+        commands.realign, "reference model task out", "data", models=("reference", "model"),
+        reference="the model whose own right answers are the examples (HF folder), e.g. the base",
+        model="the checkpoint to re-align (HF folder; the reference itself: the control)",
+        data="train records of the task (JSONL; default: the task's train split)",
+        out="folder to write the realigned model to (its train_log.jsonl beside it)",
+    )  # fmt: skip
+    loads_models(realign, (RealignConfig, "analysis.realign", commands.REALIGN_OPTIONS),
+                 (EvaluateConfig, "evaluate", ["format", "chat"]))  # fmt: skip
     command(
         "fit",
         "rank the predictors of forgetting: linear/quadratic R² and Spearman per method",

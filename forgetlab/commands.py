@@ -22,8 +22,8 @@ from .arguments import (
 from .options import did_you_mean
 
 __all__ = [
-    "EVAL_OPTIONS", "KL_OPTIONS", "analyse", "analysed_models", "base", "data", "evaluate", "fit", "kl", "restore",
-    "schema", "score", "train",
+    "EVAL_OPTIONS", "KL_OPTIONS", "REALIGN_OPTIONS", "analyse", "analysed_models", "base", "data", "evaluate",
+    "fit", "kl", "realign", "restore", "schema", "score", "train",
 ]  # fmt: skip
 
 
@@ -94,6 +94,37 @@ def train(args) -> None:
         resume_dir=args.resume_dir, fast_paths=config["fast_paths"],
     )  # fmt: skip
     emit({"stage": args.stage, "out": args.out, "train_log": log, "config": path})
+
+
+REALIGN_OPTIONS = ["targets", "n", "candidates", "steps", "lr", "batch_size", "seed"]
+
+
+def realign(args) -> None:
+    import tempfile
+
+    from .analysis.config import RealignConfig
+    from .analysis.realign import demonstrations, realign_stage
+    from .data import read_records
+    from .io import write_jsonl
+    from .train import run_stage
+
+    config, path = command_config(args)
+    task = command_task(args, config, path, args.task)
+    spec = (config or {}).get("tasks", {}).get(args.task, {"kind": args.task})
+    options = RealignConfig.from_dict(
+        settings(args, config, RealignConfig, "analysis.realign", REALIGN_OPTIONS), "analysis.realign"
+    )
+    records = read_records(task, args.data) if args.data else task.build("train")
+    set_threads(args)
+    style, chat, device = style_of(args, config), chat_of(args, config), device_of(args, config)
+    examples = demonstrations(args.reference, task, records, options, style=style, chat=chat, device=device)
+    with tempfile.TemporaryDirectory() as folder:
+        data = os.path.join(folder, "examples.jsonl")
+        write_jsonl(examples, data)
+        log = os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
+        run_stage(realign_stage(options, args.task, style, chat), args.task, spec, data, args.model, args.out, log,
+                  device=device, fast_paths=(config or {}).get("fast_paths", True))  # fmt: skip
+    emit({"task": args.task, "examples": len(examples), "out": args.out, "train_log": log, "config": path})
 
 
 EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]

@@ -121,14 +121,16 @@ def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(an
     ]
     # the re-alignment test of the SFT model and of the base (the control), evaluated on the prior task alone
     assert [(c.lineage, c.step, c.variant) for c in variants if c not in restored] == [
-        ("base/sft-countdown", 2, "realigned/arithmetic"), ("base", 0, "realigned/arithmetic"),
-    ]  # fmt: skip
+        ("base/sft-countdown", 2, "realigned/arithmetic"),
+        ("base", 0, "realigned/arithmetic"),
+    ]
     assert targets.evaluation_names(analysed, "base", "realigned/arithmetic") == [
         ("eval", "arithmetic", "arithmetic", None)
     ]
     assert targets.realign_inputs(analysed, "tiny", "base/sft-countdown", "arithmetic") == {
-        "model": f"{TINY}/base/sft-countdown/model", "data": f"{TINY}/base/realign/arithmetic.jsonl",
-    }  # fmt: skip
+        "model": f"{TINY}/base/sft-countdown/model",
+        "data": f"{TINY}/base/realign/arithmetic.jsonl",
+    }
     assert targets.realign_references(analysed) == {"base/sft-countdown": "base", "base": "base"}
     entries = targets.analysis_entries(analysed)
     assert len(entries) == 24  # 3 lineages x 8 analyses

@@ -83,3 +83,18 @@ def test_the_table_gets_realignment_and_the_controls_gain_with_intervals():
     assert ("base", "realignment") not in found.index
     low, high = found.loc[("base/sft", "realignment"), ["ci_low", "ci_high"]]
     assert low <= 0.75 <= high
+
+
+def test_the_command_realigns_a_checkpoint_to_a_format(tiny_model, tmp_path, monkeypatch, capsys):
+    from forgetlab.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no config here: the arithmetic kind with its defaults
+    out = tmp_path / "realigned" / "model"
+    args = ["realign", "--reference", str(tiny_model), "--model", str(tiny_model), "--task", "arithmetic"]
+    options = ["--targets", "answer", "--n", "2", "--steps", "1", "--batch-size", "2", "--threads", "1"]
+    with pytest.raises(SystemExit):  # bounded as the config bounds analysis.realign.steps
+        main([*args, "--steps", "0", "--out", str(out)])
+    assert "analysis.realign.steps" in capsys.readouterr().err
+    assert main([*args, *options, "--out", str(out)]) == 0
+    assert (out / "model.safetensors").exists() and (tmp_path / "realigned" / "train_log.jsonl").exists()
+    assert '"examples": 2' in capsys.readouterr().out

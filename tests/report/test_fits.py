@@ -110,8 +110,10 @@ def test_exponential_fit_recovers_a_known_curve_with_a_band():
 def test_measures_on_the_analysis_task_are_predictors_whatever_that_task_is():
     table = _table([("sft", 1.0, 0.1, 0.1), ("sft", 2.0, 0.2, 0.3), ("grpo", 3.0, 0.3, 0.2)])
     shifted = [0.2, 0.5, 0.3]  # shifted-token share on the analysis task, which a config names
-    extra = [{**row, "task": "arithmetic", "metric": "token_shift_shifted", "value": value}
-             for row, value in zip(table[table.metric == "forgetting"].to_dict("records"), shifted)]  # fmt: skip
+    extra = [
+        {**row, "task": "arithmetic", "metric": "token_shift_shifted", "value": value}
+        for row, value in zip(table[table.metric == "forgetting"].to_dict("records"), shifted)
+    ]
     points = checkpoint_points(pd.concat([table, pd.DataFrame(extra, columns=TABLE_COLUMNS)]))
     assert sorted(points["token_shift"]) == sorted(shifted)
     assert points.set_index("lineage").loc["base/sft-1", "token_shift"] == 0.5
