@@ -6,7 +6,8 @@ Not a test: it prints a table. Each size runs in a fresh process on two random f
 first plus 1% noise on a random half of its entries), so its peak is its own. Memory is the growth of the
 process's peak RSS (VmHWM, reset just before the call: see kl_throughput.peak_rss_mb) beyond the two input
 matrices, also in copies of one fp32 matrix; unlike tracemalloc it includes LAPACK's and torch's buffers. Most
-of it is the reference's SVD: its U and Vᵀ factors and LAPACK gesdd's workspace (about 7·min(m, n)² floats).
+of it is the |w| copy that finds the smallest weights, then the reference's Gram matrix and its eigenvectors (two
+min(m, n)² float64 arrays) and its top-k vectors of the larger side.
 The last column is the random change's update_rank (the share of singular values above 1e-3 of the largest).
 --large adds 4096x14336 (a 7-8B model's MLP weight; minutes on two cores).
 """

@@ -6,8 +6,9 @@ reference's principal subspaces or on the reference's smallest weights, and the 
 with its value for a random ΔW of the same size. :func:`overlap_table` compares which coordinates two
 checkpoints updated.
 
-One matrix at a time: besides the reference and checkpoint arrays (which it consumes), a matrix's analysis holds
-the reference's thin SVD factors, a few boolean masks and small projections.
+One matrix at a time: besides the reference and checkpoint arrays (the checkpoint's becomes the change), a
+matrix's analysis holds the reference's smaller Gram matrix and its eigenvectors (in float64), its top-k singular
+vectors on the other side, a few boolean masks and small projections: under two copies of the matrix in all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 
 from ..options import Options, option
 from .base import Analysis
-from .svd import _svd
 from .weights import MATRICES, WeightReader, linear_weights
 
 __all__ = [
@@ -110,23 +110,62 @@ def _top_left_vectors(matrix: np.ndarray, top: int) -> np.ndarray:
     return (matrix @ vectors) / np.where(s > 0, s, np.inf)
 
 
+class _Spectrum:
+    """A matrix's singular values and vectors from the eigendecomposition of its smaller Gram matrix, summed in
+    float64 a block at a time: the vectors of the smaller side whole, those of the larger side only as asked for
+    (``top``), never the n x r factor a thin SVD writes. The spectrum squared loses only singular values below
+    ~1e-8 of the largest, which neither the top-k subspaces nor the intruder cosines read."""
+
+    def __init__(self, matrix: np.ndarray):
+        from scipy.linalg import eigh
+
+        self.matrix, self.wide = matrix, matrix.shape[0] <= matrix.shape[1]
+        side = matrix.shape[0] if self.wide else matrix.shape[1]
+        gram = np.zeros((side, side))
+        for block in _blocks(*(matrix.shape if not self.wide else matrix.shape[::-1])):
+            part = (matrix[:, block] if self.wide else matrix[block]).astype(np.float64)
+            gram += part @ part.T if self.wide else part.T @ part
+        values, vectors = eigh(gram, overwrite_a=True, check_finite=False)
+        self.values, self.vectors = np.sqrt(np.clip(values[::-1], 0, None)), vectors[:, ::-1]
+
+    def _other(self, count: int) -> np.ndarray:
+        """The leading ``count`` singular vectors of the larger side: Wᵀu / s (or W v / s); zero where s is 0."""
+        s = self.values[:count]
+        part = self.vectors[:, :count]
+        other = self.matrix.T @ part if self.wide else self.matrix @ part
+        return other / np.where(s > 0, s, np.inf)
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(U_k, V_k): the leading k left and right singular vectors, as columns."""
+        own = self.vectors[:, :k]
+        return (own, self._other(k)) if self.wide else (self._other(k), own)
+
+    def left_cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """|cosine| of each column of ``vectors`` with each of the min(m, n) left singular vectors (rows)."""
+        if self.wide:
+            return np.abs(self.vectors.T @ vectors)
+        # u_j = W v_j / s_j, so U_rᵀ x = diag(1/s) V_rᵀ Wᵀ x: no m x r factor
+        s = self.values
+        return np.abs((self.vectors.T @ (self.matrix.T @ vectors)) / np.where(s > 0, s, np.inf)[:, None])
+
+
 def intruder_dimensions(reference: np.ndarray, checkpoint: np.ndarray, top: int, threshold: float) -> int:
     """Among the checkpoint's ``top`` leading left singular vectors, how many have |cosine| below ``threshold``
-    with every left singular vector of the reference (its thin SVD: all min(m, n) of them)."""
-    u_ref = _svd(np.array(reference, dtype=np.float32), overwrite=True)[0]
-    return _intruders(u_ref, _top_left_vectors(np.asarray(checkpoint, dtype=np.float32), top), threshold)
+    with every left singular vector of the reference (all min(m, n) of them)."""
+    spectrum = _Spectrum(np.asarray(reference, dtype=np.float32))
+    return _intruders(spectrum, _top_left_vectors(np.asarray(checkpoint, dtype=np.float32), top), threshold)
 
 
-def _intruders(u_ref: np.ndarray, u_new: np.ndarray, threshold: float) -> int:
+def _intruders(spectrum: _Spectrum, u_new: np.ndarray, threshold: float) -> int:
     if u_new.shape[1] == 0:
         return 0
-    cosines = np.abs(u_ref.T @ u_new).max(axis=0)
+    cosines = spectrum.left_cosines(u_new).max(axis=0)
     return int(np.count_nonzero((cosines < threshold) & (np.linalg.norm(u_new, axis=0) > 0)))
 
 
 def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: UpdateConfig | None = None) -> dict:
-    """The update geometry of one weight. Both float32 arrays are consumed (overwritten): the checkpoint's buffer
-    becomes the change, the reference's the workspace of its SVD."""
+    """The update geometry of one weight. The checkpoint's float32 array is consumed: its buffer becomes the
+    change."""
     from scipy.linalg import svdvals
 
     options = options or UpdateConfig()
@@ -134,7 +173,6 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
         raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
     if not 0 < options.fraction <= 0.5:
         raise ValueError(f"fraction must lie in (0, 0.5], not {options.fraction}")
-    # C order: the SVDs below then work in place on the transposed (Fortran-ordered) views
     reference, checkpoint = (np.ascontiguousarray(a, dtype=np.float32) for a in (reference, checkpoint))
     m, n = reference.shape
     size, rank = m * n, min(m, n)
@@ -159,12 +197,13 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     small_share_random = np.count_nonzero(small) / size  # 0.1 but for ties in |w|
     del small
     reference_energy = _energy(reference)
-    u_ref, _, vt_ref = _svd(reference, overwrite=True)
+    spectrum = _Spectrum(reference)
+    u_k, v_k = spectrum.top(k)
     # ||U_k U_kᵀ ΔW V_k V_kᵀ||² = ||U_kᵀ ΔW V_k||² (orthonormal bases): a k x n then a k x k product
-    inside = (u_ref[:, :k].T @ delta) @ vt_ref[:k].T
+    inside = (u_k.T @ delta) @ v_k
     principal_energy = float(np.square(inside, dtype=np.float64).sum())
-    intruders = _intruders(u_ref, u_new, options.intruder_threshold) if u_new is not None else None
-    del u_ref, vt_ref, inside, u_new
+    intruders = _intruders(spectrum, u_new, options.intruder_threshold) if u_new is not None else None
+    del spectrum, u_k, v_k, inside, u_new
     s_delta = svdvals(delta.T, overwrite_a=True, check_finite=False) if energy > 0 else np.zeros(1)
     row = {
         "rows": m, "cols": n, "k": k, "unchanged_share": unchanged, "unchanged_share_bf16": unchanged_bf16,
