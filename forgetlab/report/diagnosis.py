@@ -7,6 +7,8 @@ disagree; the table and the figure put them side by side and leave the reading t
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -95,7 +97,7 @@ def plot_diagnosis(data, outputs: list) -> list[dict]:
     frame = frame.reset_index(drop=True)
     labels = [f"{r.lineage}" + (f" @ {r.step}" if pd.notna(r.step) else "") for r in frame.itertuples()]
     y = np.arange(len(frame))[::-1]
-    fig, axes = plt.subplots(1, len(DIAGNOSIS_TESTS), figsize=(3.3 * len(DIAGNOSIS_TESTS), 1.2 + 0.32 * len(frame)),
+    fig, axes = plt.subplots(1, len(DIAGNOSIS_TESTS), figsize=(3.4 * len(DIAGNOSIS_TESTS), 2.2 + 0.4 * len(frame)),
                              sharey=True, constrained_layout=True)  # fmt: skip
     colours = [data.colour(model, lineage) for model, lineage in zip(frame["model"], frame["lineage"])]
     further = frame["further_format"].dropna()
@@ -121,14 +123,15 @@ def plot_diagnosis(data, outputs: list) -> list[dict]:
                 ax.errorbar(values[i], y[i] + shift, xerr=errors[:, i : i + 1], fmt=marker, color=colours[i],
                             markerfacecolor=colours[i] if marker != "s" else "white", capsize=2,
                             label=label if i == 0 else None)  # fmt: skip
-            if not np.isfinite(values).any():
-                ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes, color="grey")
+        if not np.isfinite(frame[[column for column, _, _ in panels[test]]].to_numpy(dtype=float)).any():
+            ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes, color="grey")
         ax.axvline(0, color="grey", linewidth=0.8)
         if test == "realignment":
             ax.axvline(1, color="grey", linewidth=0.8, linestyle=":")
-        ax.set(title=title, xlabel=xlabel)
+        ax.set(title=title, xlabel=textwrap.fill(xlabel, 34))
         if any(label for _, _, label in panels[test]):
             ax.legend(fontsize=6, loc="best")
     axes[0].set_yticks(y, labels, fontsize=7)
+    axes[0].set_ylim(-0.6, len(frame) - 0.4)
     fig.suptitle(f"What kind of forgetting on {data.prior_task or 'the prior tasks'}", fontsize=10)
     return save_figure(fig, outputs)
