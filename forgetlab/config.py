@@ -244,8 +244,8 @@ def _check_analysis(config: dict) -> None:
             f"of the lineages (checkpoints: {known}){hint}"
         )
     for field, chosen in (
-        ("analysis.lineages", analysis["lineages"]),
-        # an overlay that turns an experiment off may leave its lineages of another set of lineages
+        # an overlay that turns the analyses or an experiment off may leave their lineages of another set of lineages
+        ("analysis.lineages", analysis["lineages"] if analysis["run"] else None),
         ("analysis.restore.lineages", analysis["restore"]["lineages"] if "restore" in analysis["run"] else None),
         ("analysis.realign.lineages", analysis["realign"]["lineages"] if "realign" in analysis["run"] else None),
     ):
@@ -253,6 +253,11 @@ def _check_analysis(config: dict) -> None:
             if lineage not in known or split_checkpoint(lineage)[1] is not None or lineage == BASE:
                 hint = did_you_mean(lineage, known)
                 raise ConfigError(f"{field}[{i}]: {lineage!r} is not a trained lineage{hint}")
+    evaluated = config["evaluate"]["tasks"]
+    for i, task in enumerate(analysis["restore"]["tasks"] or []):
+        if task not in evaluated:
+            hint = did_you_mean(task, evaluated)
+            raise ConfigError(f"analysis.restore.tasks[{i}]: {task!r} is not in evaluate.tasks {evaluated}{hint}")
     for name in analysis["run"]:
         task = analysis_task(config, name) if name != "restore" else None
         if task is not None and task not in config["evaluate"]["tasks"]:

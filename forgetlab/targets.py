@@ -242,17 +242,19 @@ def _realigned(config: dict, model: str) -> list[Checkpoint]:
 
 
 def evaluation_names(config: dict, lineage: str, variant: str | None = None) -> list[tuple[str, str, str, str | None]]:
-    """(folder, name, task, format) of every metrics file of one checkpoint: <folder>/<name>.json. A realigned
-    checkpoint is evaluated on the task it was re-aligned to alone."""
+    """(folder, name, task, format) of every metrics file of one checkpoint: <folder>/<name>.json. A variant made of
+    a checkpoint is evaluated in its tasks' own formats: a realigned one on the task it was re-aligned to, a
+    restored one on ``analysis.restore.tasks``."""
     evaluate = config["evaluate"]
     if variant is not None and variant.startswith("realigned/"):
-        task = variant.removeprefix("realigned/")
-        styles = evaluate["formats"] if task in evaluate["format_tasks"] else []
-        return [("eval", task, task, None)] + [("eval", f"{task}.{style}", task, style) for style in styles]
-    names = [("eval", task, task, None) for task in evaluate["tasks"]]
-    names += [
-        ("eval", f"{task}.{style}", task, style) for task in evaluate["format_tasks"] for style in evaluate["formats"]
-    ]
+        return [("eval", variant.removeprefix("realigned/"), variant.removeprefix("realigned/"), None)]
+    if variant is not None:
+        tasks = config["analysis"]["restore"]["tasks"] or evaluate["tasks"]
+        names = [("eval", task, task, None) for task in tasks]
+    else:
+        names = [("eval", task, task, None) for task in evaluate["tasks"]]
+        names += [("eval", f"{task}.{style}", task, style) for task in evaluate["format_tasks"]
+                  for style in evaluate["formats"]]  # fmt: skip
     # KL to the base: none for the base itself, and for a restore only when asked for
     if lineage != BASE and (variant is None or config["analysis"]["restore"]["kl"]):
         directions = ["", REVERSE] if evaluate["kl"]["reverse"] else [""]
@@ -292,6 +294,7 @@ def analysis_entries(config: dict, names: list[str] | None = None) -> list[dict]
                  "seed": lineage_seed(config, lineage), "variant": None, "analysis": name, "checkpoint": path,
                  "path": f"{checkpoint_dir(model, path)}/analysis/{name}.json"}
                 for name in names or analyses_of(config)
+                if plan.analyses_step(config, name, path)
             ]  # fmt: skip
     return existing(entries, config["figures_only"])
 

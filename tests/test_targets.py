@@ -255,6 +255,7 @@ def test_the_embedded_default_evaluates_seventeen_checkpoints():
     # 10, and the re-alignment of SFT, of SFT->GRPO and of the base (the control)
     assert len(checkpoints) == 17
     assert [c.step for c in checkpoints if c.lineage == "base/sft-countdown" and not c.variant] == [5, 10, 15, 20]
-    # 14 checkpoints on countdown, arithmetic and arithmetic in the natural format, 3 realigned ones on arithmetic in
-    # both formats; KL on 2 tasks for the 7 trained checkpoints; 8 analyses of each of the 7
-    assert len(targets.eval_entries(config)) == 14 * 3 + 3 * 2 + 7 * 2 + 8 * 7
+    # base and 7 trained checkpoints on countdown, arithmetic and arithmetic in the natural format, 6 restored and 3
+    # realigned ones on arithmetic; KL on 2 tasks for the 7 trained checkpoints; 4 analyses of each of the 6 analysed
+    # checkpoints (the recovery run is not analysed), 4 more of the 3 final models
+    assert len(targets.eval_entries(config)) == 8 * 3 + 6 + 3 + 7 * 2 + 4 * 6 + 4 * 3

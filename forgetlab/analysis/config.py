@@ -37,6 +37,9 @@ class RestoreConfig(Options):
     control: bool = option(True, "also restore as many randomly chosen components (or layers): the control")
     lineages: list[str] | None = option(None, "checkpoints to restore (lineage paths; null: every trained lineage)")
     kl: bool = option(True, "also measure the restored checkpoints' KL to the base (evaluate.kl)")
+    tasks: list[str] | None = option(
+        None, "tasks the restored checkpoints are evaluated on, in their own formats (null: evaluate.tasks)"
+    )
     seed: int = option(0, "seed of the random control")
 
 
@@ -83,6 +86,12 @@ class AnalysisSettings(Options):
     )
     checkpoints: str = option(
         "final", "which checkpoints: each lineage's final model, or all (kept steps too)", enum=["final", "all"]
+    )
+    steps: list[str] | None = option(
+        None,
+        "with checkpoints: all, the analyses that also run on the kept steps (null: every analysis); the others "
+        "read each lineage's final model alone",
+        items={"enum": list(ANALYSES)},
     )
     lineages: list[str] | None = option(
         None, "the lineages analysed (paths such as base/sft-countdown; null: every trained lineage)"

@@ -4,12 +4,12 @@ its checks."""
 
 from __future__ import annotations
 
-from ..lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_stage
+from ..lineages import BASE, checkpoint_lineage, checkpoint_steps, lineage_stage, split_checkpoint
 from .registry import ANALYSES
 
 __all__ = [
-    "analysed_checkpoints", "analysis_task", "control_label", "realigned_checkpoints", "reference_of", "restore_label",
-    "restore_labels", "restore_variants", "restored_lineages",
+    "analysed_checkpoints", "analyses_step", "analysis_task", "control_label", "realigned_checkpoints",
+    "reference_of", "restore_label", "restore_labels", "restore_variants", "restored_lineages",
 ]  # fmt: skip
 
 
@@ -83,6 +83,13 @@ def analysed_checkpoints(config: dict, lineages: list[str]) -> list[tuple[str, i
         steps = checkpoint_steps(spec["steps"], spec["save_every"]) if analysis["checkpoints"] == "all" else []
         found += [(f"{lineage}/steps/{step}", step) for step in steps] + [(lineage, spec["steps"])]
     return [(path, step) for path, step in found if reference_of(path, analysis["reference"]) != path]
+
+
+def analyses_step(config: dict, name: str, checkpoint: str) -> bool:
+    """Whether analysis ``name`` runs on ``checkpoint``: a lineage's final model always, a kept step unless
+    ``analysis.steps`` leaves the analysis out."""
+    steps = config["analysis"]["steps"]
+    return split_checkpoint(checkpoint)[1] is None or steps is None or name in steps
 
 
 def analysis_task(config: dict, name: str) -> str | None:

@@ -21,14 +21,13 @@ import numpy as np
 
 from ..options import Options, option
 from .base import Analysis
+from .spectrum import Spectrum, blocks
 from .weights import MATRICES, WeightReader, linear_weights
 
 __all__ = [
     "ANALYSIS", "UpdateConfig", "bf16_changed", "intruder_dimensions", "overlap_table", "random_jaccard",
     "update_analysis", "update_matrix", "update_overlap",
 ]  # fmt: skip
-
-_BLOCK = 1 << 20  # entries per block when rounding to bfloat16 or summing squares (bounds the temporaries)
 
 
 @dataclass(kw_only=True)
@@ -63,15 +62,10 @@ class UpdateConfig(Options):
     )
 
 
-def _blocks(rows: int, cols: int):
-    step = max(1, _BLOCK // max(cols, 1))
-    return (slice(i, i + step) for i in range(0, rows, step))
-
-
 def _energy(matrix: np.ndarray) -> float:
     """||matrix||_F^2 accumulated in float64, a block of rows at a time (no full-size temporary)."""
     total = 0.0
-    for rows in _blocks(*matrix.shape):
+    for rows in blocks(*matrix.shape):
         block = matrix[rows]
         total += float(np.einsum("ij,ij->", block, block, dtype=np.float64))
     return total
@@ -83,7 +77,7 @@ def bf16_changed(reference: np.ndarray, checkpoint: np.ndarray) -> np.ndarray:
     import torch
 
     changed = np.empty(reference.shape, dtype=bool)
-    for rows in _blocks(*reference.shape):
+    for rows in blocks(*reference.shape):
         a = torch.from_numpy(np.ascontiguousarray(reference[rows])).to(torch.bfloat16)
         b = torch.from_numpy(np.ascontiguousarray(checkpoint[rows])).to(torch.bfloat16)
         changed[rows] = (a != b).numpy()
@@ -110,53 +104,14 @@ def _top_left_vectors(matrix: np.ndarray, top: int) -> np.ndarray:
     return (matrix @ vectors) / np.where(s > 0, s, np.inf)
 
 
-class _Spectrum:
-    """A matrix's singular values and vectors from the eigendecomposition of its smaller Gram matrix, summed in
-    float64 a block at a time: the vectors of the smaller side whole, those of the larger side only as asked for
-    (``top``), never the n x r factor a thin SVD writes. The spectrum squared loses only singular values below
-    ~1e-8 of the largest, which neither the top-k subspaces nor the intruder cosines read."""
-
-    def __init__(self, matrix: np.ndarray):
-        from scipy.linalg import eigh
-
-        self.matrix, self.wide = matrix, matrix.shape[0] <= matrix.shape[1]
-        side = matrix.shape[0] if self.wide else matrix.shape[1]
-        gram = np.zeros((side, side))
-        for block in _blocks(*(matrix.shape if not self.wide else matrix.shape[::-1])):
-            part = (matrix[:, block] if self.wide else matrix[block]).astype(np.float64)
-            gram += part @ part.T if self.wide else part.T @ part
-        values, vectors = eigh(gram, overwrite_a=True, check_finite=False)
-        self.values, self.vectors = np.sqrt(np.clip(values[::-1], 0, None)), vectors[:, ::-1]
-
-    def _other(self, count: int) -> np.ndarray:
-        """The leading ``count`` singular vectors of the larger side: Wᵀu / s (or W v / s); zero where s is 0."""
-        s = self.values[:count]
-        part = self.vectors[:, :count]
-        other = self.matrix.T @ part if self.wide else self.matrix @ part
-        return other / np.where(s > 0, s, np.inf)
-
-    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(U_k, V_k): the leading k left and right singular vectors, as columns."""
-        own = self.vectors[:, :k]
-        return (own, self._other(k)) if self.wide else (self._other(k), own)
-
-    def left_cosines(self, vectors: np.ndarray) -> np.ndarray:
-        """|cosine| of each column of ``vectors`` with each of the min(m, n) left singular vectors (rows)."""
-        if self.wide:
-            return np.abs(self.vectors.T @ vectors)
-        # u_j = W v_j / s_j, so U_rᵀ x = diag(1/s) V_rᵀ Wᵀ x: no m x r factor
-        s = self.values
-        return np.abs((self.vectors.T @ (self.matrix.T @ vectors)) / np.where(s > 0, s, np.inf)[:, None])
-
-
 def intruder_dimensions(reference: np.ndarray, checkpoint: np.ndarray, top: int, threshold: float) -> int:
     """Among the checkpoint's ``top`` leading left singular vectors, how many have |cosine| below ``threshold``
     with every left singular vector of the reference (all min(m, n) of them)."""
-    spectrum = _Spectrum(np.asarray(reference, dtype=np.float32))
+    spectrum = Spectrum(np.asarray(reference, dtype=np.float32))
     return _intruders(spectrum, _top_left_vectors(np.asarray(checkpoint, dtype=np.float32), top), threshold)
 
 
-def _intruders(spectrum: _Spectrum, u_new: np.ndarray, threshold: float) -> int:
+def _intruders(spectrum: Spectrum, u_new: np.ndarray, threshold: float) -> int:
     if u_new.shape[1] == 0:
         return 0
     cosines = spectrum.left_cosines(u_new).max(axis=0)
@@ -166,8 +121,6 @@ def _intruders(spectrum: _Spectrum, u_new: np.ndarray, threshold: float) -> int:
 def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: UpdateConfig | None = None) -> dict:
     """The update geometry of one weight. The checkpoint's float32 array is consumed: its buffer becomes the
     change."""
-    from scipy.linalg import svdvals
-
     options = options or UpdateConfig()
     if reference.shape != checkpoint.shape:
         raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
@@ -197,14 +150,14 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     small_share_random = np.count_nonzero(small) / size  # 0.1 but for ties in |w|
     del small
     reference_energy = _energy(reference)
-    spectrum = _Spectrum(reference)
+    spectrum = Spectrum(reference)
     u_k, v_k = spectrum.top(k)
     # ||U_k U_kᵀ ΔW V_k V_kᵀ||² = ||U_kᵀ ΔW V_k||² (orthonormal bases): a k x n then a k x k product
     inside = (u_k.T @ delta) @ v_k
     principal_energy = float(np.square(inside, dtype=np.float64).sum())
     intruders = _intruders(spectrum, u_new, options.intruder_threshold) if u_new is not None else None
     del spectrum, u_k, v_k, inside, u_new
-    s_delta = svdvals(delta.T, overwrite_a=True, check_finite=False) if energy > 0 else np.zeros(1)
+    s_delta = Spectrum(delta, vectors=False).values if energy > 0 else np.zeros(1)
     row = {
         "rows": m, "cols": n, "k": k, "unchanged_share": unchanged, "unchanged_share_bf16": unchanged_bf16,
         "update_rank": float(np.count_nonzero(s_delta > options.rank_tolerance * s_delta[0])) / rank

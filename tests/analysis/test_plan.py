@@ -3,7 +3,14 @@
 import pytest
 import yaml
 
-from forgetlab.analysis.plan import analysed_checkpoints, analysis_task, reference_of, restore_labels, restore_variants
+from forgetlab.analysis.plan import (
+    analysed_checkpoints,
+    analyses_step,
+    analysis_task,
+    reference_of,
+    restore_labels,
+    restore_variants,
+)
 from forgetlab.config import ConfigError, resolve_config
 from forgetlab.lineages import lineage_paths
 
@@ -74,3 +81,12 @@ def test_the_representation_analyses_read_the_prior_task_by_default():
 def test_a_bad_analysis_section_stops_naming_the_field(analysis, message):
     with pytest.raises(ConfigError, match=message):
         resolve_config(_config(**analysis))
+
+
+def test_analysis_steps_names_the_analyses_that_also_read_the_kept_steps():
+    config, _ = resolve_config(_config(checkpoints="all"))
+    assert analyses_step(config, "probe", "base/sft-countdown/steps/1")  # null: every analysis
+    config["analysis"]["steps"] = ["svd"]
+    assert analyses_step(config, "svd", "base/sft-countdown/steps/1")
+    assert not analyses_step(config, "probe", "base/sft-countdown/steps/1")
+    assert analyses_step(config, "probe", "base/sft-countdown")  # a final model: always

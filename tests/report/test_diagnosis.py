@@ -33,8 +33,10 @@ def _table() -> pd.DataFrame:
 
 def test_each_test_lands_in_its_column_with_its_interval_turned_into_a_loss():
     table = diagnosis_table(_table(), {"base/sft": ["countdown"]})
-    assert list(zip(table["lineage"], table["step"], table["task"])) == [("base/sft", 20, "arithmetic"),
-                                                                          ("base/sft", 10, "arithmetic")]  # fmt: skip
+    assert list(zip(table["lineage"], table["step"], table["task"])) == [
+        ("base/sft", 20, "arithmetic"),
+        ("base/sft", 10, "arithmetic"),
+    ]
     final = table.iloc[0]
     assert (final["forgetting"], final["forgetting_ci_low"], final["forgetting_ci_high"]) == (0.3, 0.2, 0.4)
     assert final["further_format"] == "natural" and final["forgetting_further"] == 0.05
