@@ -63,6 +63,7 @@ rule all:
         targets.figure_targets(config),
         "results/tables/predictors.csv",
         "results/tables/diagnosis.csv",
+        targets.overlap_targets(config),
         "results/provenance.yaml",
 
 
@@ -71,3 +72,4 @@ rule figures:
         targets.figure_targets(config),
         "results/tables/predictors.csv",
         "results/tables/diagnosis.csv",
+        targets.overlap_targets(config),

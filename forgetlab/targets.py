@@ -28,50 +28,13 @@ from .report import FIGURE_FORMATS, active_figures
 from .tasks import SPLITS
 
 __all__ = [
-    "RESULTS",
-    "Checkpoint",
-    "analyses_of",
-    "analysis_entries",
-    "analysis_inputs",
-    "analysis_tables",
-    "checkpoint_dir",
-    "checkpoint_models",
-    "data_path",
-    "divergence_task",
-    "eval_entries",
-    "evaluated_checkpoints",
-    "evaluation_format",
-    "evaluation_names",
-    "evaluation_task",
-    "existing",
-    "figure_paths",
-    "figure_targets",
-    "figures_of",
-    "item_paths",
-    "kl_inputs",
-    "kl_samples_path",
-    "kl_sampling",
-    "lineage_seed",
-    "lineage_tasks",
-    "lineages_of",
-    "model_dir",
-    "paths",
-    "realign_data_path",
-    "realign_inputs",
-    "realign_references",
-    "realign_task_of",
-    "realigned_of",
-    "replay_data",
-    "replay_task",
-    "restore_labels_of",
-    "restore_references",
-    "restored_lineages_of",
-    "restores_of",
-    "science",
-    "stage_data",
-    "train_log_entries",
-    "wildcard_patterns",
-]
+    "OVERLAP_TABLE", "RESULTS", "Checkpoint", "analyses_of", "analysis_entries", "analysis_tables",
+    "checkpoint_dir", "checkpoint_models", "data_path", "eval_entries", "evaluated_checkpoints", "evaluation_names",
+    "existing", "figure_paths", "figure_targets", "figures_of", "item_paths", "kl_samples_path", "lineage_seed",
+    "lineage_tasks", "lineages_of", "model_dir", "overlap_checkpoints", "overlap_targets", "paths",
+    "realign_data_path", "realign_references", "realign_task_of", "realigned_of", "restore_labels_of",
+    "restore_references", "restored_lineages_of", "restores_of", "train_log_entries", "wildcard_patterns",
+]  # fmt: skip
 
 RESULTS = "results"
 REVERSE = ".reverse"  # kl/<task>.reverse.json: KL(checkpoint || base)
@@ -140,14 +103,6 @@ def realigned_of(config: dict) -> list[str]:
 def realign_data_path(model: str, reference: str, task: str) -> str:
     """The re-alignment examples a reference provides (its own correct completions, or the task's answers)."""
     return f"{checkpoint_dir(model, reference)}/realign/{task}.jsonl"
-
-
-def realign_inputs(config: dict, model: str, parent: str, task: str) -> dict[str, str]:
-    """A re-alignment job's inputs: the checkpoint, and the examples of its reference (the reference itself: the
-    control)."""
-    references = {plan.reference_of(path, config["analysis"]["reference"]) for path in realigned_of(config)}
-    reference = parent if parent in references else plan.reference_of(parent, config["analysis"]["reference"])
-    return {"model": model_dir(model, parent), "data": realign_data_path(model, reference, task)}
 
 
 def realign_references(config: dict) -> dict[str, str]:
@@ -341,6 +296,23 @@ def item_paths(entries: list[dict]) -> list[str]:
     return [entry["items"] for entry in entries if entry.get("items")]
 
 
+OVERLAP_TABLE = f"{RESULTS}/tables/update_overlap.csv"
+
+
+def overlap_checkpoints(config: dict) -> list[tuple[str, str, str]]:
+    """(model, lineage, model folder) of the final models whose updates from the base are compared pairwise
+    (update_overlap.csv): every analysed lineage, when the update analysis runs on two or more."""
+    checkpoints = plan.analysed_checkpoints(config, lineages_of(config))
+    finals = [path for path, _ in checkpoints if split_checkpoint(path)[1] is None]
+    if "update" not in analyses_of(config) or len(finals) < 2:
+        return []
+    return [(model, path, model_dir(model, path)) for model in config["models"] for path in [BASE, *finals]]
+
+
+def overlap_targets(config: dict) -> list[str]:
+    return [OVERLAP_TABLE] if overlap_checkpoints(config) else []
+
+
 def restore_references(config: dict) -> dict[str, str]:
     """Lineage -> the checkpoint its restore experiments take weights from (recovery is measured against it)."""
     reference = config["analysis"]["reference"]
@@ -363,75 +335,3 @@ def checkpoint_models(config: dict) -> dict[str, str]:
         checkpoint.folder.removeprefix(f"{RESULTS}/"): f"{checkpoint.folder}/model"
         for checkpoint in evaluated_checkpoints(config)
     }
-
-
-# -- one job's inputs and settings, from its wildcards' values --
-
-
-def science(spec: dict) -> dict:
-    """A resolved config entry without its SLURM request: asking for more memory must not make a checkpoint
-    stale."""
-    return {key: value for key, value in spec.items() if key != "resources"}
-
-
-def evaluation_task(evaluation: str, tasks) -> str:
-    """The task of eval/<evaluation>.json: a task name, or <task>.<format> for a further format."""
-    return evaluation if evaluation in tasks else evaluation.rsplit(".", 1)[0]
-
-
-def evaluation_format(evaluation: str, tasks) -> str | None:
-    """The further format of eval/<task>.<format>.json; None for the evaluation's own format."""
-    return evaluation[len(evaluation_task(evaluation, tasks)) + 1 :] or None
-
-
-def divergence_task(divergence: str) -> str:
-    """The task of kl/<task>.json (forward KL) or kl/<task>.reverse.json."""
-    return divergence.removesuffix(REVERSE)
-
-
-def kl_sampling(config: dict) -> dict:
-    """How KL completions are sampled (the base's for forward KL, the checkpoint's for reverse KL)."""
-    kl, evaluate = config["evaluate"]["kl"], config["evaluate"]
-    return dict(n=kl["n"], max_new_tokens=kl["max_new_tokens"], seed=kl["seed"], style=evaluate["format"],
-                chat=evaluate["chat"], device=config["device"])  # fmt: skip
-
-
-def kl_inputs(model: str, checkpoint: str, divergence: str) -> dict[str, str]:
-    """Both models, the task's test records and, for forward KL, the base's samples of the task."""
-    task = divergence_task(divergence)
-    inputs = {"base": model_dir(model, BASE), "model": model_dir(model, checkpoint), "data": data_path(task, "test")}
-    if not divergence.endswith(REVERSE):
-        inputs["samples"] = kl_samples_path(model, task)
-    return inputs
-
-
-def analysis_inputs(config: dict, model: str, checkpoint: str, analysis: str) -> dict[str, str]:
-    """The checkpoint, its reference and, for the analyses that read a task, the checkpoint's own evaluation
-    samples of that task (which items it still answers right)."""
-    reference = plan.reference_of(checkpoint, config["analysis"]["reference"])
-    task = plan.analysis_task(config, analysis)
-    if ANALYSES[analysis].reads_samples:
-        return {
-            path: f"{checkpoint_dir(model, at)}/eval/{task}.samples.jsonl"
-            for path, at in (("reference", reference), ("model", checkpoint))
-        }
-    inputs = {"reference": model_dir(model, reference), "model": model_dir(model, checkpoint)}
-    if task:
-        inputs["samples"] = f"{checkpoint_dir(model, checkpoint)}/eval/{task}.samples.jsonl"
-    return inputs
-
-
-def stage_data(config: dict, stage: str) -> str:
-    """The training records of a stage's task."""
-    return data_path(config["stages"][stage]["task"], "train")
-
-
-def replay_task(config: dict, stage: str) -> str | None:
-    """The prior task a stage replays, or None."""
-    return (config["stages"][stage]["replay"] or {}).get("task")
-
-
-def replay_data(config: dict, stage: str) -> list[str]:
-    """The training records of the task a stage replays (none without replay)."""
-    task = replay_task(config, stage)
-    return [data_path(task, "train")] if task else []

@@ -3,7 +3,7 @@ import os
 import yaml
 from snakemake.utils import validate
 
-from forgetlab import targets
+from forgetlab import jobs, targets
 from forgetlab.analysis.plan import analysis_task, reference_of
 from forgetlab.compat.snakemake import local_cores
 from forgetlab.config import resolve_config
@@ -27,7 +27,7 @@ FIGURES = targets.figures_of(config)
 EVAL_ENTRIES = targets.eval_entries(config)
 TRAIN_LOG_ENTRIES = targets.train_log_entries(config, SEED_GROUPS)
 CHECKPOINT_MODELS = targets.checkpoint_models(config)
-KL_SAMPLING = targets.kl_sampling(config)
+KL_SAMPLING = jobs.kl_sampling(config)
 # config/cluster.yaml next to the Snakefile, unless the config names another file
 with open(config["cluster_file"] or os.path.join(workflow.basedir, "config", "cluster.yaml")) as handle:
     CLUSTER = yaml.safe_load(handle) or {}
@@ -46,11 +46,11 @@ def figure_outputs(name):
 
 
 def stage_spec(wildcards):
-    return targets.science(config["stages"][wildcards.stage])
+    return jobs.science(config["stages"][wildcards.stage])
 
 
 def model_spec(wildcards):
-    return targets.science(config["models"][wildcards.model])
+    return jobs.science(config["models"][wildcards.model])
 
 
 def task_spec(name):
@@ -58,27 +58,27 @@ def task_spec(name):
 
 
 def evaluation_task(wildcards):
-    return targets.evaluation_task(wildcards.evaluation, TASKS)
+    return jobs.evaluation_task(wildcards.evaluation, TASKS)
 
 
 def evaluation_format(wildcards):
-    return targets.evaluation_format(wildcards.evaluation, TASKS)
+    return jobs.evaluation_format(wildcards.evaluation, TASKS)
 
 
 def divergence_task(wildcards):
-    return targets.divergence_task(wildcards.divergence)
+    return jobs.divergence_task(wildcards.divergence)
 
 
 def kl_inputs(wildcards):
-    return targets.kl_inputs(wildcards.model, wildcards.checkpoint, wildcards.divergence)
+    return jobs.kl_inputs(wildcards.model, wildcards.checkpoint, wildcards.divergence)
 
 
 def analysis_inputs(wildcards):
-    return targets.analysis_inputs(config, wildcards.model, wildcards.checkpoint, wildcards.analysis)
+    return jobs.analysis_inputs(config, wildcards.model, wildcards.checkpoint, wildcards.analysis)
 
 
 def realign_inputs(wildcards):
-    return targets.realign_inputs(config, wildcards.model, wildcards.parent, wildcards.task)
+    return jobs.realign_inputs(config, wildcards.model, wildcards.parent, wildcards.task)
 
 
 def restore_reference(wildcards):
@@ -87,15 +87,15 @@ def restore_reference(wildcards):
 
 
 def stage_train_data(wildcards):
-    return targets.stage_data(config, wildcards.stage)
+    return jobs.stage_data(config, wildcards.stage)
 
 
 def stage_replay_data(wildcards):
-    return targets.replay_data(config, wildcards.stage)
+    return jobs.replay_data(config, wildcards.stage)
 
 
 def replay_task_spec(wildcards):
-    task = targets.replay_task(config, wildcards.stage)
+    task = jobs.replay_task(config, wildcards.stage)
     return task_spec(task) if task else None
 
 

@@ -73,6 +73,25 @@ rule report_figures:
         "../workflow_scripts/report_figures.py"
 
 
+rule report_update_overlap:
+    # which weight coordinates the trained models updated from the base, pairwise, against random sets of that size
+    input:
+        [path for _, _, path in targets.overlap_checkpoints(config)],
+    output:
+        report(targets.OVERLAP_TABLE, caption="../report/update_overlap.rst", category="tables"),
+    log:
+        "logs/report_update_overlap/overlap.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    threads: 1
+    params:
+        checkpoints=targets.overlap_checkpoints(config),
+        matrices=ANALYSIS["update"]["matrices"],
+    script:
+        "../workflow_scripts/report_update_overlap.py"
+
+
 rule report_analysis_table:
     # every checkpoint's rows of one analysis, with the columns that say which checkpoint
     input:

@@ -1,12 +1,12 @@
 """The target scheme of forgetlab.targets on the test configs, merged and resolved as the workflow does it, without
-Snakemake: which checkpoints, metrics files, logs and figures exist, where, and what each job reads."""
+Snakemake: which checkpoints, metrics files, logs and figures exist, where, and what each job reads (forgetlab.jobs)."""
 
 import re
 
 import pytest
 import yaml
 
-from forgetlab import targets
+from forgetlab import jobs, targets
 from forgetlab.config import merge_configs, resolve_config
 
 from .conftest import ROOT, TEST_CONFIG
@@ -127,11 +127,15 @@ def test_the_analysis_scenario_adds_restored_checkpoints_and_analysis_results(an
     assert targets.evaluation_names(analysed, "base", "realigned/arithmetic") == [
         ("eval", "arithmetic", "arithmetic", None)
     ]
-    assert targets.realign_inputs(analysed, "tiny", "base/sft-countdown", "arithmetic") == {
+    assert jobs.realign_inputs(analysed, "tiny", "base/sft-countdown", "arithmetic") == {
         "model": f"{TINY}/base/sft-countdown/model",
         "data": f"{TINY}/base/realign/arithmetic.jsonl",
     }
     assert targets.realign_references(analysed) == {"base/sft-countdown": "base", "base": "base"}
+    assert [lineage for _, lineage, _ in targets.overlap_checkpoints(analysed)] == [
+        "base", "base/sft-countdown", "base/grpo-countdown", "base/sft-countdown/grpo-countdown",
+    ]  # fmt: skip
+    assert targets.overlap_targets(analysed) == ["results/tables/update_overlap.csv"]
     entries = targets.analysis_entries(analysed)
     assert len(entries) == 24  # 3 lineages x 8 analyses
     assert entries[2] == {
@@ -207,45 +211,45 @@ def test_wildcard_patterns_match_the_configs_names_only(tiny, analysed):
 
 
 def test_a_jobs_inputs_from_its_wildcards_values(tiny, analysed):
-    assert targets.kl_inputs("tiny", "base/sft-countdown", "countdown") == {
+    assert jobs.kl_inputs("tiny", "base/sft-countdown", "countdown") == {
         "base": f"{TINY}/base/model",
         "model": f"{TINY}/base/sft-countdown/model",
         "data": "results/data/countdown/test.jsonl",
         "samples": f"{TINY}/base/kl_samples/countdown.pt",
     }
-    assert "samples" not in targets.kl_inputs("tiny", "base/sft-countdown", "countdown.reverse")
-    assert targets.divergence_task("countdown.reverse") == "countdown"
-    assert targets.analysis_inputs(analysed, "tiny", "base/sft-countdown/grpo-countdown", "probe") == {
+    assert "samples" not in jobs.kl_inputs("tiny", "base/sft-countdown", "countdown.reverse")
+    assert jobs.divergence_task("countdown.reverse") == "countdown"
+    assert jobs.analysis_inputs(analysed, "tiny", "base/sft-countdown/grpo-countdown", "probe") == {
         "reference": f"{TINY}/base/model",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
         "samples": f"{TINY}/base/sft-countdown/grpo-countdown/eval/arithmetic.samples.jsonl",
     }
     parent = {**analysed, "analysis": {**analysed["analysis"], "reference": "parent"}}
-    assert targets.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "svd") == {
+    assert jobs.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "svd") == {
         "reference": f"{TINY}/base/sft-countdown/model",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
     }
-    assert targets.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "flips") == {
+    assert jobs.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "flips") == {
         "reference": f"{TINY}/base/sft-countdown/eval/arithmetic.samples.jsonl",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/eval/arithmetic.samples.jsonl",
     }
-    assert targets.evaluation_task("countdown.natural", ["countdown"]) == "countdown"
-    assert targets.evaluation_format("countdown.natural", ["countdown"]) == "natural"
-    assert targets.evaluation_format("countdown", ["countdown"]) is None
-    assert targets.kl_sampling(tiny) == {
+    assert jobs.evaluation_task("countdown.natural", ["countdown"]) == "countdown"
+    assert jobs.evaluation_format("countdown.natural", ["countdown"]) == "natural"
+    assert jobs.evaluation_format("countdown", ["countdown"]) is None
+    assert jobs.kl_sampling(tiny) == {
         "n": 2, "max_new_tokens": 4, "seed": 0, "style": None, "chat": True, "device": "auto",
     }  # fmt: skip
 
 
 def test_a_stages_data_and_the_task_it_replays(tiny):
-    assert targets.stage_data(tiny, "sft-countdown") == "results/data/countdown/train.jsonl"
-    assert targets.replay_task(tiny, "sft-countdown") is None and targets.replay_data(tiny, "sft-countdown") == []
+    assert jobs.stage_data(tiny, "sft-countdown") == "results/data/countdown/train.jsonl"
+    assert jobs.replay_task(tiny, "sft-countdown") is None and jobs.replay_data(tiny, "sft-countdown") == []
     config, _ = resolved(stages={"sft-countdown": {"replay": {"task": "arithmetic", "ratio": 0.25}}})
-    assert targets.replay_task(config, "sft-countdown") == "arithmetic"
-    assert targets.replay_data(config, "sft-countdown") == ["results/data/arithmetic/train.jsonl"]
+    assert jobs.replay_task(config, "sft-countdown") == "arithmetic"
+    assert jobs.replay_data(config, "sft-countdown") == ["results/data/arithmetic/train.jsonl"]
     stage = config["stages"]["sft-countdown"]
-    assert targets.science(stage) == {key: value for key, value in stage.items() if key != "resources"}
-    assert "resources" in stage and targets.science(stage)["lr"] == 1.0e-4
+    assert jobs.science(stage) == {key: value for key, value in stage.items() if key != "resources"}
+    assert "resources" in stage and jobs.science(stage)["lr"] == 1.0e-4
 
 
 def test_the_embedded_default_evaluates_seventeen_checkpoints():

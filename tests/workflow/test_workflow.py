@@ -58,7 +58,7 @@ def expected_targets(workdir, checkpoints=CHECKPOINTS, harness=True, analysis=Tr
     paths = ["results/tables/metrics.csv", "results/tables/predictors.csv", "results/provenance.yaml"]
     paths += [f"results/figures/{name}.{ext}" for name in figures for ext in FIGURE_FORMATS]
     if analysis:
-        paths += [f"results/tables/analysis_{name}.csv" for name in ANALYSES]
+        paths += [f"results/tables/analysis_{name}.csv" for name in ANALYSES] + ["results/tables/update_overlap.csv"]
         for lineage in ANALYSED:
             paths += [
                 f"results/tiny/{lineage}/analysis/{name}.{ext}" for name in ANALYSES for ext in ("json", "csv", "png")
