@@ -252,14 +252,14 @@ def test_a_stages_data_and_the_task_it_replays(tiny):
     assert "resources" in stage and jobs.science(stage)["lr"] == 1.0e-4
 
 
-def test_the_embedded_default_evaluates_seventeen_checkpoints():
+def test_the_embedded_default_evaluates_fourteen_checkpoints():
     config, _ = resolved(config=ROOT / "config" / "config.yaml")
     checkpoints = targets.evaluated_checkpoints(config)
-    # base, SFT's steps 5 10 15 and final, 6 restores (3 shares and their controls), GRPO, SFT->GRPO from 20 and
-    # 10, and the re-alignment of SFT, of SFT->GRPO and of the base (the control)
-    assert len(checkpoints) == 17
-    assert [c.step for c in checkpoints if c.lineage == "base/sft-countdown" and not c.variant] == [5, 10, 15, 20]
-    # base and 7 trained checkpoints on countdown, arithmetic and arithmetic in the natural format, 6 restored and 3
-    # realigned ones on arithmetic; KL on 2 tasks for the 7 trained checkpoints; 4 analyses of each of the 6 analysed
-    # checkpoints (the recovery run is not analysed), 4 more of the 3 final models
-    assert len(targets.eval_entries(config)) == 8 * 3 + 6 + 3 + 7 * 2 + 4 * 6 + 4 * 3
+    # base, SFT's step 10 and final, 6 restores (3 shares and their controls), GRPO, SFT->GRPO from 20 and 10, and
+    # the re-alignment of SFT and of the base (the control)
+    assert len(checkpoints) == 14
+    assert [c.step for c in checkpoints if c.lineage == "base/sft-countdown" and not c.variant] == [10, 20]
+    # base and 5 trained checkpoints on countdown, arithmetic and arithmetic in the natural format, 6 restored and 2
+    # realigned ones on arithmetic; KL on 2 tasks for the 5 trained checkpoints; 4 analyses of each of the 5, 4 more
+    # of the 4 final models
+    assert len(targets.eval_entries(config)) == 6 * 3 + 6 + 2 + 5 * 2 + 4 * 5 + 4 * 4
