@@ -286,6 +286,11 @@ def draw(data, outputs: list) -> list[dict]:
         axes[1][column].set(ylabel="update energy in top-k subspaces (share)\ndotted: random update", xlabel="layer")
         for ax in axes[:, column]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # one scale per row, so checkpoints compare at a glance (RL's sparse update against SFT's dense one)
+    for ax in axes[0]:
+        ax.set_ylim(max(0.0, table["unchanged_share_bf16"].min() - 0.02), 1.0)
+    for ax in axes[1]:
+        ax.set_ylim(0, 1.05 * max(table["principal_share"].max(), table["principal_share_random"].max()))
     axes[0][0].legend(fontsize=7, ncol=2)
     return save_figure(fig, outputs)
 
