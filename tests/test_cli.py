@@ -203,7 +203,9 @@ def test_n_takes_positive_integers_only(here, capsys, n):
 def test_every_option_of_every_command_has_help_and_shows_its_default():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"data", "score", "base", "train", "eval", "kl", "analyse", "restore", "fit", "schema"}
+    assert set(commands) == {
+        "data", "score", "base", "train", "eval", "kl", "analyse", "restore", "realign", "fit", "schema",
+    }  # fmt: skip
     for name, command in commands.items():
         for action in command._actions:
             if action.dest == "help":

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .tables import ordinary
 
-__all__ = ["DIAGNOSIS_TESTS", "diagnosis_table", "plot_diagnosis"]
+__all__ = ["DIAGNOSIS_COLUMNS", "DIAGNOSIS_TESTS", "diagnosis_table", "plot_diagnosis"]
 
 # column -> (metric of metrics.csv, its sign, the format it is read in: None the task's own, "further" the first
 # further format evaluated, "weights" an analysis of the weights)
@@ -29,6 +29,11 @@ _MEASURES = {
     "right_to_wrong": ("right_to_wrong", 1, None),
     "wrong_to_right": ("wrong_to_right", 1, None),
 }
+DIAGNOSIS_COLUMNS = [
+    "model", "lineage", "method", "step", "task", "further_format", "accuracy",
+    *[f"{column}{end}" for column in _MEASURES for end in ("", "_ci_low", "_ci_high")],
+    "format_recovered", "control_share",
+]  # fmt: skip
 # the tests the figure shows, in order: (panel title, x label)
 DIAGNOSIS_TESTS = {
     "format": ("forgetting, by prompt format", "accuracy lost against the base"),
@@ -79,7 +84,7 @@ def diagnosis_table(table: pd.DataFrame, lineage_tasks: dict[str, list[str]]) ->
         out["format_recovered"] = 1 - out["forgetting_further"] / lost if abs(lost) > 1e-9 else np.nan
         out["control_share"] = control / lost if abs(lost) > 1e-9 else np.nan
         rows.append(out)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DIAGNOSIS_COLUMNS)
 
 
 def plot_diagnosis(data, outputs: list) -> list[dict]:

@@ -55,6 +55,8 @@ def test_the_figure_draws_one_row_per_checkpoint_and_says_which_tests_did_not_ru
     panels = draw_figure("diagnosis", data, [tmp_path / "diagnosis.png"])
     assert (tmp_path / "diagnosis.png").stat().st_size > 0
     assert len(panels) == 5
-    empty = FigureData(_table(), prior_task="arithmetic", diagnosis=pd.DataFrame())
+    nothing = diagnosis_table(_table().iloc[:2], {})  # the base alone: no row, every column
+    assert nothing.empty and "realignment_ci_low" in nothing
+    empty = FigureData(_table(), prior_task="arithmetic", diagnosis=nothing)
     draw_figure("diagnosis", empty, [tmp_path / "empty.png"])
     assert (tmp_path / "empty.png").exists()

@@ -174,7 +174,8 @@ def test_the_report_page_shows_every_figure_and_table_in_a_browser(workdir):
     assert probe, "the report page did not load in the browser"
     found = json.loads(html.unescape(probe.group(1)))
     figures = {f"results/figures/{name}.png" for name in FIGURES}
-    tables = {"results/tables/metrics.csv", "results/tables/predictors.csv", "results/provenance.yaml"}
+    tables = {"results/tables/metrics.csv", "results/tables/predictors.csv", "results/tables/diagnosis.csv",
+              "results/tables/update_overlap.csv", "results/provenance.yaml"}  # fmt: skip
     assert set(found["shown"]) == figures | tables
     assert set(found["sections"]) == {figure.category for figure in FIGURES.values()} | {"tables", "provenance"}
 
