@@ -153,7 +153,8 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     spectrum = Spectrum(reference)
     u_k, v_k = spectrum.top(k)
     # ||U_k U_kᵀ ΔW V_k V_kᵀ||² = ||U_kᵀ ΔW V_k||² (orthonormal bases): a k x n then a k x k product
-    inside = (u_k.T @ delta) @ v_k
+    # in the change's float32: a float64 factor would make numpy upcast a whole copy of the change
+    inside = (u_k.T.astype(delta.dtype) @ delta) @ v_k.astype(delta.dtype)
     principal_energy = float(np.square(inside, dtype=np.float64).sum())
     intruders = _intruders(spectrum, u_new, options.intruder_threshold) if u_new is not None else None
     del spectrum, u_k, v_k, inside, u_new
