@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..options import Options, option
+from ..options import option
 from .base import Analysis
-from .weights import MATRICES, WeightReader, linear_weights
+from .weights import WeightReader, WeightsConfig, linear_weights
 
 __all__ = ["ANALYSIS", "SVDConfig", "compare_matrix", "principal_angles", "random_subspace_angle", "svd_analysis"]
 
@@ -116,17 +116,10 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
 
 
 @dataclass(kw_only=True)
-class SVDConfig(Options):
+class SVDConfig(WeightsConfig):
     """Principal angles between the top-k singular subspaces, singular-value drift and rotation share of every
     linear weight."""
 
-    fraction: float = option(0.25, "k as a share of min(rows, cols) (at most 1/2)", exclusiveMinimum=0, maximum=0.5)
-    matrices: list[str] = option(
-        help="which linear maps of each layer",
-        factory=lambda: list(MATRICES),
-        items={"enum": list(MATRICES)},
-        minItems=1,
-    )
     seed: int = option(0, "seed of the random-subspace baseline")
 
 

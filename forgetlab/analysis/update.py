@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..options import Options, option
+from ..options import option
 from .base import Analysis
 from .spectrum import Spectrum, blocks
-from .weights import MATRICES, WeightReader, linear_weights
+from .weights import MATRICES, WeightReader, WeightsConfig, linear_weights
 
 __all__ = [
     "ANALYSIS", "UpdateConfig", "bf16_changed", "intruder_dimensions", "overlap_table", "random_jaccard",
@@ -31,18 +31,10 @@ __all__ = [
 
 
 @dataclass(kw_only=True)
-class UpdateConfig(Options):
+class UpdateConfig(WeightsConfig):
     """Sparsity, rank, principal-subspace and small-weight shares of the weight change and intruder dimensions
     of every linear weight, each against its value for a random change."""
 
-    # the same schema as the svd analysis' fraction: the two share one command-line flag
-    fraction: float = option(0.25, "k as a share of min(rows, cols) (at most 1/2)", exclusiveMinimum=0, maximum=0.5)
-    matrices: list[str] = option(
-        help="which linear maps of each layer",
-        factory=lambda: list(MATRICES),
-        items={"enum": list(MATRICES)},
-        minItems=1,
-    )
     rank_tolerance: float = option(
         1e-3,
         "singular values of the change above this share of its largest count towards its numerical rank (1e-3: "

@@ -6,14 +6,31 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..options import Options, option
+
 # The linear maps of a decoder layer, by their short names: attention q, k, v, o and the MLP's gate, up, down.
 MATRICES = ("q", "k", "v", "o", "gate", "up", "down")
 
-__all__ = ["MATRICES", "WeightReader", "linear_weights"]
+__all__ = ["MATRICES", "WeightReader", "WeightsConfig", "linear_weights"]
+
+
+@dataclass(kw_only=True)
+class WeightsConfig(Options):
+    """The options every weight analysis shares (one schema, so `forgetlab analyse` has one --fraction flag)."""
+
+    fraction: float = option(0.25, "k as a share of min(rows, cols) (at most 1/2)", exclusiveMinimum=0, maximum=0.5)
+    matrices: list[str] = option(
+        help="which linear maps of each layer",
+        factory=lambda: list(MATRICES),
+        items={"enum": list(MATRICES)},
+        minItems=1,
+    )
+
 
 _LINEAR = re.compile(r"(?:^|\.)layers\.(\d+)\..*?\b(q|k|v|o|gate|up|down)_proj\.weight$")
 
