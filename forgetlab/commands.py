@@ -110,7 +110,6 @@ def realign(args) -> None:
 
     config, path = command_config(args)
     task = command_task(args, config, path, args.task)
-    spec = (config or {}).get("tasks", {}).get(args.task, {"kind": args.task})
     options = RealignConfig.from_dict(
         settings(args, config, RealignConfig, "analysis.realign", REALIGN_OPTIONS), "analysis.realign"
     )
@@ -122,8 +121,9 @@ def realign(args) -> None:
         data = os.path.join(folder, "examples.jsonl")
         write_jsonl(examples, data)
         log = os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
-        run_stage(realign_stage(options, args.task, style, chat), args.task, spec, data, args.model, args.out, log,
-                  device=device, fast_paths=(config or {}).get("fast_paths", True))  # fmt: skip
+        stage = realign_stage(options, args.task, style, chat)
+        run_stage(stage, args.task, task.to_dict(), data, args.model, args.out, log, device=device,
+                  fast_paths=(config or {}).get("fast_paths", True))  # fmt: skip
     emit({"task": args.task, "examples": len(examples), "out": args.out, "train_log": log, "config": path})
 
 

@@ -17,7 +17,7 @@ from ..evaluate.config import EvaluateConfig
 from ..tasks import Task
 from .config import RealignConfig
 
-__all__ = ["DEMONSTRATION", "demonstrations", "realign_stage", "realignment"]
+__all__ = ["DEMONSTRATION", "demonstrations", "realign_stage"]
 
 # The record field that holds an example's target completion (SFT trains on it instead of the task's answer)
 DEMONSTRATION = "demonstration"
@@ -63,10 +63,3 @@ def realign_stage(options: RealignConfig, task: str, style: str | None, chat: bo
         "method": "sft", "task": task, "lr": options.lr, "steps": options.steps, "batch_size": options.batch_size,
         "seed": options.seed, "save_every": 0, "resume_every": 0, "format": style, "chat": chat,
     }  # fmt: skip
-
-
-def realignment(realigned: float, checkpoint: float, reference: float) -> float:
-    """The share of the accuracy lost against the reference that re-alignment brings back: (realigned -
-    checkpoint) / (reference - checkpoint); NaN when nothing was lost."""
-    lost = reference - checkpoint
-    return (realigned - checkpoint) / lost if abs(lost) > 1e-9 else float("nan")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..lineages import BASE, seed_group, split_checkpoint
-from ..stats import bootstrap_ci, paired_bootstrap_ci
+from ..stats import bootstrap_ci, paired_bootstrap_ci, share_recovered
 
 __all__ = [
     "KL_METRICS",
@@ -248,8 +248,7 @@ def with_recovery(table: pd.DataFrame, references: dict[str, str]) -> pd.DataFra
         target = value(row["model"], lineage, step, row["task"])
         if before is None or target is None:
             continue
-        lost = target - before
-        recovered = (row["value"] - before) / lost if abs(lost) > 1e-9 else float("nan")
+        recovered = share_recovered(row["value"], before, target)
         rows.append({**row.to_dict(), "metric": "recovery", "value": recovered, "ci_low": None, "ci_high": None})
     return pd.concat([table, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True) if rows else table
 
@@ -268,10 +267,9 @@ def with_realignment(table: pd.DataFrame, references: dict[str, str], items: dic
         source = row["lineage"] if row["lineage"] == BASE else _checkpoint_path(row, table)
         scores = {"realigned": items.get(item_key(row)), "checkpoint": items.get(item_key({**row, "variant": None}))}
         lineage, step = split_checkpoint(references.get(source, source))
-        reference = {**row, "lineage": lineage, "variant": None, "step": step if step is not None else row["step"]}
-        if lineage != row["lineage"]:
-            reference["step"] = step if step is not None else _final_step(table, row["model"], lineage)
-        scores["reference"] = items.get(item_key(reference))
+        if step is None:  # a lineage's final model: this row's step, or that lineage's last
+            step = row["step"] if lineage == row["lineage"] else _final_step(table, row["model"], lineage)
+        scores["reference"] = items.get(item_key({**row, "lineage": lineage, "variant": None, "step": step}))
         if scores["realigned"] is None or scores["checkpoint"] is None or "accuracy" not in scores["checkpoint"]:
             continue
         gain = _paired(scores["realigned"], scores["checkpoint"])
@@ -309,14 +307,12 @@ def _realignment(scores: dict, n_boot: int = 2000, seed: int = 0) -> dict:
     """(realigned - checkpoint) / (reference - checkpoint) with a percentile interval over resampled items
     (resamples where nothing was lost are left out)."""
     realigned, checkpoint, reference = _shared(scores["realigned"], scores["checkpoint"], scores["reference"])
-    lost = reference.mean() - checkpoint.mean()
-    value = (realigned.mean() - checkpoint.mean()) / lost if abs(lost) > 1e-9 else float("nan")
     picks = np.random.default_rng(seed).integers(0, len(realigned), size=(n_boot, len(realigned)))
-    losses = reference[picks].mean(1) - checkpoint[picks].mean(1)
-    kept = np.abs(losses) > 1e-9
-    ratios = (realigned[picks].mean(1) - checkpoint[picks].mean(1))[kept] / losses[kept]
-    low, high = np.quantile(ratios, [0.025, 0.975]) if kept.any() else (float("nan"), float("nan"))
-    return {"value": float(value), "ci_low": float(low), "ci_high": float(high)}
+    ratios = share_recovered(*(values[picks].mean(1) for values in (realigned, checkpoint, reference)))
+    ratios = ratios[~np.isnan(ratios)]
+    low, high = np.quantile(ratios, [0.025, 0.975]) if len(ratios) else (float("nan"), float("nan"))
+    value = share_recovered(realigned.mean(), checkpoint.mean(), reference.mean())
+    return {"value": value, "ci_low": float(low), "ci_high": float(high)}
 
 
 def with_seed_summary(table: pd.DataFrame, seed_groups: dict[str, str]) -> pd.DataFrame:

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from forgetlab.analysis.config import RealignConfig
-from forgetlab.analysis.realign import DEMONSTRATION, demonstrations, realign_stage, realignment
+from forgetlab.analysis.realign import DEMONSTRATION, demonstrations, realign_stage
 from forgetlab.evaluate import HFEngine, evaluate_records
 from forgetlab.models import load_model, load_tokenizer
 from forgetlab.report.tables import TABLE_COLUMNS, item_scores, with_realignment
+from forgetlab.stats import share_recovered
 from forgetlab.tasks import make_task
 from forgetlab.train.config import StageConfig
 
@@ -49,8 +50,9 @@ def test_the_stage_is_a_short_sft_in_the_evaluated_format():
 
 
 def test_realignment_is_the_share_of_the_loss_brought_back():
-    assert realignment(0.3, 0.1, 0.5) == pytest.approx(0.5)
-    assert np.isnan(realignment(0.3, 0.5, 0.5))
+    assert share_recovered(0.3, 0.1, 0.5) == pytest.approx(0.5)
+    assert np.isnan(share_recovered(0.3, 0.5, 0.5))
+    assert share_recovered(np.array([0.3, 0.2]), np.array([0.1, 0.1]), np.array([0.5, 0.1]))[0] == pytest.approx(0.5)
 
 
 def _row(lineage, step, value, variant=None):
