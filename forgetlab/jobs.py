@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from .analysis import plan
 from .analysis.registry import ANALYSES
+from .analysis.weights import MATRICES
 from .lineages import BASE
-from .targets import REVERSE, checkpoint_dir, data_path, kl_samples_path, model_dir, realign_data_path, realigned_of
+from .targets import (
+    REVERSE,
+    checkpoint_dir,
+    data_path,
+    kl_samples_path,
+    model_dir,
+    realign_data_path,
+    realigned_of,
+    spectrum_dir,
+)
 
 __all__ = [
     "analysis_inputs", "divergence_task", "evaluation_format", "evaluation_task", "kl_inputs", "kl_sampling",
-    "realign_inputs", "replay_data", "replay_task", "science", "stage_data",
+    "realign_inputs", "replay_data", "replay_task", "restore_inputs", "science", "spectrum_matrices", "stage_data",
 ]  # fmt: skip
 
 
@@ -62,9 +72,33 @@ def analysis_inputs(config: dict, model: str, checkpoint: str, analysis: str) ->
             for path, at in (("reference", reference), ("model", checkpoint))
         }
     inputs = {"reference": model_dir(model, reference), "model": model_dir(model, checkpoint)}
+    if ANALYSES[analysis].reads_spectra:
+        inputs |= spectra(model, reference, checkpoint)
     if task:
         inputs["samples"] = f"{checkpoint_dir(model, checkpoint)}/eval/{task}.samples.jsonl"
     return inputs
+
+
+def spectra(model: str, reference: str, checkpoint: str) -> dict[str, str]:
+    """The stored spectra of a checkpoint and its reference, which every weight analysis and restore reads."""
+    return {"reference_spectrum": spectrum_dir(model, reference), "model_spectrum": spectrum_dir(model, checkpoint)}
+
+
+def spectrum_matrices(config: dict) -> list[str]:
+    """The linear maps whose spectra are stored: those the weight analyses compare (restores use the svd
+    analysis' matrices), in layer order."""
+    analysis = config["analysis"]
+    wanted = {matrix for name in ("svd", "update") for matrix in analysis[name]["matrices"]}
+    return [matrix for matrix in MATRICES if matrix in wanted]
+
+
+def restore_inputs(config: dict, model: str, lineage: str) -> dict[str, str]:
+    """A restore experiment's inputs: the lineage's final checkpoint, the reference it puts weights back from,
+    and both models' spectra."""
+    reference = plan.reference_of(lineage, config["analysis"]["reference"])
+    return {"reference": model_dir(model, reference), "model": model_dir(model, lineage)} | spectra(
+        model, reference, lineage
+    )
 
 
 def stage_data(config: dict, stage: str) -> str:

@@ -33,7 +33,8 @@ __all__ = [
     "existing", "figure_paths", "figure_targets", "figures_of", "item_paths", "kl_samples_path", "lineage_seed",
     "lineage_tasks", "lineages_of", "model_dir", "overlap_checkpoints", "overlap_targets", "paths",
     "realign_data_path", "realign_references", "realign_task_of", "realigned_of", "restore_labels_of",
-    "restore_references", "restored_lineages_of", "restores_of", "train_log_entries", "wildcard_patterns",
+    "restore_references", "restored_lineages_of", "restores_of", "spectrum_dir", "train_log_entries",
+    "wildcard_patterns",
 ]  # fmt: skip
 
 RESULTS = "results"
@@ -51,6 +52,11 @@ def checkpoint_dir(model: str, checkpoint: str) -> str:
 def model_dir(model: str, checkpoint: str) -> str:
     """A checkpoint's HF folder (a sub-folder: Snakemake forbids outputs inside another rule's directory output)."""
     return f"{checkpoint_dir(model, checkpoint)}/model"
+
+
+def spectrum_dir(model: str, checkpoint: str) -> str:
+    """A checkpoint's stored weight spectra (a temporary target: the weight analyses and restores read it)."""
+    return f"{checkpoint_dir(model, checkpoint)}/spectrum"
 
 
 def data_path(task: str, split: str) -> str:

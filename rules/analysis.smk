@@ -26,11 +26,31 @@ rule analysis_checkpoint:
         "../workflow_scripts/analysis_checkpoint.py"
 
 
+rule analysis_spectrum:
+    # the singular values and vectors of a model's linear weights, computed once for all its weight analyses
+    input:
+        "results/{model}/{checkpoint}/model",
+    output:
+        temp(directory("results/{model}/{checkpoint}/spectrum")),
+    log:
+        "logs/analysis_spectrum/{model}/{checkpoint}.log",
+    benchmark:
+        "results/benchmarks/analysis_spectrum/{model}/{checkpoint}.tsv"
+    conda:
+        "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        **job_resources("prepare"),
+    params:
+        matrices=jobs.spectrum_matrices(config),
+    script:
+        "../workflow_scripts/analysis_spectrum.py"
+
+
 rule analysis_restore:
     # a restore experiment: the lineage's final checkpoint with part of its reference put back
     input:
-        reference=restore_reference,
-        model="results/{model}/{lineage}/model",
+        unpack(restore_inputs),
     output:
         # with control: the random control of the same size, from the same SVDs
         **(

@@ -4,7 +4,7 @@ import yaml
 from snakemake.utils import validate
 
 from forgetlab import jobs, targets
-from forgetlab.analysis.plan import analysis_task, reference_of
+from forgetlab.analysis.plan import analysis_task
 from forgetlab.compat.snakemake import local_cores
 from forgetlab.config import resolve_config
 from forgetlab.report import FIGURES as FIGURE_KINDS
@@ -81,9 +81,8 @@ def realign_inputs(wildcards):
     return jobs.realign_inputs(config, wildcards.model, wildcards.parent, wildcards.task)
 
 
-def restore_reference(wildcards):
-    """The model a restore experiment puts weights back from."""
-    return targets.model_dir(wildcards.model, reference_of(wildcards.lineage, ANALYSIS["reference"]))
+def restore_inputs(wildcards):
+    return jobs.restore_inputs(config, wildcards.model, wildcards.lineage)
 
 
 def stage_train_data(wildcards):

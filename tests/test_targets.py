@@ -228,7 +228,20 @@ def test_a_jobs_inputs_from_its_wildcards_values(tiny, analysed):
     assert jobs.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "svd") == {
         "reference": f"{TINY}/base/sft-countdown/model",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/model",
+        "reference_spectrum": f"{TINY}/base/sft-countdown/spectrum",
+        "model_spectrum": f"{TINY}/base/sft-countdown/grpo-countdown/spectrum",
     }
+    assert jobs.restore_inputs(analysed, "tiny", "base/sft-countdown") == {
+        "reference": f"{TINY}/base/model",
+        "model": f"{TINY}/base/sft-countdown/model",
+        "reference_spectrum": f"{TINY}/base/spectrum",
+        "model_spectrum": f"{TINY}/base/sft-countdown/spectrum",
+    }
+    only_q = {
+        **analysed,
+        "analysis": {**analysed["analysis"], "svd": {"matrices": ["q"]}, "update": {"matrices": ["k", "q"]}},
+    }
+    assert jobs.spectrum_matrices(only_q) == ["q", "k"]  # each once, in layer order
     assert jobs.analysis_inputs(parent, "tiny", "base/sft-countdown/grpo-countdown", "flips") == {
         "reference": f"{TINY}/base/sft-countdown/eval/arithmetic.samples.jsonl",
         "model": f"{TINY}/base/sft-countdown/grpo-countdown/eval/arithmetic.samples.jsonl",

@@ -13,5 +13,6 @@ span = tuple(int(end) for end in variant["span"].split("-")) if variant["span"] 
 restored = restore_model(
     snakemake.input.reference, snakemake.input.model, snakemake.output.model, variant["mode"], variant["fraction"],
     span, params.tail, False, params.seed, params.matrices, snakemake.output.control if params.control else None,
+    (snakemake.input.reference_spectrum, snakemake.input.model_spectrum),
 )  # fmt: skip
 print(restored)

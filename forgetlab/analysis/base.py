@@ -36,6 +36,8 @@ class Analysis:
     reads_items: bool = True
     # whether it compares the evaluation samples of the two (their eval/<task>.samples.jsonl) instead of models
     reads_samples: bool = False
+    # whether it reads the two models' spectra (the workflow writes each model's once: analysis_spectrum)
+    reads_spectra: bool = False
     # its options that `forgetlab analyse` sets as flags (--top-k for top_k)
     flags: tuple[str, ...] = ()
 
@@ -53,6 +55,8 @@ class AnalysisInputs:
     style: str | None = None
     chat: bool = True
     device: str = "auto"
+    # the reference's and the checkpoint's stored spectra folders (None: each weight's is computed when read)
+    spectra: tuple = (None, None)
 
     @functools.cached_property
     def tokenizer(self):

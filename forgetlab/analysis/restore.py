@@ -17,13 +17,13 @@ import re
 import shutil
 
 import numpy as np
-from scipy.linalg import svd
 
 from ..io import atomic_dir
 from ..models import model_files
 from ..options import raise_errors, validate_value
 from .config import RESTORE_MODES, RestoreConfig
 from .plan import restore_label
+from .spectrum import Spectrum, SpectrumStore
 from .weights import MATRICES, WeightReader, linear_weights
 
 __all__ = [
@@ -68,20 +68,27 @@ def restore_weight(reference: np.ndarray, checkpoint: np.ndarray, mode: str, ind
     return restore_weights(reference, checkpoint, mode, [indices])[0]
 
 
-def restore_weights(reference: np.ndarray, checkpoint: np.ndarray, mode: str, selections: list[np.ndarray]) -> list:
-    """One restored weight per selection of component indices, from one SVD of each matrix."""
+def restore_weights(
+    reference: np.ndarray, checkpoint: np.ndarray, mode: str, selections: list[np.ndarray], spectra: tuple | None = None
+) -> list:
+    """One restored weight per selection of component indices. ``spectra``: the two matrices' :class:`Spectrum`
+    (else computed here). Only the chosen components change: W_t - Σ_I s_i u_i v_iᵀ + the restored Σ_I."""
     if mode not in RESTORE_MODES[:3]:
         raise ValueError(f"mode must be one of {list(RESTORE_MODES[:3])} for a weight, not {mode!r}")
-    u_new, s_new, vt_new = svd(checkpoint, full_matrices=False, check_finite=False)
-    u_ref, s_ref, vt_ref = svd(reference, full_matrices=False, check_finite=False)
+    old, new = spectra or (Spectrum.compute(reference), Spectrum.compute(checkpoint))
     restored = []
     for indices in selections:
-        u, values, vt = u_new.copy(), s_new.copy(), vt_new.copy()
-        if mode in ("directions", "components"):
-            u[:, indices], vt[indices] = u_ref[:, indices], vt_ref[indices]
-        if mode in ("values", "components"):
-            values[indices] = s_ref[indices]
-        restored.append((u * values) @ vt)
+        u_new, v_new = new.pair(indices)
+        s_new, s_ref = new.values[indices], old.values[indices]
+        if mode == "values":  # the checkpoint's vectors with the reference's values
+            put_back = [(u_new, s_ref - s_new, v_new)]
+        else:  # the reference's vectors, with the checkpoint's values (directions) or the reference's (components)
+            u_ref, v_ref = old.pair(indices)
+            put_back = [(u_new, -s_new, v_new), (u_ref, s_new if mode == "directions" else s_ref, v_ref)]
+        weight = checkpoint.copy()
+        for u, values, v in put_back:
+            weight += (u.astype(weight.dtype) * values.astype(weight.dtype)) @ v.T.astype(weight.dtype)
+        restored.append(weight)
     return restored
 
 
@@ -97,12 +104,13 @@ def restore_model(
     seed: int = 0,
     matrices=MATRICES,
     control_dir: str | os.PathLike | None = None,
+    spectra: tuple = (None, None),
 ) -> dict:
     """Write the checkpoint in ``model_dir`` with part of ``reference_dir`` restored into ``out_dir`` (an HF
     folder: the checkpoint's config and tokenizer, its safetensors files rewritten). ``fraction`` is the share of
     singular components (or, in layers mode without ``span``, of the first layers); ``control`` chooses them at
-    random. With ``control_dir`` the random control is written there too, from the same SVDs. Returns what was
-    restored."""
+    random. With ``control_dir`` the random control is written there too, from the same spectra (``spectra``: the
+    two models' stored spectra folders; None: computed). Returns what was restored."""
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -110,6 +118,7 @@ def restore_model(
         raise ValueError(f"restore mode must be one of {list(RESTORE_MODES)}, not {mode!r}")
     check_shares(fraction, tail)
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    stores = [SpectrumStore(folder) for folder in spectra]
     outputs = [(out_dir, control)] + ([(control_dir, True)] if control_dir is not None else [])
     restored: dict = {"mode": mode, "control": control}
     if mode == "layers":
@@ -140,7 +149,9 @@ def restore_model(
                         versions[i][name] = torch.from_numpy(before).to(original[name].dtype)
                     continue
                 selections = [choose_components(min(before.shape), fraction, tail, outputs[i][1], seed) for i in wanted]
-                weights = restore_weights(before, original[name].float().numpy(), mode, selections)
+                after = original[name].float().numpy()
+                pair = (stores[0].of(name, before), stores[1].of(name, after))
+                weights = restore_weights(before, after, mode, selections, pair)
                 for i, weight in zip(wanted, weights):
                     versions[i][name] = torch.from_numpy(weight).to(original[name].dtype)
             for folder, tensors in zip(folders, versions):

@@ -31,9 +31,11 @@ def run_analysis(
     style: str | None = None,
     chat: bool = True,
     device: str = "auto",
+    spectra: tuple = (None, None),
 ) -> dict:
     """{summary, rows} of the registered analysis ``name`` with its config section ``settings``; the
-    representation analyses read ``rows`` (see :func:`analysis_rows`) of ``task``."""
+    representation analyses read ``rows`` (see :func:`analysis_rows`) of ``task``, the weight analyses the
+    models' stored ``spectra`` folders (None: computed)."""
     analysis = analysis_named(name)
     options = analysis.options.from_dict(settings, f"analysis.{name}")
-    return analysis.run(AnalysisInputs(reference_dir, model_dir, options, task, rows, style, chat, device))
+    return analysis.run(AnalysisInputs(reference_dir, model_dir, options, task, rows, style, chat, device, spectra))

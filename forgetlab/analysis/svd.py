@@ -2,8 +2,8 @@
 subspaces of a reference and a checkpoint, singular-value drift, and how much of the change rotates rather than
 rescales.
 
-One matrix at a time: a matrix's analysis holds the difference, the reference's thin SVD factors and the
-checkpoint's top-k factors, never the whole model.
+One matrix at a time: a matrix's analysis holds the difference, both matrices' spectra (values and smaller side,
+read from a stored spectrum or computed) and their top-k vectors, never the whole model.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import numpy as np
 
 from ..options import option
 from .base import Analysis
+from .spectrum import Spectrum, SpectrumStore
 from .weights import WeightReader, WeightsConfig, linear_weights
 
 __all__ = ["ANALYSIS", "SVDConfig", "compare_matrix", "principal_angles", "random_subspace_angle", "svd_analysis"]
-
-_CHUNK = 256  # singular components per block when projecting the difference (bounds the m x r product)
 
 
 def principal_angles(a: np.ndarray, b: np.ndarray, orthonormal: bool = False) -> np.ndarray:
@@ -55,44 +54,30 @@ def random_subspace_angle(n: int, k: int, seed: int = 0) -> float:
     return float(principal_angles(a, b).mean())
 
 
-def _svd(matrix: np.ndarray, overwrite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Thin SVD of a C-ordered matrix, run on its transpose: that view is Fortran-ordered, so LAPACK works on it
-    in place instead of on a hidden copy (one copy of the matrix less, and faster)."""
-    from scipy.linalg import svd
-
-    v, s, ut = svd(matrix.T, full_matrices=False, overwrite_a=overwrite, check_finite=False)
-    return ut.T, s, v.T
-
-
-def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: float, seed: int = 0) -> list[dict]:
-    """Rows for the left (column space) and right (row space) singular subspaces of one weight. Both arrays are
-    consumed (overwritten) to keep memory at a few copies of the matrix."""
-    from scipy.linalg import svdvals  # here, not at import: reading the analysis registry stays light
-
+def compare_matrix(
+    reference: np.ndarray, checkpoint: np.ndarray, fraction: float, seed: int = 0, spectra: tuple | None = None
+) -> list[dict]:
+    """Rows for the left (column space) and right (row space) singular subspaces of one weight. ``spectra``: the
+    two matrices' :class:`Spectrum` (else computed here). The checkpoint's array is consumed: its buffer becomes
+    the change."""
     if reference.shape != checkpoint.shape:
         raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
     if not 0 < fraction <= 0.5:
         raise ValueError(f"fraction must lie in (0, 0.5], not {fraction}")
     m, n = reference.shape
-    rank = min(m, n)
-    k = max(1, int(fraction * rank))
-    reference_norm = float(np.linalg.norm(reference))
-    u_new, s_new, vt_new = _svd(checkpoint, overwrite=False)
-    u_new, vt_new = u_new[:, :k].copy(), vt_new[:k].copy()
+    k = max(1, int(fraction * min(m, n)))
+    old, new = spectra or (Spectrum.compute(reference), Spectrum.compute(checkpoint))
+    u_new, v_new = new.top(k)  # before the checkpoint's buffer becomes the change
+    u_ref, v_ref = old.top(k)
+    left = principal_angles(u_ref, u_new, orthonormal=True)
+    right = principal_angles(v_ref, v_new, orthonormal=True)
+    del u_ref, v_ref, u_new, v_new
+    s_ref, s_new = old.values, new.values
     delta = checkpoint
-    delta -= reference  # the checkpoint's buffer now holds the change
-    u_ref, s_ref, vt_ref = _svd(reference, overwrite=True)
-    delta_energy = float(np.square(delta).sum())
-    diagonal = np.concatenate(
-        [
-            np.einsum("ij,ij->j", u_ref[:, i : i + _CHUNK], delta @ vt_ref[i : i + _CHUNK].T)
-            for i in range(0, rank, _CHUNK)
-        ]
-    )
-    left = principal_angles(u_ref[:, :k], u_new, orthonormal=True)
-    right = principal_angles(vt_ref[:k].T, vt_new.T, orthonormal=True)
-    del u_ref, vt_ref, u_new, vt_new
-    s_delta = svdvals(delta.T, overwrite_a=True, check_finite=False)
+    delta -= reference
+    delta_energy = float(np.square(delta, dtype=np.float64).sum())
+    diagonal = old.diagonal(delta)
+    reference_norm = float(np.sqrt(np.square(s_ref).sum()))
     kept = s_ref > s_ref[0] * 1e-3  # relative drift of the singular values that carry the map, not of near-zeros
     shared = {
         "rows": m,
@@ -102,8 +87,6 @@ def compare_matrix(reference: np.ndarray, checkpoint: np.ndarray, fraction: floa
         "sv_drift_top": float(np.mean((s_new[:k] - s_ref[:k]) / s_ref[:k])),
         "rotation_share": float(1 - np.square(diagonal).sum() / delta_energy) if delta_energy > 0 else 0.0,
         "delta_norm": float(np.sqrt(delta_energy)) / reference_norm if reference_norm else 0.0,
-        "delta_top_sv": float(s_delta[0] / s_ref[0]) if s_ref[0] else 0.0,
-        "delta_stable_rank": float(delta_energy / s_delta[0] ** 2) if s_delta[0] else 0.0,
     }
     rows = []
     for side, angles, dim in (("left", left, m), ("right", right, n)):
@@ -123,15 +106,20 @@ class SVDConfig(WeightsConfig):
     seed: int = option(0, "seed of the random-subspace baseline")
 
 
-def svd_analysis(reference_dir: str | os.PathLike, model_dir: str | os.PathLike, options: SVDConfig) -> dict:
+def svd_analysis(
+    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, options: SVDConfig, spectra: tuple = (None, None)
+) -> dict:
     """``rows``: one per (layer, matrix, side) of every linear weight; ``summary``: their means, and the relative
-    size of the whole change (``weight_change``: ||W_t - W_r|| / ||W_r|| over all the weights compared)."""
+    size of the whole change (``weight_change``: ||W_t - W_r|| / ||W_r|| over all the weights compared).
+    ``spectra``: the two models' stored spectra folders (None: computed here)."""
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    stores = [SpectrumStore(folder) for folder in spectra]
     rows, change, size = [], 0.0, 0.0
     for layer, matrix, name in linear_weights(checkpoint, options.matrices):
         before, after = reference.load(name), checkpoint.load(name)
         energy = float(np.square(before).sum())
-        for row in compare_matrix(before, after, options.fraction, options.seed):
+        pair = (stores[0].of(name, before), stores[1].of(name, after))
+        for row in compare_matrix(before, after, options.fraction, options.seed, pair):
             rows.append({"layer": layer, "matrix": matrix, **row})
         size, change = size + energy, change + rows[-1]["delta_norm"] ** 2 * energy
     if not rows:
@@ -149,7 +137,7 @@ def svd_analysis(reference_dir: str | os.PathLike, model_dir: str | os.PathLike,
 
 
 def run(inputs) -> dict:
-    return svd_analysis(inputs.reference_dir, inputs.model_dir, inputs.options)
+    return svd_analysis(inputs.reference_dir, inputs.model_dir, inputs.options, inputs.spectra)
 
 
 MATRIX_STYLES = {"q": "-", "k": "--", "v": "-.", "o": ":", "gate": "-", "up": "--", "down": ":"}
@@ -184,4 +172,4 @@ def draw(data, outputs: list) -> list[dict]:
     return save_figure(fig, outputs)
 
 
-ANALYSIS = Analysis("svd", SVDConfig, run, draw, reads_items=False, flags=("fraction",))
+ANALYSIS = Analysis("svd", SVDConfig, run, draw, reads_items=False, reads_spectra=True, flags=("fraction",))

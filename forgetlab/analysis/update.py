@@ -9,6 +9,7 @@ checkpoints updated.
 One matrix at a time: besides the reference and checkpoint arrays (the checkpoint's becomes the change), a
 matrix's analysis holds the reference's smaller Gram matrix and its eigenvectors (in float64), its top-k singular
 vectors on the other side, a few boolean masks and small projections: under two copies of the matrix in all.
+Given the two models' stored spectra (the workflow writes each model's once), only the change is decomposed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..options import option
 from .base import Analysis
-from .spectrum import Spectrum, blocks
+from .spectrum import Spectrum, SpectrumStore, blocks
 from .weights import MATRICES, WeightReader, WeightsConfig, linear_weights
 
 __all__ = [
@@ -99,7 +100,7 @@ def _top_left_vectors(matrix: np.ndarray, top: int) -> np.ndarray:
 def intruder_dimensions(reference: np.ndarray, checkpoint: np.ndarray, top: int, threshold: float) -> int:
     """Among the checkpoint's ``top`` leading left singular vectors, how many have |cosine| below ``threshold``
     with every left singular vector of the reference (all min(m, n) of them)."""
-    spectrum = Spectrum(np.asarray(reference, dtype=np.float32))
+    spectrum = Spectrum.compute(np.asarray(reference, dtype=np.float32))
     return _intruders(spectrum, _top_left_vectors(np.asarray(checkpoint, dtype=np.float32), top), threshold)
 
 
@@ -110,9 +111,12 @@ def _intruders(spectrum: Spectrum, u_new: np.ndarray, threshold: float) -> int:
     return int(np.count_nonzero((cosines < threshold) & (np.linalg.norm(u_new, axis=0) > 0)))
 
 
-def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: UpdateConfig | None = None) -> dict:
-    """The update geometry of one weight. The checkpoint's float32 array is consumed: its buffer becomes the
-    change."""
+def update_matrix(
+    reference: np.ndarray, checkpoint: np.ndarray, options: UpdateConfig | None = None, spectra: tuple | None = None
+) -> dict:
+    """The update geometry of one weight. ``spectra``: the two matrices' :class:`Spectrum` (else the reference's
+    is computed here, and the checkpoint's leading vectors alone). The checkpoint's float32 array is consumed: its
+    buffer becomes the change."""
     options = options or UpdateConfig()
     if reference.shape != checkpoint.shape:
         raise ValueError(f"shapes differ: {reference.shape} vs {checkpoint.shape}")
@@ -134,7 +138,10 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     np.abs(reference, out=magnitude)
     small = magnitude <= threshold
     del magnitude
-    u_new = _top_left_vectors(checkpoint, options.intruder_top) if options.intruder_top else None
+    u_new = None
+    if options.intruder_top:  # before the checkpoint's buffer becomes the change
+        top = min(options.intruder_top, m, n)
+        u_new = spectra[1].top(top)[0] if spectra else _top_left_vectors(checkpoint, top)
     delta = checkpoint
     delta -= reference  # the checkpoint's buffer now holds the change
     energy = _energy(delta)
@@ -142,15 +149,16 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     small_share_random = np.count_nonzero(small) / size  # 0.1 but for ties in |w|
     del small
     reference_energy = _energy(reference)
-    spectrum = Spectrum(reference)
+    spectrum = spectra[0] if spectra else Spectrum.compute(reference)
     u_k, v_k = spectrum.top(k)
     # ||U_k U_kᵀ ΔW V_k V_kᵀ||² = ||U_kᵀ ΔW V_k||² (orthonormal bases): a k x n then a k x k product
     # in the change's float32: a float64 factor would make numpy upcast a whole copy of the change
     inside = (u_k.T.astype(delta.dtype) @ delta) @ v_k.astype(delta.dtype)
     principal_energy = float(np.square(inside, dtype=np.float64).sum())
     intruders = _intruders(spectrum, u_new, options.intruder_threshold) if u_new is not None else None
+    s_ref = spectrum.values[0]
     del spectrum, u_k, v_k, inside, u_new
-    s_delta = Spectrum(delta, vectors=False).values if energy > 0 else np.zeros(1)
+    s_delta = Spectrum.compute(delta, vectors=False).values if energy > 0 else np.zeros(1)
     row = {
         "rows": m, "cols": n, "k": k, "unchanged_share": unchanged, "unchanged_share_bf16": unchanged_bf16,
         "update_rank": float(np.count_nonzero(s_delta > options.rank_tolerance * s_delta[0])) / rank
@@ -161,6 +169,8 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
         "principal_share_random": k * k / size,
         "small_weight_share": small_energy / energy if energy > 0 else 0.0,
         "small_weight_share_random": small_share_random,
+        "delta_top_sv": float(s_delta[0] / s_ref) if s_ref else 0.0,  # the change's largest gain, in W_r's
+        "delta_stable_rank": energy / float(s_delta[0]) ** 2 if s_delta[0] > 0 else 0.0,
         "delta_energy": energy,  # ||ΔW||²: the summary's weight for the energy shares
         "delta_norm": float(np.sqrt(energy / reference_energy)) if reference_energy else 0.0,
     }  # fmt: skip
@@ -169,18 +179,21 @@ def update_matrix(reference: np.ndarray, checkpoint: np.ndarray, options: Update
     return row
 
 
-def update_analysis(reference_dir: str | os.PathLike, model_dir: str | os.PathLike, options: UpdateConfig) -> dict:
+def update_analysis(
+    reference_dir: str | os.PathLike, model_dir: str | os.PathLike, options: UpdateConfig, spectra: tuple = (None, None)
+) -> dict:
     """``rows``: one per (layer, matrix); ``summary``: over all compared weights, the entry shares
     (``update_unchanged_share``, ``_bf16``) weighted by entry count (the share of all entries), the energy
     shares (``update_principal_share``, ``update_small_weight_share`` and their ``_random`` values) weighted by
     ||ΔW||² (the share of the whole update's energy), ``update_rank`` the plain mean over weights, and
-    ``update_intruders`` the total count."""
+    ``update_intruders`` the total count. ``spectra``: the two models' stored spectra folders (None: computed)."""
     reference, checkpoint = WeightReader(reference_dir), WeightReader(model_dir)
+    stored = [SpectrumStore(folder) if folder is not None else None for folder in spectra]
     rows = []
     for layer, matrix, name in linear_weights(checkpoint, options.matrices):
-        rows.append(
-            {"layer": layer, "matrix": matrix, **update_matrix(reference.load(name), checkpoint.load(name), options)}
-        )
+        before, after = reference.load(name), checkpoint.load(name)
+        pair = (stored[0].of(name, before), stored[1].of(name, after)) if all(stored) else None
+        rows.append({"layer": layer, "matrix": matrix, **update_matrix(before, after, options, pair)})
     if not rows:
         raise ValueError(f"{model_dir}: no linear layer weights found (q/k/v/o/gate/up/down_proj)")
     entries = np.array([row["rows"] * row["cols"] for row in rows], dtype=np.float64)
@@ -254,7 +267,7 @@ def update_overlap(
 
 
 def run(inputs) -> dict:
-    return update_analysis(inputs.reference_dir, inputs.model_dir, inputs.options)
+    return update_analysis(inputs.reference_dir, inputs.model_dir, inputs.options, inputs.spectra)
 
 
 def draw(data, outputs: list) -> list[dict]:
@@ -288,4 +301,4 @@ def draw(data, outputs: list) -> list[dict]:
     return save_figure(fig, outputs)
 
 
-ANALYSIS = Analysis("update", UpdateConfig, run, draw, reads_items=False, flags=("fraction",))
+ANALYSIS = Analysis("update", UpdateConfig, run, draw, reads_items=False, reads_spectra=True, flags=("fraction",))
