@@ -68,16 +68,11 @@ def evaluate_records(
     rows = []
     for index, completion in enumerate(completions):
         record, prompt = records[index // samples], prompts[index // samples]
-        score = scorer.score(record, completion)
-        rows.append({**record, "prompt": prompt, "sample": index % samples, "completion": completion,
-                     "correct": score.correct, "formatted": score.formatted})  # fmt: skip
+        score = scorer.score(record, completion).fields()
+        rows.append({**record, "prompt": prompt, "sample": index % samples, "completion": completion, **score})
     per_prompt = [rows[i : i + samples] for i in range(0, len(rows), samples)]
-    merged = [
-        {**group[0], "correct": sum(r["correct"] for r in group) / samples,
-         "formatted": sum(r["formatted"] for r in group) / samples}
-        for group in per_prompt
-    ]  # fmt: skip
-    metrics = summarise(task.name, merged, task.group_field)
+    merged = [{**group[0], **{f: sum(r[f] for r in group) / samples for f in score}} for group in per_prompt]
+    metrics = summarise(task.name, merged, task.group_field, task.extractions)
     if samples > 1:
         passed = [float(any(r["correct"] for r in group)) for group in per_prompt]
         low, high = bootstrap_ci(passed)
@@ -94,18 +89,21 @@ def score_rows(task: Task, rows: list[dict], source: str = "input") -> tuple[dic
             raise ValueError(f"{where}: row has no 'completion' field")
         task.check_record(row, where)
         score = task.score(row, str(row["completion"]))
-        scored.append({"id": row.get("id", number - 1), "correct": score.correct, "formatted": score.formatted})
+        scored.append({"id": row.get("id", number - 1), **score.fields()})
     if not scored:
         raise ValueError(f"{source}: no rows to score")
-    return summarise(task.name, scored), scored
+    return summarise(task.name, scored, extractions=task.extractions), scored
 
 
-def summarise(task_name: str, samples: list[dict], group_field: str | None = None) -> dict:
-    """Accuracy and format rate (with bootstrap CIs) of scored sample rows; per group when asked."""
-    correct = [s["correct"] for s in samples]
-    formatted = [s["formatted"] for s in samples]
+def summarise(
+    task_name: str, samples: list[dict], group_field: str | None = None, extractions: tuple[str, ...] = ()
+) -> dict:
+    """Accuracy and format rate (with bootstrap CIs) of scored sample rows, and the accuracy under each answer
+    extraction the task scores side by side (accuracy_<name>, from the rows' correct_<name>); per group when asked."""
+    named = [(f"accuracy_{name}", f"correct_{name}") for name in extractions]
     metrics = {"task": task_name, "n": len(samples)}
-    for name, values in (("accuracy", correct), ("format_rate", formatted)):
+    for name, field in (("accuracy", "correct"), ("format_rate", "formatted"), *named):
+        values = [s[field] for s in samples]
         low, high = bootstrap_ci(values)
         metrics[name] = sum(values) / len(values)
         metrics[f"{name}_ci"] = [low, high]

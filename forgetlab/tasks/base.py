@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..options import OptionError, Options, option
@@ -23,6 +23,13 @@ _TYPE_NAMES = {str: "text", int: "an integer", float: "a number", list: "a list"
 class Score:
     correct: float
     formatted: float
+    # correct under each of the task's ``extractions``, by name
+    extractions: dict[str, float] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, float]:
+        """The score as fields of a sample row: correct, formatted, correct_<name> for each extraction."""
+        named = {f"correct_{name}": value for name, value in self.extractions.items()}
+        return {"correct": self.correct, "formatted": self.formatted, **named}
 
 
 def check_split(split: str) -> None:
@@ -47,6 +54,9 @@ class Task(Options):
     internal: ClassVar[tuple[str, ...]] = ("name",)
     # A record field that evaluation breaks accuracy down by (MMLU: subject).
     group_field: ClassVar[str | None] = None
+    # Answer extractions every completion is also scored by, side by side (GSM8K: lm-eval's strict and flexible);
+    # evaluation reports each as accuracy_<name>.
+    extractions: ClassVar[tuple[str, ...]] = ()
     # Fields a record must carry to be shown, answered and scored: name -> accepted JSON types.
     required_fields: ClassVar[dict[str, tuple[type, ...]]] = {"question": (str,), "answer": (str, int, float)}
 

@@ -14,14 +14,66 @@ from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask
 
 _CALCULATOR = re.compile(r"<<[^>]*>>")
 
+# lm-eval-harness's GSM8K scoring, copied from lm_eval/tasks/gsm8k/gsm8k.yaml and gsm8k-cot.yaml: a filter's
+# regex picks the answer (RegexFilter: its first match, or with group_select -1 its last; "[invalid]" when none),
+# then exact_match compares it with the target after removing regexes_to_ignore, ignoring case.
+_STRICT = re.compile(r"#### (\-?[0-9\.\,]+)")  # gsm8k.yaml strict-match
+_STRICT_COT = re.compile(r"The answer is (\-?[0-9\.\,]+).")  # gsm8k-cot.yaml strict-match; "." is any character
+_FLEXIBLE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")  # flexible-extract of both, group_select -1
+_IGNORED = [re.compile(pattern) for pattern in (",", r"\$", "(?s).*#### ", r"\.$")]  # both yamls' exact_match
+
+
+def _lenient(completion: str, answer: str) -> bool:
+    value = final_number(completion)
+    return value is not None and value == Fraction(answer.replace(",", ""))
+
+
+def _filtered(pattern: re.Pattern, text: str, last: bool = False) -> str:
+    """What lm-eval's RegexFilter keeps of ``text``: the first (``last``: the last) match's first non-empty group."""
+    found = pattern.findall(text)
+    if not found:
+        return "[invalid]"
+    match = found[-1 if last else 0]
+    if isinstance(match, tuple):
+        match = next((group for group in match if group), "[invalid]")
+    return match.strip()
+
+
+def _normalised(text: str) -> str:
+    for pattern in _IGNORED:
+        text = pattern.sub("", text)
+    return text.lower()
+
+
+def _lm_eval(pattern: re.Pattern, last: bool = False):
+    return lambda completion, answer: _normalised(_filtered(pattern, completion, last)) == _normalised(answer)
+
+
+# correct(completion, answer text) of each extraction, by name
+EXTRACTIONS = {
+    "lenient": _lenient,
+    "strict": _lm_eval(_STRICT),
+    "strict_cot": _lm_eval(_STRICT_COT),
+    "flexible": _lm_eval(_FLEXIBLE, last=True),
+}
+
 
 @dataclass(kw_only=True)
 class GSM8KTask(FileTask):
-    """Grade-school math word problems; the final number is scored."""
+    """Grade-school math word problems; the final number is scored, read as ``extraction`` says."""
 
     tag = "gsm8k"
+    extractions = tuple(EXTRACTIONS)
     hub_id: str = option("openai/gsm8k", HUB_ID_HELP)
     hub_config: str | None = option("main", HUB_CONFIG_HELP)
+    extraction: str = option(
+        "lenient",
+        "which answer extraction scores `correct` (evaluation, forgetlab score, RL rewards): lenient, the final number "
+        "(<answer>, \\boxed{}, ####, 'the answer is', else the last number); lm-eval-harness's strict (the first "
+        "'#### N'), strict_cot (the first 'The answer is N.') or flexible (the last number). Evaluation reports "
+        "every one as accuracy_<name>",
+        enum=list(EXTRACTIONS),
+    )
     columns = ("question", "answer")
 
     def convert(self, row: dict, where: str) -> dict:
@@ -49,9 +101,10 @@ class GSM8KTask(FileTask):
         }
 
     def score(self, record: dict, completion: str) -> Score:
-        value = final_number(completion)
-        correct = value is not None and value == Fraction(str(record["answer"]).replace(",", ""))
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+        answer = str(record["answer"])
+        scores = {name: float(correct(completion, answer)) for name, correct in EXTRACTIONS.items()}
+        formatted = float(has_answer_format(completion))
+        return Score(correct=scores[self.extraction], formatted=formatted, extractions=scores)
 
 
 def _number_text(value: Fraction) -> str:

@@ -1,9 +1,11 @@
-"""Batched generation evaluation on the tiny model: greedy, sampled (mean@k, pass@k), formats, chat or plain."""
+"""Batched generation evaluation on the tiny model: greedy, sampled (mean@k, pass@k), formats, chat or plain;
+on fixed completions, the accuracy of every answer extraction a task scores."""
 
 import pytest
 
 from forgetlab.evaluate import HFEngine, evaluate_records
 from forgetlab.models import load_model, load_tokenizer
+from forgetlab.report.tables import metrics_table
 from forgetlab.tasks import make_task
 
 TASK = make_task("arithmetic", {"kind": "arithmetic"})
@@ -39,3 +41,38 @@ def test_the_prompt_shown_follows_format_and_template(model, style, chat):
     metrics, rows = evaluate_records(*model, TASK, RECORDS[:2], max_new_tokens=2, style=style, chat=chat)
     assert metrics["format"] == style and metrics["chat"] is chat
     assert ("<answer>" in rows[0]["prompt"]) == (style != "natural")
+
+
+def _fixed(completions):
+    """An engine that answers prompt i with completions[i] (cycled over several samples per prompt)."""
+    return lambda texts, *_: [completions[i % len(completions)] for i in range(len(texts))]
+
+
+@pytest.mark.parametrize("extraction", ["lenient", "strict"])
+def test_summary_reports_every_gsm8k_extraction_side_by_side(extraction):
+    task = make_task("gsm8k", {"kind": "gsm8k", "extraction": extraction})
+    records = task.finish([{"question": f"q{i}", "answer": "42"} for i in range(4)], "test")
+    completions = [
+        "#### 42",  # lenient, strict, flexible
+        "The answer is 42.",  # lenient, strict_cot, flexible
+        "The answer is 42. That took 3 steps.",  # lenient, strict_cot
+        "The answer is 41. Wait, no: 42",  # flexible
+    ]
+    metrics, rows = evaluate_records(_fixed(completions), None, task, records, chat=False)
+    expected = {"lenient": 0.75, "strict": 0.25, "strict_cot": 0.5, "flexible": 0.75}
+    assert {name: metrics[f"accuracy_{name}"] for name in expected} == expected
+    assert metrics["accuracy"] == expected[extraction]
+    assert [row["correct_strict_cot"] for row in rows] == [0.0, 1.0, 1.0, 0.0]
+    low, high = metrics["accuracy_strict_cot_ci"]
+    assert low <= 0.5 <= high
+    table = metrics_table([{"model": "m", "lineage": "base", "stage": None, "task": task.name}], [metrics])
+    assert table.set_index("metric").loc["accuracy_flexible", "value"] == 0.75  # a row of metrics.csv
+
+
+def test_sampled_summary_averages_every_extraction_per_prompt():
+    task = make_task("gsm8k", {"kind": "gsm8k"})
+    records = task.finish([{"question": f"q{i}", "answer": "42"} for i in range(3)], "test")
+    engine = _fixed(["#### 42", "The answer is 42."])  # two samples of every prompt: one of each
+    metrics, rows = evaluate_records(engine, None, task, records, chat=False, samples=2, temperature=1.0)
+    assert len(rows) == 6 and metrics["accuracy_strict"] == metrics["accuracy_strict_cot"] == 0.5
+    assert metrics["accuracy"] == metrics["accuracy_lenient"] == metrics["pass@2"] == 1.0

@@ -1,8 +1,11 @@
-"""GSM8K: final-number extraction, files in the hub's schema, the real test set's gold answers."""
+"""GSM8K: final-number extraction, lm-eval's strict and flexible extraction beside it, files in the hub's schema,
+the real test set's gold answers."""
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from forgetlab.evaluate.generation import score_rows
 from forgetlab.io import write_jsonl
@@ -44,6 +47,69 @@ def test_gsm8k_numbers_with_commas_signs_and_decimals(completion, answer):
     assert make_task("gsm8k", {"kind": "gsm8k"}).score({"answer": answer}, completion).correct == 1
 
 
+# completion, answer, correct under (lenient, strict, strict_cot, flexible)
+DISAGREEING = [
+    ("She makes 21 * 2 = 42.\n#### 42", "42", (1, 1, 0, 1)),
+    ("The answer is 42.", "42", (1, 0, 1, 1)),
+    ("The answer is 42", "42", (1, 0, 0, 1)),  # strict_cot's final "." takes the "2": it reads 4
+    ("the answer is 42.", "42", (1, 0, 0, 1)),  # strict_cot is case-sensitive
+    ("The answer is 42. That took 3 steps.", "42", (1, 0, 1, 0)),  # flexible reads the last number
+    ("The answer is 41. Wait, no: 42", "42", (0, 0, 0, 1)),  # lenient reads the first number after "answer is"
+    ("I think 41... final 42", "42", (1, 0, 0, 1)),
+    ("#### 41\n#### 42", "42", (1, 0, 0, 1)),  # strict takes the first "####", lenient the last
+    ("#### 42\nThe answer is 41.", "42", (1, 1, 0, 0)),
+    ("#### 42.00", "42", (1, 0, 0, 0)),  # lm-eval compares text: 42.00 is not 42
+    ("<answer>42</answer> (not 41)", "42", (1, 0, 0, 0)),
+    ("It costs $1,234", "1234", (1, 0, 0, 1)),  # flexible drops "," and "$"
+    ("#### -5", "-5", (1, 1, 0, 1)),
+    ("no number here", "42", (0, 0, 0, 0)),
+]
+EXTRACTIONS = ("lenient", "strict", "strict_cot", "flexible")
+
+
+@pytest.mark.parametrize("completion, answer, expected", DISAGREEING)
+def test_gsm8k_scores_every_extraction_side_by_side(completion, answer, expected):
+    score = make_task("gsm8k", {"kind": "gsm8k"}).score({"answer": answer}, completion)
+    assert score.extractions == dict(zip(EXTRACTIONS, map(float, expected)))
+    assert score.correct == expected[0]  # lenient by default: today's scores stay
+
+
+@pytest.mark.parametrize("extraction", EXTRACTIONS)
+def test_gsm8k_extraction_option_picks_what_scores_correct(extraction):
+    task = make_task("gsm8k", {"kind": "gsm8k", "extraction": extraction})
+    column = EXTRACTIONS.index(extraction)
+    for completion, answer, expected in DISAGREEING:
+        assert task.score({"answer": answer}, completion).correct == expected[column], completion
+
+
+def test_gsm8k_strict_and_flexible_agree_with_lm_evals_own_filters():
+    """lm-eval's RegexFilter and exact_match, configured from its installed GSM8K task files, score the cases
+    as forgetlab does (a change of lm-eval's definitions fails here)."""
+    import lm_eval
+    from lm_eval.api.metrics import exact_match_hf_evaluate
+    from lm_eval.filters.extraction import RegexFilter
+
+    folder = Path(lm_eval.__file__).parent / "tasks" / "gsm8k"
+    configs = {name: yaml.safe_load((folder / name).read_text()) for name in ("gsm8k.yaml", "gsm8k-cot.yaml")}
+    sources = {"strict": ("gsm8k.yaml", "strict-match"), "strict_cot": ("gsm8k-cot.yaml", "strict-match"),
+               "flexible": ("gsm8k.yaml", "flexible-extract")}  # fmt: skip
+    flexible = [[f for f in c["filter_list"] if f["name"] == "flexible-extract"] for c in configs.values()]
+    assert flexible[0] == flexible[1]  # one flexible-extract for both
+    task = make_task("gsm8k", {"kind": "gsm8k"})
+    for extraction, (file, filter_name) in sources.items():
+        config = configs[file]
+        [(regex, take_first)] = [f["filter"] for f in config["filter_list"] if f["name"] == filter_name]
+        assert regex.pop("function") == "regex" and take_first == {"function": "take_first"}
+        metric = config["metric_list"][0]
+        matching = {key: metric[key] for key in ("regexes_to_ignore", "ignore_case", "ignore_punctuation")}
+        for completion, answer, _ in DISAGREEING:
+            [[picked]] = RegexFilter(**regex).apply([[completion]], [{}])
+            target = f"So it is {answer}.\n#### {answer}"  # the hub's answer field, as gsm8k.yaml's target
+            expected = exact_match_hf_evaluate([picked], [target], **matching)["exact_match"]
+            scored = task.score({"answer": answer}, completion).extractions[extraction]
+            assert scored == expected, (extraction, completion)
+
+
 def _gsm8k_rows(n=6):
     return [
         {"question": f"What is {i} + {i}?", "answer": f"{i} + {i} = <<{i}+{i}={2 * i}>>{2 * i}\n#### {2 * i}"}
@@ -76,12 +142,13 @@ def test_gsm8k_gold_solutions_score_100_and_altered_ones_0():
     records = task.build("test")
     assert len(records) == len(raw) == 1319
     gold, _ = score_rows(task, [{**r, "completion": row["answer"]} for r, row in zip(records, raw)])
-    assert gold["accuracy"] == 1.0
+    assert gold["accuracy"] == gold["accuracy_strict"] == gold["accuracy_flexible"] == 1.0
     altered = [
         {**r, "completion": row["answer"].rsplit("####", 1)[0] + f"#### {int(float(r['answer'])) + 1}"}
         for r, row in zip(records, raw)
     ]
-    assert score_rows(task, altered)[0]["accuracy"] == 0.0
+    wrong = score_rows(task, altered)[0]
+    assert wrong["accuracy"] == wrong["accuracy_strict"] == wrong["accuracy_flexible"] == 0.0
 
 
 def test_dataset_tasks_load_through_datasets_like_the_hub(tmp_path):
