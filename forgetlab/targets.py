@@ -55,7 +55,7 @@ def model_dir(model: str, checkpoint: str) -> str:
 
 
 def spectrum_dir(model: str, checkpoint: str) -> str:
-    """A checkpoint's stored weight spectra (a temporary target: the weight analyses and restores read it)."""
+    """A checkpoint's stored weight spectra, which its weight analyses and restores read."""
     return f"{checkpoint_dir(model, checkpoint)}/spectrum"
 
 

@@ -31,7 +31,7 @@ rule analysis_spectrum:
     input:
         "results/{model}/{checkpoint}/model",
     output:
-        temp(directory("results/{model}/{checkpoint}/spectrum")),
+        directory("results/{model}/{checkpoint}/spectrum"),
     log:
         "logs/analysis_spectrum/{model}/{checkpoint}.log",
     benchmark:
