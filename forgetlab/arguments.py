@@ -32,8 +32,10 @@ __all__ = [
     "emit",
     "field_help",
     "field_type",
+    "index_int",
     "layer_span",
     "note",
+    "one_of",
     "option_flag",
     "positive_int",
     "set_threads",
@@ -43,12 +45,21 @@ __all__ = [
 
 
 def positive_int(text: str) -> int:
+    return _int_from(text, 1, "a positive integer")
+
+
+def index_int(text: str) -> int:
+    """An argparse type: a position in a list, from 0."""
+    return _int_from(text, 0, "an index (0 or more)")
+
+
+def _int_from(text: str, least: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected {what}, not {value}")
     return value
 
 
@@ -104,7 +115,7 @@ def option_flag(cls, name: str, where: str) -> dict:
     """argparse keywords of a config option, from its schema: a switch (--x/--no-x) for a boolean, choices for a
     fixed set, several values for a list, else one value read and bounded as the config checks it."""
     schema = cls.json_schema()["properties"][name]
-    if schema.get("type") == "boolean":
+    if schema.get("type") in ("boolean", ["boolean", "null"]):
         return {"action": argparse.BooleanOptionalAction}
     if "enum" in schema:
         return {"choices": [value for value in schema["enum"] if value is not None]}
@@ -157,6 +168,18 @@ def check_inputs(args) -> None:
     models = getattr(args, "models", ())
     for name in models(args) if callable(models) else models:
         check_model_dir(getattr(args, name), _flag(name))
+
+
+def one_of(args, names: str) -> str:
+    """The one argument of ``names`` (space-separated) given; a ValueError naming the choice when none or several
+    are."""
+    given = [name for name in names.split() if getattr(args, name) is not None]
+    if len(given) != 1:
+        choice = " or ".join(_flag(name) for name in names.split())
+        raise ValueError(
+            f"give exactly one of {choice}" + (f" (given: {' and '.join(map(_flag, given))})" if given else "")
+        )
+    return given[0]
 
 
 def describe_os_error(error: OSError) -> str:

@@ -19,6 +19,7 @@ from .arguments import (
     describe_os_error,
     field_help,
     field_type,
+    index_int,
     layer_span,
     note,
     positive_int,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .analysis.registry import ANALYSES
     from .config import WorkflowConfig
     from .evaluate.config import EvaluateConfig, KLConfig
+    from .memory_profile import SHAPES, ProfileOptions
     from .tasks import SPLITS
 
     parser = argparse.ArgumentParser(prog="forgetlab", description=__doc__, formatter_class=HelpFormatter)
@@ -149,6 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     loads_models(realign, (RealignConfig, "analysis.realign", commands.REALIGN_OPTIONS),
                  (EvaluateConfig, "evaluate", ["format", "chat"]))  # fmt: skip
+    generate = command(
+        "generate", "one completion of a model folder: to a prompt, or to a task's item prompted as evaluation "
+        "prompts it, with its reference answer and score", commands.generate, "model", "prompt task item data",
+        outputs=(), models=("model",),
+        model="the checkpoint (HF folder)",
+        prompt="the user message (in the model's chat template unless --no-chat)",
+        task="a task of the config, or a task kind, whose item --item is prompted (not with --prompt)",
+        item={"type": index_int, "help": "which item of the task's test split (or of --data), from 0"},
+    )  # fmt: skip
+    loads_models(generate, (EvaluateConfig, "evaluate", ["format", *commands.GENERATE_OPTIONS]))
+    memory = command(
+        "memory", "peak memory of one training step per component (weights, gradients, optimizer state, "
+        "activations, rollouts): estimated from a model's shapes and measured on a random-weight model of them",
+        commands.memory, optional="model shape", outputs=(),
+        model="a model folder, or a model label of the config: its config alone is read",
+        shape={"choices": list(SHAPES), "help": "a known architecture instead of --model"},
+    )  # fmt: skip
+    add_options(memory, ProfileOptions, "", commands.PROFILE_OPTIONS, config=False)
+    loads_models(memory)
     command(
         "fit",
         "rank the predictors of forgetting: linear/quadratic R² and Spearman per method",

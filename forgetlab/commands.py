@@ -15,6 +15,7 @@ from .arguments import (
     device_of,
     emit,
     note,
+    one_of,
     set_threads,
     settings,
     style_of,
@@ -22,8 +23,9 @@ from .arguments import (
 from .options import did_you_mean
 
 __all__ = [
-    "EVAL_OPTIONS", "KL_OPTIONS", "REALIGN_OPTIONS", "analyse", "analysed_models", "base", "data", "evaluate",
-    "fit", "kl", "realign", "restore", "schema", "score", "train",
+    "EVAL_OPTIONS", "GENERATE_OPTIONS", "KL_OPTIONS", "PROFILE_OPTIONS", "REALIGN_OPTIONS", "analyse",
+    "analysed_models", "base", "data", "evaluate", "fit", "generate", "kl", "memory", "realign", "restore", "schema",
+    "score", "train",
 ]  # fmt: skip
 
 
@@ -146,6 +148,86 @@ def evaluate(args) -> None:
     write_jsonl(samples, args.out.removesuffix(".json") + ".samples.jsonl")
     write_json(metrics, args.out)
     emit(metrics)
+
+
+GENERATE_OPTIONS = ["max_new_tokens", "temperature", "chat"]
+
+
+def generate(args) -> None:
+    from .evaluate.config import EvaluateConfig
+    from .evaluate.engines import HFEngine
+    from .evaluate.generation import evaluate_records
+    from .evaluate.generation import generate as complete
+    from .models import load_model, load_tokenizer
+
+    asked = one_of(args, "prompt task")
+    if asked == "task" and args.item is None:
+        raise ValueError("--task needs --item N: which item of its test split (or of --data), from 0")
+    if asked == "prompt" and (args.item is not None or args.data):
+        raise ValueError("--item and --data pick a task's item: give them with --task, not --prompt")
+    config, path = command_config(args)
+    values = settings(args, config, EvaluateConfig, "evaluate", GENERATE_OPTIONS)
+    if asked == "task":
+        task = command_task(args, config, path, args.task)
+        records = command_records(args, task, None)
+        if args.item >= len(records):
+            raise ValueError(
+                f"--item {args.item}: task {args.task!r} has {len(records)} items (0 to {len(records) - 1})"
+            )
+    set_threads(args)
+    model, tokenizer = load_model(args.model, device_of(args, config)), load_tokenizer(args.model)
+    if asked == "prompt":
+        print(complete(model, tokenizer, [args.prompt], **values)[0])
+        return
+    # the evaluation's own call on this one item: its prompt format, chat template and scoring
+    _, (row,) = evaluate_records(
+        HFEngine(model, tokenizer), tokenizer, task, [records[args.item]], values["max_new_tokens"],
+        style_of(args, config), values["chat"], temperature=values["temperature"],
+    )  # fmt: skip
+    print(f"completion: {row['completion']}\nreference: {task.answer_text(records[args.item])}")
+    print(f"correct: {row['correct']:g}, formatted: {row['formatted']:g}")
+
+
+PROFILE_OPTIONS = ["stage", "batch", "seq_len", "generations", "completion_len", "dtype", "optimizer", "measure"]
+
+
+def memory(args) -> None:
+    from .memory_profile import ProfileOptions, estimate_memory, memory_notes, memory_table, shape_config
+    from .models import resolve_device
+
+    source = one_of(args, "model shape")
+    config, path = command_config(args)
+    options = ProfileOptions.from_dict({name: getattr(args, name) for name in PROFILE_OPTIONS}, "memory")
+    model_config = shape_config(args.shape) if source == "shape" else _model_config(args, config, path)
+    device = resolve_device(device_of(args, config))
+    measure = options.measure if options.measure is not None else not (options.dtype == "bfloat16" and device == "cpu")
+    set_threads(args)
+    estimated = estimate_memory(model_config, options)
+    measured = None
+    if measure:
+        from .memory_meter import measure_memory
+
+        measured = measure_memory(model_config, options, device)
+    print(f"{args.shape or args.model}\n{memory_table(estimated, measured)}")
+    print("\n".join(memory_notes(model_config, options, estimated, device if measure else None)))
+
+
+def _model_config(args, config: dict | None, path: str | None):
+    """The transformers config of --model: a folder's config.json, or a model entry of the config."""
+    from transformers import AutoConfig
+
+    from .memory_profile import source_config
+
+    if os.path.isdir(args.model):
+        if not os.path.isfile(os.path.join(args.model, "config.json")):
+            raise ValueError(f"--model {args.model}: not a Hugging Face model folder (no config.json)")
+        return AutoConfig.from_pretrained(args.model)
+    models = (config or {}).get("models", {})
+    if args.model not in models:
+        where = f"a model of {path} (defined: {sorted(models)})" if path else "a model of a config (none read)"
+        raise ValueError(f"--model {args.model!r} is neither a folder nor {where}{did_you_mean(args.model, models)}")
+    note(args, f"model {args.model!r} from {path}")
+    return source_config(models[args.model])
 
 
 KL_OPTIONS = ["n", "max_new_tokens", "seed"]

@@ -204,7 +204,8 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     assert set(commands) == {
-        "data", "score", "base", "train", "eval", "kl", "analyse", "restore", "realign", "fit", "schema",
+        "data", "score", "base", "train", "eval", "kl", "analyse", "restore", "realign", "generate", "memory", "fit",
+        "schema",
     }  # fmt: skip
     for name, command in commands.items():
         for action in command._actions:
