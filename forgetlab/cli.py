@@ -182,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
         "schema",
         "print the config's JSON schema (config/schema.yaml): every key, described",
         commands.schema,
-        optional="out",
+        optional="markdown out",
+        markdown={"action": "store_true", "help": "the options reference page (docs/options.md) instead"},
         out="write it to this file instead of stdout",
     )
     return parser

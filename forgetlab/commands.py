@@ -306,9 +306,10 @@ def restore(args) -> None:
 
 
 def schema(args) -> None:
-    from .config import schema_yaml
+    from .config import config_schema, schema_yaml
+    from .options_page import options_markdown
 
-    text = schema_yaml()
+    text = options_markdown(config_schema()) if args.markdown else schema_yaml()
     if args.out:
         from .io import atomic_path
 

@@ -76,6 +76,16 @@ def test_the_schema_file_is_generated_from_the_option_classes():
     )
 
 
+def test_the_options_page_is_generated_from_the_schema():
+    from forgetlab.config import config_schema
+    from forgetlab.options_page import options_markdown
+
+    page = options_markdown(config_schema())
+    assert (ROOT / "docs" / "options.md").read_text() == page, "run: forgetlab schema --markdown --out docs/options.md"
+    # every option class has its table, every stage option its row
+    assert "## StageConfig" in page and "| `lr` | number | `1e-05` |" in page and "(> 0)" in page
+
+
 def test_every_key_of_the_schema_is_described_and_every_optional_key_has_a_default():
     schema = yaml.safe_load(schema_yaml())
     undescribed, undefaulted = [], []
