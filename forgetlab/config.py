@@ -193,15 +193,19 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     resolved = config.to_dict()
     specs = {name: {**spec, "sweep": grids[name]} for name, spec in resolved["stages"].items()}
     stages, lineages, groups = expand_sweeps(specs, config.lineages)
-    resolved["stages"] = {
-        label: StageConfig.from_dict(spec, f"stages.{label}").to_dict() for label, spec in stages.items()
-    }
+    resolved["stages"] = {label: _resolve_stage(spec, label, config.tasks) for label, spec in stages.items()}
     for spec in resolved["stages"].values():
         spec.pop("sweep")
     resolved.update(lineages=lineages, sweep={})
     _check_recovery(resolved)
     _check_analysis(resolved)
     return resolved, groups
+
+
+def _resolve_stage(spec: dict, label: str, tasks: dict[str, Task]) -> dict:
+    """A stage variant's entry, its epochs turned into steps (once, here: whatever reads the config sees steps)."""
+    stage = StageConfig.from_dict(spec, f"stages.{label}")
+    return stage.with_epochs_as_steps(tasks[stage.task].n_train).to_dict()
 
 
 def _check_recovery(config: dict) -> None:

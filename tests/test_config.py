@@ -12,7 +12,7 @@ from forgetlab.models import MODEL_SOURCES
 from forgetlab.prompts import FORMATS
 from forgetlab.rewards import REWARD_KINDS
 from forgetlab.tasks import TASK_KINDS
-from forgetlab.train.config import METHODS
+from forgetlab.train.config import METHODS, StageConfig
 
 from .conftest import ROOT, TEST_CONFIG
 
@@ -225,6 +225,14 @@ BAD = [
         lambda c: c["stages"]["sft-countdown"].update(sweep={"task": ["arithmetic"]}),
         r"stages.sft-countdown.sweep: 'task' is not allowed here",
     ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(epochs=1),
+        r"stages.sft-countdown.epochs: steps \(2\) and epochs \(1.0\) are both given; give one of them",
+    ),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(epochs=1, steps=StageConfig.steps, sweep={"steps": [3]}),
+        r"stages.grpo-countdown-steps3.epochs: steps \(3\) and epochs \(1.0\) are both given",
+    ),
 ]
 
 
@@ -304,6 +312,27 @@ def test_a_swept_replay_ratio_makes_one_variant_per_ratio():
     config["sweep"] = {"replay.ratio": [0.1, 2]}
     with pytest.raises(ConfigError, match=r"stages.sft-countdown-replayratio2.replay.ratio: 2 is greater than or"):
         resolve_config(config)
+
+
+def test_epochs_resolve_to_steps_once_for_every_reader_of_the_config():
+    from forgetlab.targets import evaluated_checkpoints
+
+    config = _tiny()  # countdown: 32 train records
+    for stage in config["stages"].values():
+        del stage["steps"]
+    config["stages"]["grpo-countdown"]["num_iterations"] = 2
+    config["sweep"] = {"epochs": [0.25, 0.5]}  # sft: batch_size 2; grpo: batch_size 1, 2 steps a batch
+    resolved, _ = resolve_config(config)
+    steps = {label: (stage["steps"], stage["epochs"]) for label, stage in resolved["stages"].items()}
+    assert steps == {
+        "sft-countdown-epochs0.25": (4, None),
+        "sft-countdown-epochs0.5": (8, None),
+        "grpo-countdown-epochs0.25": (16, None),
+        "grpo-countdown-epochs0.5": (32, None),
+    }
+    assert resolve_config(copy.deepcopy(resolved))[0] == resolved
+    kept = [c.step for c in evaluated_checkpoints(resolved) if c.lineage == "base/sft-countdown-epochs0.5"]
+    assert kept == [1, 2, 3, 4, 5, 6, 7, 8]  # save_every 1, then the final model
 
 
 def test_load_config_names_the_file_for_bad_yaml_and_a_missing_file(tmp_path):

@@ -7,6 +7,8 @@ stage when it starts.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -64,7 +66,13 @@ class StageConfig(Options):
 
     task: str = option(help="the task whose train split this stage trains on")
     lr: float = option(1e-5, "learning rate (1e-5 and 1.0e-5 both read as numbers)", exclusiveMinimum=0)
-    steps: int = option(20, "optimizer steps", minimum=1)
+    steps: int = option(20, "optimizer steps (leave it out when epochs is set)", minimum=1)
+    epochs: float | None = option(
+        None,
+        "instead of steps: passes over the task's n_train training records, resolved with the config to steps = "
+        "ceil(epochs x n_train / (batch_size less its replay share)), times num_iterations in RL; null: steps",
+        exclusiveMinimum=0,
+    )
     batch_size: int = option(
         4, "prompts per optimizer step (GRPO samples num_generations completions for each)", minimum=1
     )
@@ -74,6 +82,11 @@ class StageConfig(Options):
         "constant", "learning-rate schedule", enum=["constant", "constant_with_warmup", "linear", "cosine"]
     )
     weight_decay: float = option(0.0, "AdamW weight decay", minimum=0)
+    adam_beta1: float = option(0.9, "AdamW's decay of the gradient's running mean", minimum=0, exclusiveMaximum=1)
+    adam_beta2: float = option(
+        0.999, "AdamW's decay of the squared gradient's running mean", minimum=0, exclusiveMaximum=1
+    )
+    adam_epsilon: float = option(1e-8, "AdamW's epsilon, added to the root of the squared mean", exclusiveMinimum=0)
     max_grad_norm: float = option(1.0, "gradient clipping norm", exclusiveMinimum=0)
     save_every: int | None = option(
         None,
@@ -124,11 +137,30 @@ class StageConfig(Options):
         super().__post_init__()
         if self.replay is not None and self.replay.task == self.task:
             raise OptionError("replay.task", f"{self.task!r} is the stage's own task; replay names a prior task")
+        # steps at its default reads as not given: a config cannot say more, once its defaults are filled in
+        if self.epochs is not None and self.steps != StageConfig.steps:
+            raise OptionError(
+                "epochs", f"steps ({self.steps}) and epochs ({self.epochs}) are both given; give one of them"
+            )
+
+    @property
+    def steps_per_batch(self) -> int:
+        """Optimizer steps trained on each batch of batch_size examples or prompts."""
+        return 1
 
     @property
     def examples(self) -> int:
-        """Examples (SFT) or prompts (RL) the stage consumes: batch_size per step."""
-        return self.steps * self.batch_size
+        """Examples (SFT) or prompts (RL) the stage consumes: batch_size per batch."""
+        return math.ceil(self.steps / self.steps_per_batch) * self.batch_size
+
+    def with_epochs_as_steps(self, n_train: int) -> StageConfig:
+        """The stage with ``epochs`` passes over ``n_train`` records of its task turned into ``steps`` (a replay
+        share of each batch is another task's); unchanged without epochs."""
+        if self.epochs is None:
+            return self
+        own = self.batch_size * (1 - (self.replay.ratio if self.replay else 0))
+        batches = math.ceil(self.epochs * n_train / own - 1e-9)  # 1e-9: 0.07 x 100 is 7.000000000000001
+        return dataclasses.replace(self, steps=max(batches, 1) * self.steps_per_batch, epochs=None)
 
     @property
     def checkpoint_steps(self) -> list[int]:
@@ -138,11 +170,14 @@ class StageConfig(Options):
 
 @dataclass(kw_only=True)
 class SFTStageConfig(StageConfig):
-    """Supervised fine-tuning on the task's reference completions (TRL SFTTrainer, completion-only loss)."""
+    """Supervised fine-tuning on the task's reference completions (TRL SFTTrainer)."""
 
     tag: ClassVar[str] = "sft"
 
     max_length: int = option(256, "longest prompt + completion in tokens; longer examples are truncated", minimum=8)
+    completion_only_loss: bool = option(
+        True, "loss on the completion's tokens only; false: on the whole prompt + completion text"
+    )
 
 
 @dataclass(kw_only=True)
@@ -155,6 +190,19 @@ class RLStageConfig(StageConfig):
     num_generations: int = option(4, "completions sampled per prompt (the group advantages compare)", minimum=2)
     max_completion_length: int = option(32, "longest completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     temperature: float = option(1.0, "sampling temperature of the rollouts", exclusiveMinimum=0)
+    top_p: float = option(
+        1.0,
+        "rollouts sample from the likeliest tokens holding this much probability; 1: every token",
+        exclusiveMinimum=0,
+        maximum=1,
+    )
+    top_k: int = option(0, "rollouts sample from the k likeliest tokens; 0: every token", minimum=0)
+    num_iterations: int = option(
+        1,
+        "optimizer steps on each batch of rollouts (mu of the GRPO paper, PPO's epochs): the policy ratio is to "
+        "the log-probabilities at generation, so epsilon clips the later steps",
+        minimum=1,
+    )
     rewards: dict[str, float] = option(
         help="reward -> weight; length is 1 - tokens / max_completion_length",
         factory=lambda: {"correct": 1.0, "format": 0.1},
@@ -187,6 +235,10 @@ class RLStageConfig(StageConfig):
         super().__post_init__()
         if not any(self.rewards.values()) and self.memory is None:
             raise OptionError("rewards", "at least one reward needs a non-zero weight")
+
+    @property
+    def steps_per_batch(self) -> int:
+        return self.num_iterations
 
 
 @dataclass(kw_only=True)

@@ -108,6 +108,9 @@ def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) ->
         num_generations=stage.num_generations,
         max_completion_length=stage.max_completion_length,
         temperature=stage.temperature,
+        top_p=stage.top_p,
+        top_k=stage.top_k,
+        num_iterations=stage.num_iterations,
         beta=stage.beta,
         epsilon=stage.epsilon,
         reward_weights=weights,
@@ -118,8 +121,9 @@ def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) ->
 
 class AdvantageCallback(TrainerCallback):
     """Adds the step's advantage histogram and share of all-zero groups to each log event. It reads the
-    advantages TRL keeps of the latest generation batch (every process's, in group order); one generation
-    batch is one optimizer step here. Added before the step log's callback, so the log row carries them."""
+    advantages TRL keeps of the latest generation batch (every process's, in group order): the batch the step
+    trained on (one generation batch trains num_iterations steps, each logging it). Added before the step log's
+    callback, so the log row carries them."""
 
     def __init__(self, trainer, group_size: int):
         self.trainer, self.group_size = trainer, group_size

@@ -27,7 +27,7 @@ def build_trainer(
         **arguments,
         per_device_train_batch_size=split_batch(stage.batch_size, "batch_size"),
         max_length=stage.max_length,
-        completion_only_loss=True,
+        completion_only_loss=stage.completion_only_loss,
     )
     return SFTTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config

@@ -62,3 +62,51 @@ def test_every_grpo_loss_type_offered_is_one_trl_accepts():
     offered = GRPOStageConfig.json_schema()["properties"]["loss_type"]["enum"]
     for loss_type in offered:
         GRPOConfig(output_dir="/tmp/unused", loss_type=loss_type, use_cpu=True, report_to="none")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"adam_beta1": 1}, r"stage.adam_beta1: 1 is greater than or equal to the maximum of 1"),
+        ({"adam_beta2": -0.1}, r"stage.adam_beta2: -0.1 is less than the minimum of 0"),
+        ({"adam_epsilon": 0}, r"stage.adam_epsilon: 0 is less than or equal to the minimum of 0"),
+        ({"top_p": 0}, r"stage.top_p: 0 is less than or equal to the minimum of 0"),
+        ({"top_k": -1}, r"stage.top_k: -1 is less than the minimum of 0"),
+        ({"num_iterations": 0}, r"stage.num_iterations: 0 is less than the minimum of 1"),
+        ({"epochs": 0}, r"stage.epochs: 0 is less than or equal to the minimum of 0"),
+        ({"epochs": 2, "steps": 10}, r"stage.epochs: steps \(10\) and epochs \(2.0\) are both given"),
+    ],
+)
+def test_optimizer_sampling_and_length_options_are_bounded(options, message):
+    with pytest.raises(ConfigError, match=message):
+        StageConfig.from_dict({"method": "grpo", "task": "countdown", **options}, "stage")
+
+
+def test_adam_defaults_are_the_trainers_own():
+    from transformers import TrainingArguments
+
+    stage, stock = StageConfig.from_dict({"method": "sft", "task": "t"}), TrainingArguments(output_dir="unused")
+    names = ("adam_beta1", "adam_beta2", "adam_epsilon")
+    assert [getattr(stage, name) for name in names] == [getattr(stock, name) for name in names]
+
+
+@pytest.mark.parametrize(
+    "spec, steps",
+    [
+        ({"method": "sft", "batch_size": 4, "epochs": 2}, 50),  # 2 x 100 / 4
+        ({"method": "sft", "batch_size": 3, "epochs": 1}, 34),  # the last step's batch part of a second pass
+        ({"method": "sft", "batch_size": 1, "epochs": 0.07}, 7),  # 0.07 x 100 is 7.000000000000001
+        ({"method": "grpo", "batch_size": 4, "epochs": 1, "num_iterations": 3}, 75),  # 25 batches, 3 steps each
+        ({"method": "sft", "batch_size": 4, "epochs": 1, "replay": {"task": "p", "ratio": 0.5}}, 50),  # 2 own a step
+        ({"method": "rloo", "batch_size": 4, "steps": 7}, 7),  # no epochs: steps as given
+    ],
+)
+def test_epochs_become_steps_over_the_tasks_records(spec, steps):
+    stage = StageConfig.from_dict({"task": "t", **spec}).with_epochs_as_steps(100)
+    assert (stage.steps, stage.epochs) == (steps, None)
+
+
+def test_a_batch_of_rollouts_trained_num_iterations_times_consumes_its_prompts_once():
+    spec = {"method": "grpo", "task": "t", "steps": 5, "batch_size": 4}
+    assert StageConfig.from_dict({**spec, "num_iterations": 2}).examples == 12  # batches at steps 1, 3, 5
+    assert StageConfig.from_dict(spec).examples == 20

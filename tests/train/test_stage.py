@@ -95,6 +95,33 @@ def test_rloo_trains_with_the_same_rewards_and_advantage_log(tiny_model, tmp_pat
     assert (out / "model.safetensors").exists()
 
 
+@pytest.mark.parametrize("method", ["grpo", "rloo"])
+def test_each_batch_of_rollouts_trains_num_iterations_steps(method, tiny_model, tmp_path, monkeypatch):
+    from trl import GRPOTrainer, RLOOTrainer
+
+    from forgetlab.train import shared
+
+    trainer_class = {"grpo": GRPOTrainer, "rloo": RLOOTrainer}[method]
+    generate, logps_pass = trainer_class._generate_and_score_completions, shared._shared_pass
+    generations, frozen_passes = [], []  # a pass without gradients: the old log-probabilities the ratio is to
+
+    def counted_generation(self, *args):
+        generations.append(1)
+        return generate(self, *args)
+
+    def counted_pass(*args):
+        frozen_passes.append(not torch.is_grad_enabled())
+        return logps_pass(*args)
+
+    monkeypatch.setattr(trainer_class, "_generate_and_score_completions", counted_generation)
+    monkeypatch.setattr(shared, "_shared_pass", counted_pass)
+    stage = _rl(method, steps=4, num_iterations=2)
+    train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "m", tmp_path / "log.jsonl")
+    assert [row["step"] for row in read_jsonl(tmp_path / "log.jsonl") if "loss" in row] == [1, 2, 3, 4]
+    assert len(generations) == 2 and stage.examples == 4  # 2 batches of 2 prompts, each trained twice
+    assert frozen_passes.count(True) == 2
+
+
 def test_a_nan_reward_stops_training_naming_the_step_and_reward(tiny_model, tmp_path, monkeypatch):
     from forgetlab.rewards import CorrectnessReward
 
