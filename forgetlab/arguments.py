@@ -17,11 +17,11 @@ DEFAULT_CONFIG = "config/config.yaml"
 __all__ = [
     "DEFAULT_CONFIG",
     "INPUTS",
+    "PROMPT_OPTIONS",
     "HelpFormatter",
     "add_inputs",
     "add_options",
     "analysis_flags",
-    "chat_of",
     "check_inputs",
     "command_config",
     "command_records",
@@ -38,6 +38,7 @@ __all__ = [
     "one_of",
     "option_flag",
     "positive_int",
+    "prompting_of",
     "set_threads",
     "settings",
     "style_of",
@@ -253,10 +254,22 @@ def device_of(args, config: dict | None) -> str:
     return settings(args, config, WorkflowConfig, "", ["device"])["device"]
 
 
-def chat_of(args, config: dict | None) -> bool:
-    from .evaluate.config import EvaluateConfig
+# How a prompt is put to the model besides its format: options of the evaluate section that every command
+# prompting a model takes as flags.
+PROMPT_OPTIONS = ["chat", "system_prompt"]
 
-    return settings(args, config, EvaluateConfig, "evaluate", ["chat"])["chat"]
+
+def prompting_of(args, config: dict | None) -> dict:
+    """chat and system_prompt, each the command line's, else the config's evaluate section's; --no-chat alone drops
+    the config's system prompt (a plain prompt has no system turn), --no-chat with --system-prompt is refused."""
+    from .evaluate.config import EvaluateConfig
+    from .prompts import check_system_prompt
+
+    values = settings(args, config, EvaluateConfig, "evaluate", PROMPT_OPTIONS)
+    if args.chat is False and args.system_prompt is None:
+        values["system_prompt"] = None
+    check_system_prompt(**values)
+    return values
 
 
 def style_of(args, config: dict | None) -> str | None:

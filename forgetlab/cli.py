@@ -11,6 +11,7 @@ import argparse
 
 from . import commands
 from .arguments import (
+    PROMPT_OPTIONS,
     HelpFormatter,
     add_inputs,
     add_options,
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         model="checkpoint to evaluate (HF folder)",
         out="metrics JSON; the samples go beside it (.samples.jsonl)",
     )  # fmt: skip
-    loads_models(evaluate, (EvaluateConfig, "evaluate", ["format", *commands.EVAL_OPTIONS]))
+    loads_models(evaluate, (EvaluateConfig, "evaluate", ["format", *PROMPT_OPTIONS, *commands.EVAL_OPTIONS]))
     kl = command(
         "kl", "KL(base || model) on a task, over completions sampled from the base", commands.kl,
         "base model task out", "data reverse", models=("base", "model"),
@@ -110,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         reverse={"action": "store_true", "help": "KL(model || base), sampling from the model"},
         out="metrics JSON",
     )  # fmt: skip
-    loads_models(kl, (KLConfig, "evaluate.kl", commands.KL_OPTIONS), (EvaluateConfig, "evaluate", ["format", "chat"]))
+    loads_models(
+        kl, (KLConfig, "evaluate.kl", commands.KL_OPTIONS), (EvaluateConfig, "evaluate", ["format", *PROMPT_OPTIONS])
+    )
     analyse = command(
         "analyse", "how a checkpoint moved from a reference: weights, attention, concepts, probes, outputs",
         commands.analyse, "reference model out", "task samples format", models=commands.analysed_models,
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     analyse.add_argument("analysis", choices=ANALYSES, help="which analysis: " + ", ".join(ANALYSES))
     analysis_flags(analyse)
-    loads_models(analyse, (EvaluateConfig, "evaluate", ["chat"]))
+    loads_models(analyse, (EvaluateConfig, "evaluate", PROMPT_OPTIONS))
     restore = command(
         "restore", "a checkpoint with part of a reference's weights put back, as a model folder", commands.restore,
         "reference model mode out", "fraction layers control", models=("reference", "model"),
@@ -150,17 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
         out="folder to write the realigned model to (its train_log.jsonl beside it)",
     )  # fmt: skip
     loads_models(realign, (RealignConfig, "analysis.realign", commands.REALIGN_OPTIONS),
-                 (EvaluateConfig, "evaluate", ["format", "chat"]))  # fmt: skip
+                 (EvaluateConfig, "evaluate", ["format", *PROMPT_OPTIONS]))  # fmt: skip
     generate = command(
         "generate", "one completion of a model folder: to a prompt, or to a task's item prompted as evaluation "
         "prompts it, with its reference answer and score", commands.generate, "model", "prompt task item data",
         outputs=(), models=("model",),
         model="the checkpoint (HF folder)",
-        prompt="the user message (in the model's chat template unless --no-chat)",
+        prompt="the user message (in the model's chat template, after --system-prompt, unless --no-chat)",
         task="a task of the config, or a task kind, whose item --item is prompted (not with --prompt)",
         item={"type": index_int, "help": "which item of the task's test split (or of --data), from 0"},
     )  # fmt: skip
-    loads_models(generate, (EvaluateConfig, "evaluate", ["format", *commands.GENERATE_OPTIONS]))
+    loads_models(generate, (EvaluateConfig, "evaluate", ["format", *PROMPT_OPTIONS, *commands.GENERATE_OPTIONS]))
     memory = command(
         "memory", "peak memory of one training step per component (weights, gradients, optimizer state, "
         "activations, rollouts): estimated from a model's shapes and measured on a random-weight model of them",

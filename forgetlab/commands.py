@@ -7,7 +7,6 @@ import os
 import sys
 
 from .arguments import (
-    chat_of,
     command_config,
     command_records,
     command_stage,
@@ -16,6 +15,7 @@ from .arguments import (
     emit,
     note,
     one_of,
+    prompting_of,
     set_threads,
     settings,
     style_of,
@@ -117,19 +117,19 @@ def realign(args) -> None:
     )
     records = read_records(task, args.data) if args.data else task.build("train")
     set_threads(args)
-    style, chat, device = style_of(args, config), chat_of(args, config), device_of(args, config)
-    examples = demonstrations(args.reference, task, records, options, style=style, chat=chat, device=device)
+    style, prompting, device = style_of(args, config), prompting_of(args, config), device_of(args, config)
+    examples = demonstrations(args.reference, task, records, options, style=style, **prompting, device=device)
     with tempfile.TemporaryDirectory() as folder:
         data = os.path.join(folder, "examples.jsonl")
         write_jsonl(examples, data)
         log = os.path.join(os.path.dirname(os.path.abspath(args.out)), "train_log.jsonl")
-        stage = realign_stage(options, args.task, style, chat)
+        stage = realign_stage(options, args.task, style, **prompting)
         run_stage(stage, args.task, task.to_dict(), data, args.model, args.out, log, device=device,
                   fast_paths=(config or {}).get("fast_paths", True))  # fmt: skip
     emit({"task": args.task, "examples": len(examples), "out": args.out, "train_log": log, "config": path})
 
 
-EVAL_OPTIONS = ["max_new_tokens", "batch_size", "chat", "samples", "temperature", "loglik_format", "backend"]
+EVAL_OPTIONS = ["max_new_tokens", "batch_size", "samples", "temperature", "loglik_format", "backend"]
 
 
 def evaluate(args) -> None:
@@ -139,7 +139,7 @@ def evaluate(args) -> None:
 
     config, path = command_config(args)
     task = command_task(args, config, path, args.task)
-    values = settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS)
+    values = settings(args, config, EvaluateConfig, "evaluate", EVAL_OPTIONS) | prompting_of(args, config)
     records = command_records(args, task, args.n)
     set_threads(args)
     metrics, samples = evaluate_checkpoint(
@@ -150,7 +150,7 @@ def evaluate(args) -> None:
     emit(metrics)
 
 
-GENERATE_OPTIONS = ["max_new_tokens", "temperature", "chat"]
+GENERATE_OPTIONS = ["max_new_tokens", "temperature"]
 
 
 def generate(args) -> None:
@@ -167,6 +167,7 @@ def generate(args) -> None:
         raise ValueError("--item and --data pick a task's item: give them with --task, not --prompt")
     config, path = command_config(args)
     values = settings(args, config, EvaluateConfig, "evaluate", GENERATE_OPTIONS)
+    prompting = prompting_of(args, config)
     if asked == "task":
         task = command_task(args, config, path, args.task)
         records = command_records(args, task, None)
@@ -177,12 +178,12 @@ def generate(args) -> None:
     set_threads(args)
     model, tokenizer = load_model(args.model, device_of(args, config)), load_tokenizer(args.model)
     if asked == "prompt":
-        print(complete(model, tokenizer, [args.prompt], **values)[0])
+        print(complete(model, tokenizer, [args.prompt], **values, **prompting)[0])
         return
-    # the evaluation's own call on this one item: its prompt format, chat template and scoring
+    # the evaluation's own call on this one item: its prompt format, chat template and system turn, and scoring
     _, (row,) = evaluate_records(
-        HFEngine(model, tokenizer), tokenizer, task, [records[args.item]], values["max_new_tokens"],
-        style_of(args, config), values["chat"], temperature=values["temperature"],
+        HFEngine(model, tokenizer), tokenizer, task, [records[args.item]], style=style_of(args, config),
+        **values, **prompting,
     )  # fmt: skip
     print(f"completion: {row['completion']}\nreference: {task.answer_text(records[args.item])}")
     print(f"correct: {row['correct']:g}, formatted: {row['formatted']:g}")
@@ -244,7 +245,7 @@ def kl(args) -> None:
     records = command_records(args, task, values.pop("n"))
     set_threads(args)
     metrics = checkpoint_kl(
-        args.base, args.model, task, records, style=style_of(args, config), chat=chat_of(args, config),
+        args.base, args.model, task, records, style=style_of(args, config), **prompting_of(args, config),
         reverse=args.reverse, device=device_of(args, config), **values,
     )  # fmt: skip
     write_json(metrics, args.out)
@@ -283,8 +284,8 @@ def analyse(args) -> None:
         if name == "concepts":
             values = {**values, "task": args.task, "n_answers": len(rows)}
     set_threads(args)
-    chat, device = chat_of(args, config), device_of(args, config)
-    result = run_analysis(name, args.reference, args.model, values, task, rows, args.format, chat, device)
+    prompting, device = prompting_of(args, config), device_of(args, config)
+    result = run_analysis(name, args.reference, args.model, values, task, rows, args.format, **prompting, device=device)
     write_json({"analysis": name, "reference": args.reference, **result}, args.out)
     emit(result["summary"])
 

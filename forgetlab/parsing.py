@@ -10,8 +10,10 @@ __all__ = [
     "extract_tag",
     "final_number",
     "has_answer_format",
+    "last_boxed",
     "last_expression",
     "last_number",
+    "mentions_boxed",
     "parse_number",
 ]
 
@@ -87,7 +89,36 @@ def last_expression(text: str) -> str | None:
     return None
 
 
-_BOXED = re.compile(r"\\boxed\{([^{}]{0,200})\}")
+_BOXED = "\\boxed{"
+
+
+def last_boxed(text: str, limit: int = 200, tries: int = 64) -> str | None:
+    """Content of the last closed ``\\boxed{...}`` (nested braces allowed, at most ``limit`` characters) among the
+    last ``tries`` openings, stripped; None when there is none. Bounded work on any input: the openings are found with
+    str.rfind, each scanned ``limit`` characters at most."""
+    start = len(text)
+    for _ in range(tries):
+        start = text.rfind(_BOXED, 0, start)
+        if start < 0:
+            return None
+        depth, begin = 0, start + len(_BOXED)
+        for index in range(begin, min(len(text), begin + limit + 1)):
+            if text[index] == "{":
+                depth += 1
+            elif text[index] == "}":
+                if not depth:
+                    return text[begin:index].strip()
+                depth -= 1
+    return None
+
+
+def mentions_boxed(text: str) -> bool:
+    """Whether ``text`` holds ``boxed{...}``, backslash or not: seed 000's regex ``boxed\\{[^}]*\\}``, which
+    matches exactly when a '}' follows the first 'boxed{', without its quadratic worst case."""
+    start = text.find("boxed{")
+    return start >= 0 and text.find("}", start) >= 0
+
+
 _ANSWER_IS = re.compile(r"answer is\s*:?\s*([^\n]{0,60})", re.IGNORECASE)
 
 
@@ -99,9 +130,9 @@ def final_number(text: str) -> Fraction | None:
     tagged = extract_tag(text)
     if tagged is not None:
         return last_number(tagged)
-    boxed = _BOXED.findall(text[-4000:])
-    if boxed:
-        return last_number(boxed[-1])
+    boxed = last_boxed(text[-4000:])
+    if boxed is not None:
+        return last_number(boxed)
     hashes = text.rfind("####")
     if hashes >= 0:
         match = _NUMBER.search(text, hashes, hashes + 80)

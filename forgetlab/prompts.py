@@ -3,25 +3,40 @@
   answer   the question, then: write only the final answer between <answer> tags (short; the CPU default)
   think    zero-shot: reason between <think> tags, then the answer between <answer> tags
   oneshot  a worked example in the think/answer format first, then the question
+  boxed    the question, then math RL papers' instruction: reason step by step, the final answer within \\boxed{};
+           the answer is read from the last \\boxed{}
   natural  the question alone; the answer is read from the text (last valid expression or number)
 
-``chat`` (separately) chooses the model's chat template or a plain completion prompt.
+``chat`` (separately) chooses the model's chat template, with a system turn when ``system_prompt`` is set, or a plain
+completion prompt; :func:`as_prompt` builds either, for training and evaluation alike.
 """
 
 from __future__ import annotations
 
 import random
 
-__all__ = ["FORMATS", "INSTRUCTIONS", "curriculum_formats", "plain_prompt", "reference_completion", "render_prompt"]
+from .options import OptionError
 
-FORMATS = ("answer", "think", "oneshot", "natural")
+__all__ = [
+    "CURRICULA", "FORMATS", "INSTRUCTIONS", "SYSTEM_PROMPT_HELP", "as_prompt", "check_system_prompt",
+    "curriculum_formats", "plain_prompt", "reference_completion", "render_prompt",
+]  # fmt: skip
+
+FORMATS = ("answer", "think", "oneshot", "boxed", "natural")
 
 INSTRUCTIONS = {
     "answer": "Write only the final answer between <answer> and </answer>.",
     "think": "Think step by step between <think> and </think>, then write only the final answer between "
     "<answer> and </answer>.",
+    "boxed": "Please reason step by step, and put your final answer within \\boxed{}.",
     "natural": "",
 }
+
+# One meaning, one help text: the option of training stages and of the evaluation.
+SYSTEM_PROMPT_HELP = (
+    "a system message put before the user turn in the chat template (needs chat: true); null: none, so the "
+    "template's own default system turn where it has one"
+)
 
 
 def _check(style: str) -> None:
@@ -53,7 +68,29 @@ def reference_completion(task, record: dict, style: str) -> str:
         return f"<answer>{answer}</answer>"
     if style == "natural":
         return task.natural_answer(record)
+    if style == "boxed":
+        return f"{task.reasoning(record)}\n\\boxed{{{answer}}}"
     return f"<think>{task.reasoning(record)}</think>\n<answer>{answer}</answer>"
+
+
+def check_system_prompt(chat: bool, system_prompt: str | None) -> None:
+    """A system prompt is a turn of the chat template: without one it is refused, naming both options."""
+    if system_prompt is not None and not chat:
+        raise OptionError(
+            "system_prompt",
+            "system_prompt needs chat: true (chat: false is a plain 'Question: ... Answer:' prompt, without a "
+            "system turn)",
+        )
+
+
+def as_prompt(text: str, chat: bool = True, system_prompt: str | None = None):
+    """What the model is given for the user message ``text``: chat turns for its template (the system turn first
+    where there is one), as training datasets hold them and evaluation renders them, or a plain completion prompt."""
+    check_system_prompt(chat, system_prompt)
+    if not chat:
+        return plain_prompt(text)
+    system = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
+    return [*system, {"role": "user", "content": text}]
 
 
 def plain_prompt(text: str) -> str:
@@ -61,10 +98,28 @@ def plain_prompt(text: str) -> str:
     return f"Question: {text}\nAnswer:"
 
 
-def curriculum_formats(count: int, style: str, mix_oneshot: float, seed: int = 0) -> list[str]:
-    """Formats for ``count`` prompts in training order: one-shot with probability decaying linearly
-    from ``mix_oneshot`` at the first prompt to 0 at the last (the one-shot -> zero-shot curriculum)."""
+# How mix_oneshot's one-shot prompts are laid out over training (train.config's `curriculum` option).
+CURRICULA = ("per_prompt", "per_step")
+
+
+def curriculum_formats(
+    count: int, style: str, mix_oneshot: float, seed: int = 0, curriculum: str = "per_prompt", batch_size: int = 1
+) -> list[str]:
+    """Formats for ``count`` prompts in training order, 'oneshot' or ``style`` (the one-shot -> zero-shot curriculum).
+
+    per_prompt: prompt i of N is one-shot with probability m * (1 - i / (N - 1)), from m at the first to 0 at the last.
+    per_step: the ``batch_size`` prompts of a step share one draw, one-shot with probability 1 - m * s / (S - 1) at
+    step s of S, from 1 at the first step to 1 - m at the last (the countdown seed's schedule).
+    """
     if not 0.0 <= mix_oneshot <= 1.0:
         raise ValueError(f"mix_oneshot must lie in [0, 1], not {mix_oneshot}")
+    if curriculum not in CURRICULA:
+        raise ValueError(f"unknown curriculum {curriculum!r}; known: {list(CURRICULA)}")
+    if not mix_oneshot:  # no curriculum (per_step's formula would make every step one-shot)
+        return [style] * count
     rng = random.Random(seed)
-    return ["oneshot" if rng.random() < mix_oneshot * (1 - i / max(count - 1, 1)) else style for i in range(count)]
+    if curriculum == "per_prompt":
+        return ["oneshot" if rng.random() < mix_oneshot * (1 - i / max(count - 1, 1)) else style for i in range(count)]
+    steps = -(-count // batch_size)
+    oneshot = [rng.random() < 1 - mix_oneshot * s / max(steps - 1, 1) for s in range(steps)]
+    return ["oneshot" if oneshot[i // batch_size] else style for i in range(count)]

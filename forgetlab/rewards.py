@@ -5,9 +5,13 @@ They are picklable callable objects (not closures) because TRL and accelerate ma
 
 from __future__ import annotations
 
+from .parsing import mentions_boxed
 from .tasks import Task
 
-__all__ = ["CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "record_columns", "task_rewards"]
+__all__ = [
+    "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "record_columns",
+    "task_rewards",
+]  # fmt: skip
 
 # Column names TRL adds itself; everything else is a task record field.
 _TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
@@ -58,7 +62,8 @@ class CorrectnessReward(_TaskReward):
 
 
 class FormatReward(_TaskReward):
-    """1.0 for one well-formed ``<answer>`` block (optionally after one ``<think>`` block), else 0.0."""
+    """1.0 for one well-formed ``<answer>`` block (optionally after one ``<think>`` block), or in the boxed format for
+    a ``\\boxed{}`` answer; else 0.0."""
 
     name = "format"
 
@@ -83,7 +88,19 @@ class LengthReward:
         return [max(0.0, 1.0 - size / self.max_length) for size in sizes]
 
 
-REWARD_KINDS = {"correct": CorrectnessReward, "format": FormatReward, "length": LengthReward}
+class BoxedFormatReward:
+    """1.0 when the completion holds ``boxed{...}`` (backslash or not), else 0.0: seed 000's strict_format_reward_func,
+    whatever the task and prompt format."""
+
+    __name__ = "boxed_format"
+
+    def __call__(self, prompts, completions, **columns) -> list[float]:
+        return [float(mentions_boxed(completion_text(c))) for c in completions]
+
+
+REWARD_KINDS = {
+    "correct": CorrectnessReward, "format": FormatReward, "length": LengthReward, "boxed_format": BoxedFormatReward,
+}  # fmt: skip
 
 
 def task_rewards(
@@ -98,6 +115,7 @@ def task_rewards(
         "correct": lambda: CorrectnessReward(task, others),
         "format": lambda: FormatReward(task, others),
         "length": lambda: LengthReward(max_length),
+        "boxed_format": BoxedFormatReward,
     }
     chosen = [(build[name](), float(w)) for name, w in weights.items() if w]
     if not chosen:

@@ -21,6 +21,7 @@ rule analysis_checkpoint:
         and task_spec(analysis_task(config, wildcards.analysis)),
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
+        system_prompt=config["evaluate"]["system_prompt"],
         device=config["device"],
     script:
         "../workflow_scripts/analysis_checkpoint.py"
@@ -99,6 +100,7 @@ rule analysis_realign_data:
         options=ANALYSIS["realign"],
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
+        system_prompt=config["evaluate"]["system_prompt"],
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         device=config["device"],
     script:
@@ -126,6 +128,7 @@ rule analysis_realign:
         task=lambda wildcards: task_spec(wildcards.task),
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
+        system_prompt=config["evaluate"]["system_prompt"],
         device=config["device"],
         fast_paths=config["fast_paths"],
     script:

@@ -23,6 +23,7 @@ rule evaluate_generation:
         style=lambda wildcards: evaluation_format(wildcards) or config["evaluate"]["format"],
         backend=config["evaluate"]["backend"],
         chat=config["evaluate"]["chat"],
+        system_prompt=config["evaluate"]["system_prompt"],
         samples=config["evaluate"]["samples"],
         temperature=config["evaluate"]["temperature"],
         loglik_format=config["evaluate"]["loglik_format"],

@@ -258,3 +258,18 @@ def test_restore_reads_a_layer_range_or_says_how_to_write_one(here, capsys, tiny
     assert exit_.value.code == 2 and "expected a range first-last, e.g. 0-7, not '7'" in capsys.readouterr().err
     code, out, err = forgetlab(capsys, "restore", *pair, "--layers", "1-1", "--out", "r")
     assert code == 0 and json.loads(out)["layers"] == [1], err
+
+
+def test_no_chat_alone_drops_the_configs_system_prompt_and_with_a_system_prompt_is_refused():
+    from forgetlab.arguments import prompting_of
+
+    config = {"evaluate": {"chat": True, "system_prompt": "you're a helpful assistant."}}
+
+    def given(**flags):
+        return argparse.Namespace(**{"chat": None, "system_prompt": None, **flags})
+
+    assert prompting_of(given(), config) == config["evaluate"]
+    assert prompting_of(given(chat=False), config) == {"chat": False, "system_prompt": None}
+    assert prompting_of(given(system_prompt="Be brief."), None) == {"chat": True, "system_prompt": "Be brief."}
+    with pytest.raises(ValueError, match="system_prompt needs chat: true"):
+        prompting_of(given(chat=False, system_prompt="Be brief."), config)

@@ -148,7 +148,7 @@ BAD = [
     (lambda c: c["stages"]["sft-countdown"].update(method="dpo"), r"stages.sft-countdown.method: 'dpo' is not one of"),
     (
         lambda c: c["stages"]["grpo-countdown"].update(rewards={"novelty": 1.0}),
-        r"stages.grpo-countdown.rewards: 'novelty' is not one of \['correct', 'format', 'length'\]",
+        r"stages.grpo-countdown.rewards: 'novelty' is not one of \['correct', 'format', 'length', 'boxed_format'\]",
     ),
     (
         lambda c: c["stages"]["grpo-countdown"].update(rewards={"correct": 0}),
@@ -183,6 +183,16 @@ BAD = [
         r"evaluate.kl.tasks\[0\]: task 'arithmetc' is not defined .*did you mean 'arithmetic'\?",
     ),
     (lambda c: c["evaluate"].update(samples=4), r"evaluate.samples: 4 samples per prompt need temperature > 0"),
+    (
+        lambda c: c["evaluate"].update(chat=False, system_prompt="you're a helpful assistant."),
+        r"evaluate.system_prompt: system_prompt needs chat: true \(chat: false is a plain",
+    ),
+    (
+        lambda c: c["stages"]["grpo-countdown"].update(chat=False, system_prompt="You are a puzzle solver."),
+        r"stages.grpo-countdown.system_prompt: system_prompt needs chat: true",
+    ),
+    (lambda c: c["evaluate"].update(system_prompt=""), r"evaluate.system_prompt: '' should be non-empty"),
+    (lambda c: c["stages"]["sft-countdown"].update(curriculum="per_batch"), r"curriculum: 'per_batch' is not one of"),
     (lambda c: c["evaluate"].update(formats=["chatty"]), r"evaluate.formats\[0\]: 'chatty' is not one of"),
     (lambda c: c["figures"].update(prior_task="aritmetic"), r"figures.prior_task: task 'aritmetic' is not defined"),
     (

@@ -34,12 +34,22 @@ def forgetlab(capsys, *args):
     return code, out, err
 
 
+SYSTEM = "You are a mathematical puzzle solver."
+
+
 @pytest.mark.parametrize(
-    "flags, style, chat", [([], None, True), (["--no-chat", "--format", "natural"], "natural", False)]
+    "flags, style, chat, system",
+    [
+        ([], None, True, None),
+        (["--no-chat", "--format", "natural"], "natural", False, None),
+        (["--system-prompt", SYSTEM, "--format", "boxed"], "boxed", True, SYSTEM),
+    ],
 )
-def test_a_task_item_gets_the_evaluations_completion_and_score(here, capsys, varied, flags, style, chat):
+def test_a_task_item_gets_the_evaluations_completion_and_score(here, capsys, varied, flags, style, chat, system):
     records = TASK.build("test", 3)
-    _, rows = evaluate_checkpoint(varied, TASK, records, max_new_tokens=8, style=style, chat=chat, device="cpu")
+    _, rows = evaluate_checkpoint(
+        varied, TASK, records, max_new_tokens=8, style=style, chat=chat, system_prompt=system, device="cpu"
+    )
     assert len({row["completion"] for row in rows}) == 3  # each item its own completion: the prompt matters
     for item, (record, row) in enumerate(zip(records, rows)):
         code, out, err = forgetlab(
@@ -55,16 +65,18 @@ def test_a_task_item_gets_the_evaluations_completion_and_score(here, capsys, var
 
 def test_a_prompt_gets_the_completion_evaluation_generates_in_or_out_of_the_chat_template(here, capsys, varied):
     model, tokenizer = load_model(varied, "cpu"), load_tokenizer(varied)
+    ways = {(): (True, None), ("--no-chat",): (False, None), ("--system-prompt", SYSTEM): (True, SYSTEM)}
     expected = {
-        chat: generate(model, tokenizer, ["What is 3 + 4?"], max_new_tokens=8, chat=chat)[0] for chat in (True, False)
+        flags: generate(model, tokenizer, ["What is 3 + 4?"], max_new_tokens=8, chat=chat, system_prompt=system)[0]
+        for flags, (chat, system) in ways.items()
     }
-    assert expected[True] != expected[False]
-    for flags, chat in (([], True), (["--no-chat"], False)):
+    assert len(set(expected.values())) == 3  # the template and its system turn change what the model reads
+    for flags in ways:
         code, out, err = forgetlab(
             capsys, "generate", "--model", varied, "--prompt", "What is 3 + 4?", "--max-new-tokens", 8, "--device",
             "cpu", *flags,
         )  # fmt: skip
-        assert code == 0 and out == expected[chat] + "\n", err
+        assert code == 0 and out == expected[flags] + "\n", err
 
 
 @pytest.mark.parametrize(
@@ -75,6 +87,7 @@ def test_a_prompt_gets_the_completion_evaluation_generates_in_or_out_of_the_chat
         (["--task", "countdown"], r"--task needs --item N"),
         (["--prompt", "hi", "--item", "0"], r"--item and --data pick a task's item"),
         (["--task", "countdown", "--item", "999"], r"--item 999: task 'countdown' has 32 items \(0 to 31\)"),
+        (["--prompt", "hi", "--no-chat", "--system-prompt", "x"], r"system_prompt needs chat: true"),
     ],
 )
 def test_prompt_or_task_mistakes_end_in_one_line(here, capsys, tiny_model, args, message):

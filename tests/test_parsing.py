@@ -1,8 +1,17 @@
+import re
 from fractions import Fraction
 
 import pytest
 
-from forgetlab.parsing import extract_tag, has_answer_format, last_expression, last_number
+from forgetlab.parsing import (
+    extract_tag,
+    final_number,
+    has_answer_format,
+    last_boxed,
+    last_expression,
+    last_number,
+    mentions_boxed,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +90,42 @@ def test_tag_parsing_on_hostile_text(name):
 )
 def test_last_expression(text, expected):
     assert last_expression(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("so \\boxed{18}.", "18"),
+        ("\\boxed{1} then \\boxed{ 2 }", "2"),  # the last box, stripped
+        ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),  # nested braces
+        ("\\boxed{3} and a cut-off \\boxed{4", "3"),  # the last closed box
+        ("\\boxed{}", ""),
+        ("boxed{5}", None),  # no backslash: not LaTeX's box
+        ("\\boxed{" + "9" * 300 + "}", None),  # longer than a final answer
+        ("no box", None),
+    ],
+)
+def test_last_boxed(text, expected):
+    assert last_boxed(text) == expected
+
+
+def test_final_number_reads_the_last_box_when_there_are_no_tags():
+    assert final_number("\\boxed{1} no, \\boxed{2,000}") == 2000
+    assert final_number("<answer>7</answer> \\boxed{8}") == 7
+
+
+SEED_BOXED = re.compile(r"boxed\{[^}]*\}")  # seed 000's strict_format_reward_func
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\\boxed{18}", "boxed{18}", "boxed{", "boxed{ then } later", "}boxed{", "box{1}", "boxed {1}", "a boxed{}", ""],
+)
+def test_mentions_boxed_is_the_seeds_regex(text):
+    assert mentions_boxed(text) == (SEED_BOXED.search(text) is not None)
+
+
+def test_box_parsing_on_hostile_text():
+    assert last_boxed("\\boxed{" * 20_000 + "x" * 100_000) is None  # 64 openings tried, 200 characters each
+    assert last_boxed("\\boxed{1}" + "\\boxed{" * 63) == "1" and last_boxed("\\boxed{1}" + "\\boxed{" * 64) is None
+    assert not mentions_boxed("boxed{" * 50_000) and mentions_boxed("boxed{" * 50_000 + "}")

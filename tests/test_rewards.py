@@ -2,7 +2,14 @@ import pickle
 
 import pytest
 
-from forgetlab.rewards import CorrectnessReward, FormatReward, LengthReward, completion_text, task_rewards
+from forgetlab.rewards import (
+    BoxedFormatReward,
+    CorrectnessReward,
+    FormatReward,
+    LengthReward,
+    completion_text,
+    task_rewards,
+)
 from forgetlab.tasks import make_task
 
 TASK = make_task("countdown", {"kind": "countdown"})
@@ -39,6 +46,14 @@ def test_weights_select_and_name_rewards():
 def test_rewards_are_picklable():
     reward = pickle.loads(pickle.dumps(CorrectnessReward(TASK)))
     assert reward(prompts=[None], completions=["<answer>2 * 3 * 1</answer>"], numbers=[[1, 2, 3]], target=[6]) == [1.0]
+
+
+def test_boxed_format_reward_is_seed_000s_strict_format_reward():
+    completions = [_chat("so \\boxed{16}"), _chat("boxed{16}"), _chat("\\boxed{16"), _chat("<answer>16</answer>")]
+    assert BoxedFormatReward()(prompts=[None] * 4, completions=completions) == [1.0, 1.0, 0.0, 0.0]
+    funcs, weights = task_rewards(TASK, {"correct": 2.0, "boxed_format": 1.0})
+    assert [f.__name__ for f in funcs] == ["correct", "boxed_format"] and weights == [2.0, 1.0]
+    assert pickle.loads(pickle.dumps(funcs[1]))(prompts=[None], completions=["\\boxed{1}"]) == [1.0]
 
 
 def test_length_reward():

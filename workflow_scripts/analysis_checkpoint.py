@@ -21,8 +21,8 @@ if hasattr(inputs, "samples"):  # the checkpoint's own evaluation items: prompts
     rows = analysis_rows(task, read_jsonl(inputs.samples), params.style, count)
 spectra = (inputs.reference_spectrum, inputs.model_spectrum) if hasattr(inputs, "model_spectrum") else (None, None)
 result = run_analysis(
-    name, inputs.reference, inputs.model, params.settings, task, rows, params.style, params.chat, params.device,
-    spectra,
+    name, inputs.reference, inputs.model, params.settings, task, rows, params.style, params.chat, params.system_prompt,
+    params.device, spectra,
 )  # fmt: skip
 table = pd.DataFrame(result["rows"]).assign(checkpoint=snakemake.wildcards.checkpoint)
 table.to_csv(snakemake.output.table, index=False)

@@ -12,8 +12,9 @@ limit_threads(snakemake.threads)
 
 params, task = snakemake.params, snakemake.wildcards.task
 options = RealignConfig.from_dict(params.options, "analysis.realign")
+stage = realign_stage(options, task, params.style, params.chat, params.system_prompt)
 run_stage(
-    realign_stage(options, task, params.style, params.chat), task, params.task, snakemake.input.data,
+    stage, task, params.task, snakemake.input.data,
     model_dir=snakemake.input.model, out_dir=snakemake.output.model, log_path=snakemake.output.train_log,
     device=params.device, fast_paths=params.fast_paths,
 )  # fmt: skip

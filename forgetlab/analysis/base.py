@@ -54,6 +54,7 @@ class AnalysisInputs:
     rows: list[dict] | None = None
     style: str | None = None
     chat: bool = True
+    system_prompt: str | None = None
     device: str = "auto"
     # the reference's and the checkpoint's stored spectra folders (None: each weight's is computed when read)
     spectra: tuple = (None, None)
@@ -85,7 +86,7 @@ class AnalysisInputs:
         """Token ids of each row's prompt as the evaluation showed it."""
         from ..evaluate.likelihood import encode_prompt
 
-        return [encode_prompt(self.tokenizer, row["prompt"], self.chat) for row in rows]
+        return [encode_prompt(self.tokenizer, row["prompt"], self.chat, self.system_prompt) for row in rows]
 
     @staticmethod
     def right_or_wrong(rows: list[dict]) -> list[str] | None:

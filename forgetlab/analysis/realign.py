@@ -31,6 +31,7 @@ def demonstrations(
     *,
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     max_new_tokens: int = EvaluateConfig.max_new_tokens,
     device: str = "auto",
 ) -> list[dict]:
@@ -46,7 +47,9 @@ def demonstrations(
     candidates = records[: options.candidates]
     tokenizer = load_tokenizer(reference_dir)
     engine = open_engine("hf", reference_dir, tokenizer, device=resolve_device(device))
-    _, rows = evaluate_records(engine, tokenizer, task, candidates, max_new_tokens, style, chat, progress=True)
+    _, rows = evaluate_records(
+        engine, tokenizer, task, candidates, max_new_tokens, style, chat, system_prompt, progress=True
+    )
     engine.close()
     right = [{**record, DEMONSTRATION: row["completion"]} for record, row in zip(candidates, rows) if row["correct"]]
     if not right:
@@ -57,9 +60,16 @@ def demonstrations(
     return right[: options.n]
 
 
-def realign_stage(options: RealignConfig, task: str, style: str | None, chat: bool = EvaluateConfig.chat) -> dict:
-    """The SFT stage the test runs (a stage config, as ``stages.<label>``): prompts in the evaluated format."""
+def realign_stage(
+    options: RealignConfig,
+    task: str,
+    style: str | None,
+    chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
+) -> dict:
+    """The SFT stage the test runs (a stage config, as ``stages.<label>``): prompts as the evaluation shows them."""
     return {
         "method": "sft", "task": task, "lr": options.lr, "steps": options.steps, "batch_size": options.batch_size,
         "seed": options.seed, "save_every": 0, "resume_every": 0, "format": style, "chat": chat,
+        "system_prompt": system_prompt,
     }  # fmt: skip

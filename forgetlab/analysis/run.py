@@ -30,6 +30,7 @@ def run_analysis(
     rows: list[dict] | None = None,
     style: str | None = None,
     chat: bool = True,
+    system_prompt: str | None = None,
     device: str = "auto",
     spectra: tuple = (None, None),
 ) -> dict:
@@ -38,4 +39,5 @@ def run_analysis(
     models' stored ``spectra`` folders (None: computed)."""
     analysis = analysis_named(name)
     options = analysis.options.from_dict(settings, f"analysis.{name}")
-    return analysis.run(AnalysisInputs(reference_dir, model_dir, options, task, rows, style, chat, device, spectra))
+    inputs = AnalysisInputs(reference_dir, model_dir, options, task, rows, style, chat, system_prompt, device, spectra)
+    return analysis.run(inputs)

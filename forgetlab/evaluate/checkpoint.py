@@ -23,6 +23,7 @@ def evaluate_checkpoint(
     batch_size: int | None = EvaluateConfig.batch_size,
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     samples: int = EvaluateConfig.samples,
     temperature: float = EvaluateConfig.temperature,
     loglik_format: str | None = EvaluateConfig.loglik_format,
@@ -36,13 +37,15 @@ def evaluate_checkpoint(
     tokenizer = load_tokenizer(model_dir)
     engine = open_engine(backend, model_dir, tokenizer, batch_size, device=device)
     metrics, rows = evaluate_records(
-        engine, tokenizer, task, records, max_new_tokens, style, chat, samples=samples, temperature=temperature,
-        progress=True,
+        engine, tokenizer, task, records, max_new_tokens, style, chat, system_prompt, samples=samples,
+        temperature=temperature, progress=True,
     )  # fmt: skip
     engine.close()
     # Reference log-likelihood moves long before accuracy does: cheap, and always through HF (exact log-probs).
     model = engine.model if isinstance(engine, HFEngine) else load_model(model_dir, device)
-    logliks = reference_logliks(model, tokenizer, task, records, loglik_format or style, chat, progress=True)
+    logliks = reference_logliks(
+        model, tokenizer, task, records, loglik_format or style, chat, system_prompt, progress=True
+    )
     metrics.update(loglik_summary(logliks))
     for index, row in enumerate(rows):  # rows come in record order, ``samples`` per record
         value, tokens = logliks[index // samples]
@@ -60,6 +63,7 @@ def policy_samples(
     seed: int = KLConfig.seed,
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     device: str = "auto",
 ) -> PolicySamples:
     """Completions of ``records``' prompts sampled from the model in ``model_dir``, with its states along them: what
@@ -67,7 +71,7 @@ def policy_samples(
     device = resolve_device(device)
     return sample_policy(
         load_model(model_dir, device), load_tokenizer(model_dir), task, records, max_new_tokens=max_new_tokens,
-        seed=seed, style=style, chat=chat, progress=True,
+        seed=seed, style=style, chat=chat, system_prompt=system_prompt, progress=True,
     )  # fmt: skip
 
 
@@ -81,6 +85,7 @@ def checkpoint_kl(
     seed: int = KLConfig.seed,
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     reverse: bool = False,
     device: str = "auto",
     samples: PolicySamples | None = None,
@@ -97,7 +102,7 @@ def checkpoint_kl(
         sampler, other = (model, base) if reverse else (base, model)
         metrics = policy_kl(
             sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
-            style=style, chat=chat, progress=True,
+            style=style, chat=chat, system_prompt=system_prompt, progress=True,
         )  # fmt: skip
     if reverse:
         metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}

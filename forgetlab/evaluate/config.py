@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..options import OptionError, Options, option, summary
-from ..prompts import FORMATS
+from ..prompts import FORMATS, SYSTEM_PROMPT_HELP, check_system_prompt
 
 __all__ = ["BACKENDS", "MAX_NEW_TOKENS", "EvalscopeConfig", "EvaluateConfig", "HarnessConfig", "KLConfig"]
 
@@ -82,6 +82,7 @@ class EvaluateConfig(Options):
         "auto", "generation engine; auto: vLLM when installed and a GPU is visible", enum=list(BACKENDS)
     )
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
+    system_prompt: str | None = option(None, SYSTEM_PROMPT_HELP, minLength=1)
     loglik_format: str | None = option(
         "natural",
         "prompt format the reference answers' log-likelihood is read in (null: the evaluation's). "
@@ -96,6 +97,7 @@ class EvaluateConfig(Options):
     evalscope: EvalscopeConfig = option(help=summary(EvalscopeConfig), factory=EvalscopeConfig)
 
     def __post_init__(self):
+        check_system_prompt(self.chat, self.system_prompt)
         if self.samples > 1 and self.temperature <= 0:
             raise OptionError(
                 "samples", f"{self.samples} samples per prompt need temperature > 0 (it is {self.temperature})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..progress import progress_of
-from ..prompts import plain_prompt, render_prompt
+from ..prompts import as_prompt, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 from .config import EvaluateConfig
@@ -12,13 +12,13 @@ from .engines import HFEngine
 __all__ = ["evaluate_records", "generate", "prompt_text", "score_rows", "summarise"]
 
 
-def prompt_text(tokenizer, text: str, chat: bool = True) -> str:
-    """What the model reads: the user turn in its chat template (ready for the reply), or a plain prompt."""
-    if chat:
-        return tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
-        )
-    return plain_prompt(text)
+def prompt_text(
+    tokenizer, text: str, chat: bool = EvaluateConfig.chat, system_prompt: str | None = EvaluateConfig.system_prompt
+) -> str:
+    """What the model reads for the user message ``text``: the turns training gives TRL (``as_prompt``: the system
+    turn, then the user's) in the model's chat template, ready for the reply; or a plain prompt."""
+    prompt = as_prompt(text, chat, system_prompt)
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True) if chat else prompt
 
 
 def generate(
@@ -29,9 +29,11 @@ def generate(
     batch_size: int = 16,
     temperature: float = EvaluateConfig.temperature,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
 ) -> list[str]:
-    """One HF-generated completion per prompt, in input order; ``chat`` applies the model's chat template."""
-    texts = [prompt_text(tokenizer, p, chat) for p in prompts]
+    """One HF-generated completion per prompt, in input order; ``chat`` applies the model's chat template (with
+    ``system_prompt`` as its system turn)."""
+    texts = [prompt_text(tokenizer, p, chat, system_prompt) for p in prompts]
     return HFEngine(model, tokenizer, batch_size)(texts, max_new_tokens, temperature, chat)
 
 
@@ -43,12 +45,13 @@ def evaluate_records(
     max_new_tokens: int = EvaluateConfig.max_new_tokens,
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     samples: int = EvaluateConfig.samples,
     temperature: float = EvaluateConfig.temperature,
     progress: bool = False,
 ) -> tuple[dict, list[dict]]:
     """Accuracy of the model behind ``engine`` (see ``engines``) on ``records`` in prompt format ``style``
-    (default: the task's).
+    (default: the task's), in the chat template with ``system_prompt`` as its system turn unless ``chat`` is false.
 
     Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
     mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
@@ -61,7 +64,7 @@ def evaluate_records(
         raise ValueError("several samples per prompt need temperature > 0")
     style = style or task.format
     prompts = [render_prompt(task, record, style) for record in records]
-    texts = [prompt_text(tokenizer, p, chat) for p in prompts for _ in range(samples)]
+    texts = [prompt_text(tokenizer, p, chat, system_prompt) for p in prompts for _ in range(samples)]
     tracker = progress_of(progress, f"eval {task.name}", len(texts))
     completions = engine(texts, max_new_tokens, temperature, chat, **({"progress": tracker} if tracker else {}))
     scorer = task.for_format(style)
@@ -77,7 +80,8 @@ def evaluate_records(
         passed = [float(any(r["correct"] for r in group)) for group in per_prompt]
         low, high = bootstrap_ci(passed)
         metrics.update({f"pass@{samples}": sum(passed) / len(passed), f"pass@{samples}_ci": [low, high]})
-    return {**metrics, "format": style, "chat": chat, "samples": samples, "temperature": temperature}, rows
+    shown = {"format": style, "chat": chat, "system_prompt": system_prompt}
+    return {**metrics, **shown, "samples": samples, "temperature": temperature}, rows
 
 
 def score_rows(task: Task, rows: list[dict], source: str = "input") -> tuple[dict, list[dict]]:

@@ -26,9 +26,11 @@ __all__ = [
 ]  # fmt: skip
 
 
-def encode_prompt(tokenizer, text: str, chat: bool = True) -> list[int]:
+def encode_prompt(
+    tokenizer, text: str, chat: bool = EvaluateConfig.chat, system_prompt: str | None = EvaluateConfig.system_prompt
+) -> list[int]:
     """Token ids of the prompt exactly as ``generate`` feeds it (special tokens only for plain prompts)."""
-    return tokenizer(prompt_text(tokenizer, text, chat), add_special_tokens=not chat)["input_ids"]
+    return tokenizer(prompt_text(tokenizer, text, chat, system_prompt), add_special_tokens=not chat)["input_ids"]
 
 
 def _log_softmax_chunks(model, hidden: torch.Tensor, positions: torch.Tensor, chunk: int):
@@ -126,6 +128,7 @@ def sample_policy(
     seed: int = KLConfig.seed,
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     batch_size: int = 8,
     progress: bool = False,
 ) -> PolicySamples:
@@ -133,7 +136,10 @@ def sample_policy(
     the model's states along it. ``progress``: a line on stderr per batch sampled."""
     if not records:
         raise ValueError(f"no records for task {task.name!r}")
-    prompts = [encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat) for record in records]
+    prompts = [
+        encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat, system_prompt)
+        for record in records
+    ]
     torch.manual_seed(seed)
     sequences = []
     tracker = progress_of(progress, f"sample {task.name}", len(prompts))
@@ -183,6 +189,7 @@ def policy_kl(
     chunk: int = 64,
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     batch_size: int = 8,
     progress: bool = False,
 ) -> dict:
@@ -190,7 +197,7 @@ def policy_kl(
     ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples.
     ``progress``: lines on stderr as batches are sampled and scored."""
     samples = sample_policy(
-        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, batch_size, progress
+        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, system_prompt, batch_size, progress
     )
     return samples_kl(samples, sample_model, other_model, chunk, batch_size, progress)
 
@@ -215,7 +222,8 @@ def reference_logliks(
     task: Task,
     records: list[dict],
     style: str | None = None,
-    chat: bool = True,
+    chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
     chunk: int = 64,
     progress: bool = False,
 ) -> list[tuple[float, int]]:
@@ -231,7 +239,8 @@ def reference_logliks(
         answer = task.answer_text(record)
         cut = reference.rfind(answer)
         prefix = reference[:cut] if cut >= 0 else reference + " "
-        contexts.append(encode_prompt(tokenizer, render_prompt(task, record, style), chat) + _tokens(tokenizer, prefix))
+        prompt = encode_prompt(tokenizer, render_prompt(task, record, style), chat, system_prompt)
+        contexts.append(prompt + _tokens(tokenizer, prefix))
         answers.append(_tokens(tokenizer, answer))
     sequences = [torch.tensor(context + answer) for context, answer in zip(contexts, answers)]
     hidden = _final_hidden(model, sequences, progress=progress_of(progress, f"loglik {task.name}", len(sequences)))
@@ -250,10 +259,18 @@ def loglik_summary(values: list[tuple[float, int]]) -> dict:
 
 
 def reference_loglik(
-    model, tokenizer, task: Task, records: list[dict], style: str | None = None, chat: bool = True, chunk: int = 64
+    model,
+    tokenizer,
+    task: Task,
+    records: list[dict],
+    style: str | None = None,
+    chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
+    chunk: int = 64,
 ) -> dict:
     """Mean log-likelihood of the records' reference answers (see ``reference_logliks``)."""
-    return {"n": len(records), **loglik_summary(reference_logliks(model, tokenizer, task, records, style, chat, chunk))}
+    logliks = reference_logliks(model, tokenizer, task, records, style, chat, system_prompt, chunk)
+    return {"n": len(records), **loglik_summary(logliks)}
 
 
 def _tokens(tokenizer, text: str) -> list[int]:

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from ..options import OptionError, option
-from ..parsing import extract_tag, has_answer_format, last_number
+from ..parsing import last_number
 from .base import OPERATORS_HELP, GeneratedTask, Score
 
 
@@ -49,8 +49,8 @@ class ArithmeticTask(GeneratedTask):
         return {"question": "What is 12 + 7?", "answer": "19", "operands": [12, 7], "operator": "+"}
 
     def score(self, record: dict, completion: str) -> Score:
-        # The tagged answer when there is one; otherwise the last number the model wrote.
-        answer = extract_tag(completion)
+        # The marked answer (tags, or \boxed{} in the boxed format) when there is one; else the last number written.
+        answer = self.marked_answer(completion)
         value = last_number(answer if answer is not None else completion)
         correct = value is not None and value == int(record["answer"])
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+        return Score(correct=float(correct), formatted=float(self.well_formed(completion)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from ..options import OptionError, Options, option
+from ..parsing import extract_tag, has_answer_format, last_boxed
 from ..prompts import FORMATS, reference_completion, render_prompt
 
 __all__ = ["SPLITS", "GeneratedTask", "Score", "Task", "check_split", "split_rng"]
@@ -51,7 +52,7 @@ class Task(Options):
 
     discriminator: ClassVar[str] = "kind"
     discriminator_help: ClassVar[str] = "what the task is (one module of forgetlab/tasks each)"
-    internal: ClassVar[tuple[str, ...]] = ("name",)
+    internal: ClassVar[tuple[str, ...]] = ("name", "boxed")
     # A record field that evaluation breaks accuracy down by (MMLU: subject).
     group_field: ClassVar[str | None] = None
     # Answer extractions every completion is also scored by, side by side (GSM8K: lm-eval's strict and flexible);
@@ -61,6 +62,7 @@ class Task(Options):
     required_fields: ClassVar[dict[str, tuple[type, ...]]] = {"question": (str,), "answer": (str, int, float)}
 
     name: str
+    boxed: bool = False  # completions answer within \boxed{}, not in tags (the boxed format: for_format)
     format: str = option(
         "answer",
         "prompt format of the records' prompt field (a stage or an evaluation may ask for another)",
@@ -124,8 +126,19 @@ class Task(Options):
         return reference_completion(self, record, style or self.format)
 
     def for_format(self, style: str) -> Task:
-        """The task as scored under ``style`` (tasks that insist on tags relax that for 'natural')."""
-        return self
+        """The task as scored under ``style``: boxed reads the answer from the last \\boxed{} (tasks that insist on
+        tags also relax that for 'natural')."""
+        boxed = style == "boxed"
+        return self if self.boxed == boxed else replace(self, boxed=boxed)
+
+    def marked_answer(self, completion: str) -> str | None:
+        """The answer a completion marks: the last \\boxed{} in the boxed format, else the last <answer> block."""
+        return last_boxed(completion) if self.boxed else extract_tag(completion)
+
+    def well_formed(self, completion: str) -> bool:
+        """The format score: a \\boxed{} answer in the boxed format, else one well-formed <answer> block (optionally
+        after one <think> block)."""
+        return last_boxed(completion) is not None if self.boxed else has_answer_format(completion)
 
     def score(self, record: dict, completion: str) -> Score:
         raise NotImplementedError

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..options import option
-from ..parsing import final_number, has_answer_format, parse_number
+from ..parsing import final_number, parse_number
 from .base import Score
 from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask
 
@@ -21,11 +21,18 @@ _STRICT = re.compile(r"#### (\-?[0-9\.\,]+)")  # gsm8k.yaml strict-match
 _STRICT_COT = re.compile(r"The answer is (\-?[0-9\.\,]+).")  # gsm8k-cot.yaml strict-match; "." is any character
 _FLEXIBLE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")  # flexible-extract of both, group_select -1
 _IGNORED = [re.compile(pattern) for pattern in (",", r"\$", "(?s).*#### ", r"\.$")]  # both yamls' exact_match
+# Seed 000's eval_gsm8k.py: the last \boxed{} holding an integer, against the '####' answer.
+_BOXED_INTEGER = re.compile(r"\\boxed\{\s*([-+]?\d+)\s*\}")
 
 
 def _lenient(completion: str, answer: str) -> bool:
     value = final_number(completion)
     return value is not None and value == Fraction(answer.replace(",", ""))
+
+
+def _boxed(completion: str, answer: str) -> bool:
+    found = _BOXED_INTEGER.findall(completion)
+    return bool(found) and Fraction(int(found[-1])) == Fraction(answer.replace(",", ""))
 
 
 def _filtered(pattern: re.Pattern, text: str, last: bool = False) -> str:
@@ -55,6 +62,7 @@ EXTRACTIONS = {
     "strict": _lm_eval(_STRICT),
     "strict_cot": _lm_eval(_STRICT_COT),
     "flexible": _lm_eval(_FLEXIBLE, last=True),
+    "boxed": _boxed,
 }
 
 
@@ -70,8 +78,8 @@ class GSM8KTask(FileTask):
         "lenient",
         "which answer extraction scores `correct` (evaluation, forgetlab score, RL rewards): lenient, the final number "
         "(<answer>, \\boxed{}, ####, 'the answer is', else the last number); lm-eval-harness's strict (the first "
-        "'#### N'), strict_cot (the first 'The answer is N.') or flexible (the last number). Evaluation reports "
-        "every one as accuracy_<name>",
+        "'#### N'), strict_cot (the first 'The answer is N.') or flexible (the last number); boxed (seed 000's: the "
+        "last \\boxed{} integer). Evaluation reports every one as accuracy_<name>",
         enum=list(EXTRACTIONS),
     )
     columns = ("question", "answer")
@@ -103,7 +111,7 @@ class GSM8KTask(FileTask):
     def score(self, record: dict, completion: str) -> Score:
         answer = str(record["answer"])
         scores = {name: float(correct(completion, answer)) for name, correct in EXTRACTIONS.items()}
-        formatted = float(has_answer_format(completion))
+        formatted = float(self.well_formed(completion))
         return Score(correct=scores[self.extraction], formatted=formatted, extractions=scores)
 
 

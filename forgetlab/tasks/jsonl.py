@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from ..arith import safe_evaluate
 from ..options import OptionError, option
-from ..parsing import choice_letter, extract_tag, final_number, has_answer_format, parse_number
+from ..parsing import choice_letter, final_number, parse_number
 from .base import Score
 from .files import FileTask
 
@@ -41,15 +41,15 @@ class JsonlTask(FileTask):
 
     def score(self, record: dict, completion: str) -> Score:
         expected = record["answer"].strip()
-        tagged = extract_tag(completion)
-        text = tagged if tagged is not None else completion
+        marked = self.marked_answer(completion)
+        text = marked if marked is not None else completion
         if self.scorer == "exact":
             correct = text.strip().lower() == expected.lower()
         elif self.scorer == "number":
-            correct = final_number(completion) == parse_number(expected)
+            correct = final_number(text) == parse_number(expected)
         elif self.scorer == "choice":
-            correct = choice_letter(completion, "ABCDEFGHIJ") == expected.upper()
+            correct = choice_letter(text, "ABCDEFGHIJ") == expected.upper()
         else:
             value = safe_evaluate(text.split("=", 1)[0])
             correct = value is not None and value == Fraction(expected)
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+        return Score(correct=float(correct), formatted=float(self.well_formed(completion)))

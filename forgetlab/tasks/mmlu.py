@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..options import option
-from ..parsing import choice_letter, has_answer_format
+from ..parsing import choice_letter
 from .base import Score
 from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask, read_rows
 
@@ -79,5 +79,6 @@ class MMLUTask(FileTask):
         }
 
     def score(self, record: dict, completion: str) -> Score:
-        correct = choice_letter(completion, LETTERS) == record["answer"]
-        return Score(correct=float(correct), formatted=float(has_answer_format(completion)))
+        marked = self.marked_answer(completion)
+        correct = choice_letter(completion if marked is None else marked, LETTERS) == record["answer"]
+        return Score(correct=float(correct), formatted=float(self.well_formed(completion)))

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from ..arith import ExpressionError, Limits, evaluate, literals, parse
 from ..options import option
-from ..parsing import extract_tag, has_answer_format, last_expression
+from ..parsing import last_expression
 from .base import GeneratedTask, Score
 
 
@@ -19,7 +19,9 @@ class ExpressionPuzzle(GeneratedTask):
     limits = Limits()
 
     require_tags: bool = option(
-        True, "false: an untagged completion is read from its last expression (tags still decide the format score)"
+        True,
+        "false: a completion whose answer is not marked (<answer> tags; \\boxed{} in the boxed format) is read from "
+        "its last expression (the marking still decides the format score)",
     )
 
     def is_solution(self, expression: str, numbers: list[int], target: int) -> bool:
@@ -33,11 +35,11 @@ class ExpressionPuzzle(GeneratedTask):
             return False
 
     def score(self, record: dict, completion: str) -> Score:
-        tagged = extract_tag(completion)
-        answer = tagged if tagged is not None or self.require_tags else last_expression(completion)
+        marked = self.marked_answer(completion)
+        answer = marked if marked is not None or self.require_tags else last_expression(completion)
         correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
-        # Without a closed answer block the format check cannot pass: skip its scan of the whole text.
-        formatted = tagged is not None and has_answer_format(completion)
+        # Without a marked answer the format check cannot pass: skip its scan of the whole text.
+        formatted = marked is not None and self.well_formed(completion)
         return Score(correct=float(correct), formatted=float(formatted))
 
     def reasoning(self, record: dict) -> str:
@@ -47,4 +49,5 @@ class ExpressionPuzzle(GeneratedTask):
         return self.reasoning(record)
 
     def for_format(self, style: str) -> ExpressionPuzzle:
-        return replace(self, require_tags=False) if style == "natural" else self
+        task = super().for_format(style)
+        return replace(task, require_tags=False) if style == "natural" else task

@@ -15,13 +15,13 @@ from .. import compat
 from ..io import json_text
 from ..models import model_dtype
 from ..progress import seconds
-from ..prompts import curriculum_formats, plain_prompt, render_prompt
+from ..prompts import curriculum_formats, render_prompt
 from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
 
 __all__ = [
     "CheckpointCallback", "FastPathCheck", "FiniteLossCallback", "JsonlLogCallback", "ProgressCallback",
-    "as_completion", "as_prompt", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
+    "as_completion", "lora_config", "save_weights", "split_batch", "trainer_defaults", "training_prompts",
 ]  # fmt: skip
 
 
@@ -29,22 +29,20 @@ def training_prompts(stage: StageConfig, tasks: dict[str, Task], records: list[d
     """(record, prompt text, format, task) in training order; each record is prompted as its own task (its
     ``task`` field: replayed records are another task's), in the stage's format or that task's.
 
-    With ``mix_oneshot`` the records are cycled to the number of prompts the stage consumes and each gets
-    the one-shot format with a probability that decays linearly over training; the order must then be kept.
+    With ``mix_oneshot`` the records are cycled to the number of prompts the stage consumes (``batch_size`` per
+    step, in order) and prompts get the one-shot format with a probability that decays linearly over training
+    (``curriculum``: per prompt, or per step for all its prompts); the trainer must then keep the order.
     """
     if stage.mix_oneshot:
         records = [records[i % len(records)] for i in range(stage.examples)]
     own = [tasks.get(record.get("task"), tasks[stage.task]) for record in records]
     styles = [stage.format or task.format for task in own]
     if stage.mix_oneshot:  # which prompts are one-shot; the others keep their task's format
-        curriculum = curriculum_formats(len(records), None, stage.mix_oneshot, stage.seed)
+        curriculum = curriculum_formats(
+            len(records), None, stage.mix_oneshot, stage.seed, stage.curriculum, stage.batch_size
+        )
         styles = ["oneshot" if c == "oneshot" else style for c, style in zip(curriculum, styles)]
     return [(record, render_prompt(task, record, s), s, task) for record, s, task in zip(records, styles, own)]
-
-
-def as_prompt(text: str, chat: bool):
-    """A dataset prompt: a chat turn list (TRL applies the chat template) or a plain completion string."""
-    return [{"role": "user", "content": text}] if chat else plain_prompt(text)
 
 
 def as_completion(text: str, chat: bool):
@@ -191,6 +189,8 @@ def trainer_defaults(stage: StageConfig, output_dir: str, device: str = "cpu") -
         gradient_checkpointing=None,  # TRL's default (True) under its deprecated name, replaced by:
         activation_checkpointing=stage.gradient_checkpointing,
         optim=OPTIMIZERS[stage.optimizer],
+        # a one-shot -> zero-shot curriculum is laid out in training order: SFT's default random sampler would undo it
+        train_sampling_strategy="sequential" if stage.mix_oneshot else "random",
         use_liger_kernel=stage.liger_kernel,
         logging_nan_inf_filter=False,  # a NaN loss must reach the log (and stop training), not be averaged away
         disable_tqdm=True,

@@ -15,7 +15,7 @@ from typing import ClassVar
 from ..evaluate.config import MAX_NEW_TOKENS
 from ..lineages import checkpoint_steps
 from ..options import OptionError, Options, option
-from ..prompts import FORMATS
+from ..prompts import CURRICULA, FORMATS, SYSTEM_PROMPT_HELP, check_system_prompt
 from ..resources import ResourceRequest
 from ..rewards import REWARD_KINDS
 from .memory import MemoryOptions
@@ -109,8 +109,17 @@ class StageConfig(Options):
     )
     format: str | None = option(None, "prompt format of the training prompts (null: the task's)", enum=list(FORMATS))
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
+    system_prompt: str | None = option(None, SYSTEM_PROMPT_HELP, minLength=1)
     mix_oneshot: float = option(
-        0.0, "one-shot share of the prompts at the first step, decaying linearly to 0 at the last", minimum=0, maximum=1
+        0.0, "m of the one-shot -> zero-shot curriculum (laid out as curriculum says); 0: none", minimum=0, maximum=1
+    )
+    curriculum: str = option(
+        "per_prompt",
+        "how mix_oneshot lays one-shot prompts out: per_prompt, each prompt one-shot with a chance decaying linearly "
+        "from m at the first prompt to 0 at the last; per_step, all prompts of a step one-shot or none, with a chance "
+        "decaying linearly from 1 at the first step to 1 - m at the last (the countdown seed's schedule; its code "
+        "decays to 0 whatever --mix_oneshot above 0 it is given, which is m = 1 here)",
+        enum=list(CURRICULA),
     )
     replay: ReplayOptions | None = option(None, "mix in a prior task's training records; null: none")
     lora: LoraOptions | None = option(None, "train LoRA adapters (peft) and merge them; null: every weight")
@@ -137,6 +146,7 @@ class StageConfig(Options):
         super().__post_init__()
         if self.replay is not None and self.replay.task == self.task:
             raise OptionError("replay.task", f"{self.task!r} is the stage's own task; replay names a prior task")
+        check_system_prompt(self.chat, self.system_prompt)
         # steps at its default reads as not given: a config cannot say more, once its defaults are filled in
         if self.epochs is not None and self.steps != StageConfig.steps:
             raise OptionError(
@@ -204,7 +214,9 @@ class RLStageConfig(StageConfig):
         minimum=1,
     )
     rewards: dict[str, float] = option(
-        help="reward -> weight; length is 1 - tokens / max_completion_length",
+        help="reward -> weight: correct (the task's scorer), format (the prompt format's answer marking: tags, or "
+        "\\boxed{} in the boxed format), length (1 - tokens / max_completion_length), boxed_format (a boxed{...} "
+        "anywhere, backslash or not: seed 000's format reward)",
         factory=lambda: {"correct": 1.0, "format": 0.1},
         propertyNames={"enum": list(REWARD_KINDS)},
     )

@@ -11,9 +11,10 @@ from transformers import TrainerCallback
 
 from .. import compat
 from ..compat.trl import latest_advantages
+from ..prompts import as_prompt
 from ..rewards import CorrectnessReward, task_rewards
 from .advantages import advantage_summary
-from .common import as_prompt, split_batch, training_prompts
+from .common import split_batch, training_prompts
 from .config import RLStageConfig
 from .memory import MemoryReward, PolicyEmbedder, make_embedder
 
@@ -27,7 +28,7 @@ def rl_dataset(stage: RLStageConfig, tasks: dict, records) -> Dataset:
     """The stage's prompts in training order; the task fields (numbers, target, answer, ...) stay as columns,
     which TRL passes to the reward functions. Records of several tasks (replay) share the columns of all."""
     prompts = training_prompts(stage, tasks, records)
-    rows = [{**record, "prompt": as_prompt(prompt, stage.chat)} for record, prompt, *_ in prompts]
+    rows = [{**record, "prompt": as_prompt(prompt, stage.chat, stage.system_prompt)} for record, prompt, *_ in prompts]
     columns = dict.fromkeys(key for row in rows for key in row)
     return Dataset.from_list([{key: row.get(key) for key in columns} for row in rows])
 

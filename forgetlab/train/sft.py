@@ -6,7 +6,8 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from .common import as_completion, as_prompt, split_batch, training_prompts
+from ..prompts import as_prompt
+from .common import as_completion, split_batch, training_prompts
 from .config import SFTStageConfig
 
 
@@ -17,7 +18,7 @@ def build_trainer(
     dataset = Dataset.from_list(
         [
             {
-                "prompt": as_prompt(prompt, stage.chat),
+                "prompt": as_prompt(prompt, stage.chat, stage.system_prompt),
                 "completion": as_completion(record.get("demonstration") or task.reference(record, style), stage.chat),
             }
             for record, prompt, style, task in training_prompts(stage, tasks, records)

@@ -43,6 +43,24 @@ def test_the_prompt_shown_follows_format_and_template(model, style, chat):
     assert ("<answer>" in rows[0]["prompt"]) == (style != "natural")
 
 
+def test_the_system_prompt_opens_what_the_model_reads_and_the_metrics_say_so(model):
+    _, tokenizer = model
+    system, read = "you're a helpful assistant.", []
+
+    def engine(texts, *_):
+        read.extend(texts)
+        return ["<answer>1</answer>"] * len(texts)
+
+    metrics, rows = evaluate_records(engine, tokenizer, TASK, RECORDS[:2], system_prompt=system)
+    assert metrics["system_prompt"] == system and metrics["chat"] is True
+    assert all(
+        text.count(system) == 1 and text.index(system) < text.index(row["prompt"]) for text, row in zip(read, rows)
+    )
+    assert rows[0]["prompt"] == RECORDS[0]["prompt"]  # the recorded prompt stays the user turn
+    with pytest.raises(ValueError, match="system_prompt needs chat: true"):
+        evaluate_records(engine, tokenizer, TASK, RECORDS[:2], chat=False, system_prompt=system)
+
+
 def _fixed(completions):
     """An engine that answers prompt i with completions[i] (cycled over several samples per prompt)."""
     return lambda texts, *_: [completions[i % len(completions)] for i in range(len(texts))]

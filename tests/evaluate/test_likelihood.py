@@ -68,6 +68,24 @@ def test_policy_kl_and_reference_loglik_report_intervals(models, tiny_model):
     assert loglik["n"] == 6 and loglik["ref_loglik"] < 0 and loglik["ref_loglik_per_token"] > loglik["ref_loglik"]
 
 
+def test_kl_samples_and_analyses_read_the_prompt_with_the_system_turn_evaluation_shows(models, tiny_model):
+    from forgetlab.analysis.base import AnalysisInputs
+    from forgetlab.analysis.run import analysis_rows
+    from forgetlab.analysis.svd import SVDConfig
+    from forgetlab.evaluate.generation import prompt_text
+    from forgetlab.evaluate.likelihood import sample_policy
+
+    tokenizer, task = load_tokenizer(tiny_model), make_task("arithmetic", {"kind": "arithmetic"})
+    records, system = task.build("test", 2), "you're a helpful assistant."
+    shown = [tokenizer(prompt_text(tokenizer, r["prompt"], True, system), add_special_tokens=False) for r in records]
+    shown = [encoded["input_ids"] for encoded in shown]
+    samples = sample_policy(models[0], tokenizer, task, records, max_new_tokens=2, system_prompt=system)
+    assert [ids[:start].tolist() for ids, start in zip(samples.sequences, samples.starts)] == shown
+    rows = analysis_rows(task, records, None, 2)
+    inputs = AnalysisInputs(tiny_model, tiny_model, SVDConfig(), task, rows, chat=True, system_prompt=system)
+    assert inputs.prompts(rows) == shown
+
+
 MEMORY_PROBE = """
 import resource, sys, torch
 from forgetlab.evaluate.likelihood import sequence_kl

@@ -1,5 +1,5 @@
-"""GSM8K: final-number extraction, lm-eval's strict and flexible extraction beside it, files in the hub's schema,
-the real test set's gold answers."""
+"""GSM8K: final-number extraction, lm-eval's strict and flexible extraction and seed 000's boxed one beside it,
+files in the hub's schema, the real test set's gold answers."""
 
 import json
 from pathlib import Path
@@ -47,24 +47,29 @@ def test_gsm8k_numbers_with_commas_signs_and_decimals(completion, answer):
     assert make_task("gsm8k", {"kind": "gsm8k"}).score({"answer": answer}, completion).correct == 1
 
 
-# completion, answer, correct under (lenient, strict, strict_cot, flexible)
+# completion, answer, correct under (lenient, strict, strict_cot, flexible, boxed)
 DISAGREEING = [
-    ("She makes 21 * 2 = 42.\n#### 42", "42", (1, 1, 0, 1)),
-    ("The answer is 42.", "42", (1, 0, 1, 1)),
-    ("The answer is 42", "42", (1, 0, 0, 1)),  # strict_cot's final "." takes the "2": it reads 4
-    ("the answer is 42.", "42", (1, 0, 0, 1)),  # strict_cot is case-sensitive
-    ("The answer is 42. That took 3 steps.", "42", (1, 0, 1, 0)),  # flexible reads the last number
-    ("The answer is 41. Wait, no: 42", "42", (0, 0, 0, 1)),  # lenient reads the first number after "answer is"
-    ("I think 41... final 42", "42", (1, 0, 0, 1)),
-    ("#### 41\n#### 42", "42", (1, 0, 0, 1)),  # strict takes the first "####", lenient the last
-    ("#### 42\nThe answer is 41.", "42", (1, 1, 0, 0)),
-    ("#### 42.00", "42", (1, 0, 0, 0)),  # lm-eval compares text: 42.00 is not 42
-    ("<answer>42</answer> (not 41)", "42", (1, 0, 0, 0)),
-    ("It costs $1,234", "1234", (1, 0, 0, 1)),  # flexible drops "," and "$"
-    ("#### -5", "-5", (1, 1, 0, 1)),
-    ("no number here", "42", (0, 0, 0, 0)),
+    ("She makes 21 * 2 = 42.\n#### 42", "42", (1, 1, 0, 1, 0)),
+    ("The answer is 42.", "42", (1, 0, 1, 1, 0)),
+    ("The answer is 42", "42", (1, 0, 0, 1, 0)),  # strict_cot's final "." takes the "2": it reads 4
+    ("the answer is 42.", "42", (1, 0, 0, 1, 0)),  # strict_cot is case-sensitive
+    ("The answer is 42. That took 3 steps.", "42", (1, 0, 1, 0, 0)),  # flexible reads the last number
+    ("The answer is 41. Wait, no: 42", "42", (0, 0, 0, 1, 0)),  # lenient reads the first number after "answer is"
+    ("I think 41... final 42", "42", (1, 0, 0, 1, 0)),
+    ("#### 41\n#### 42", "42", (1, 0, 0, 1, 0)),  # strict takes the first "####", lenient the last
+    ("#### 42\nThe answer is 41.", "42", (1, 1, 0, 0, 0)),
+    ("#### 42.00", "42", (1, 0, 0, 0, 0)),  # lm-eval compares text: 42.00 is not 42
+    ("<answer>42</answer> (not 41)", "42", (1, 0, 0, 0, 0)),
+    ("It costs $1,234", "1234", (1, 0, 0, 1, 0)),  # flexible drops "," and "$"
+    ("#### -5", "-5", (1, 1, 0, 1, 0)),
+    ("no number here", "42", (0, 0, 0, 0, 0)),
+    ("\\boxed{41} no: \\boxed{42}", "42", (1, 0, 0, 1, 1)),  # boxed reads the last box
+    ("\\boxed{ +42 }", "42", (1, 0, 0, 1, 1)),
+    ("\\boxed{42.0}", "42", (1, 0, 0, 0, 0)),  # boxed wants an integer, as the seed's regex
+    ("boxed{42}", "42", (1, 0, 0, 1, 0)),  # and its backslash
+    ("#### 42\n\\boxed{41}", "42", (0, 1, 0, 0, 0)),  # lenient prefers a box to ####
 ]
-EXTRACTIONS = ("lenient", "strict", "strict_cot", "flexible")
+EXTRACTIONS = ("lenient", "strict", "strict_cot", "flexible", "boxed")
 
 
 @pytest.mark.parametrize("completion, answer, expected", DISAGREEING)

@@ -224,3 +224,60 @@ def test_liger_kernels_on_the_cpu_are_refused_before_training(tiny_model, tmp_pa
     stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "liger_kernel": True})
     with pytest.raises(ValueError, match=r"liger_kernel: .*no GPU"):
         train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "model", tmp_path / "log.jsonl", device="cpu")
+
+
+def _shown(batch, tokenizer) -> list[str]:
+    """The prompts of a training batch: GRPO's rows (each prompt's turns) or SFT's tokenized examples, as text."""
+    if isinstance(batch, list):
+        return [row["prompt"][-1]["content"] for row in batch]
+    return tokenizer.batch_decode(batch["input_ids"])
+
+
+@pytest.mark.parametrize("method", ["sft", "grpo"])
+def test_a_per_step_curriculum_reaches_the_trainer_one_whole_step_at_a_time(method, tiny_model, tmp_path):
+    import itertools
+
+    from forgetlab.models import load_model, load_tokenizer
+    from forgetlab.train.common import trainer_defaults, training_prompts
+    from forgetlab.train.stage import trainer_builder
+
+    extra = {"num_generations": 2} if method == "grpo" else {}
+    stage = StageConfig.from_dict({"method": method, "task": "countdown", "steps": 6, "batch_size": 2,
+                                   "mix_oneshot": 1.0, "curriculum": "per_step", "seed": 3, **extra})  # fmt: skip
+    tokenizer = load_tokenizer(tiny_model, padding_side="left")
+    model = load_model(tiny_model, device="cpu", dtype="float32")
+    arguments = trainer_defaults(stage, str(tmp_path), "cpu")
+    trainer = trainer_builder(method)(stage, {"countdown": TASK}, RECORDS, model, tokenizer, arguments)
+    steps = [_shown(batch, tokenizer) for batch in itertools.islice(trainer.get_train_dataloader(), stage.steps)]
+    oneshot = [["Example:" in text for text in step] for step in steps]
+    assert all(len(set(step)) == 1 for step in oneshot)  # a step's prompts share the decision
+    assert oneshot[0][0] and not oneshot[-1][0]  # m = 1: from one-shot at the first step to none at the last
+    laid_out = [style == "oneshot" for _, _, style, _ in training_prompts(stage, {"countdown": TASK}, RECORDS)]
+    assert [step[0] for step in oneshot] == laid_out[:: stage.batch_size]  # in order: no sampler shuffled it
+
+
+@pytest.mark.parametrize("method", ["sft", "grpo"])
+def test_the_trainer_reads_a_prompt_in_the_tokens_evaluation_shows_with_the_system_turn(method, tiny_model, tmp_path):
+    from forgetlab.compat.trl import tokenize_prompts
+    from forgetlab.evaluate.likelihood import encode_prompt
+    from forgetlab.models import load_model, load_tokenizer
+    from forgetlab.prompts import render_prompt
+    from forgetlab.train.common import trainer_defaults
+    from forgetlab.train.stage import trainer_builder
+
+    system = "You are a mathematical puzzle solver."
+    extra = {"num_generations": 2} if method == "grpo" else {}
+    stage = StageConfig.from_dict({"method": method, "task": "countdown", "system_prompt": system, **extra})
+    tokenizer = load_tokenizer(tiny_model, padding_side="left")
+    model = load_model(tiny_model, device="cpu", dtype="float32")
+    arguments = trainer_defaults(stage, str(tmp_path), "cpu")
+    trainer = trainer_builder(method)(stage, {"countdown": TASK}, RECORDS[:2], model, tokenizer, arguments)
+    first = trainer.train_dataset[0]
+    if method == "grpo":
+        trained = tokenize_prompts(trainer, [first["prompt"]])[0]
+    else:  # the example's tokens before the first one its loss is on (the completion's)
+        trained = first["input_ids"][: next(i for i, label in enumerate(first["labels"]) if label != -100)]
+    shown = encode_prompt(tokenizer, render_prompt(TASK, RECORDS[0], TASK.format), True, system)
+    assert list(trained) == shown
+    text = tokenizer.decode(shown)
+    assert system in text and "SmolLM" not in text  # the template's own default system turn is replaced
