@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from .compat.torch import cpu_allocations
 from .memory_profile import ProfileOptions, step_loss, step_tokens
 from .train.config import RLStageConfig
 
@@ -44,27 +45,10 @@ def metered(device: str):
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as profiler:
         yield phase
     running = 0
-    for size in _cpu_allocations(profiler):  # frees are negative sizes
+    for size in cpu_allocations(profiler):  # frees are negative sizes
         running += size
         phase.peak = max(phase.peak, running)
     phase.live = running
-
-
-def _cpu_allocations(profiler) -> list[int]:
-    """The sizes of the CPU allocator's allocations (and, negative, frees) in time order."""
-    from torch._C._profiler import _EventType
-
-    try:
-        stack = list(profiler.profiler.kineto_results.experimental_event_tree())
-    except AttributeError as error:
-        raise RuntimeError(f"this torch's profiler does not list allocations ({error}): use --no-measure") from None
-    events = []
-    while stack:
-        event = stack.pop()
-        if event.tag == _EventType.Allocation and event.extra_fields.device.type == "cpu":
-            events.append((event.start_time_ns, event.extra_fields.alloc_size))
-        stack.extend(event.children)
-    return [size for _, size in sorted(events)]
 
 
 def _optimizer(model, name: str, device: str):

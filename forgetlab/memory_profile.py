@@ -7,10 +7,10 @@ measured by running the step on a random-weight model built from the same config
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
+from .compat.torch import fused_attention
 from .options import Options, option
 from .train.config import OPTIMIZERS, RLStageConfig, SFTStageConfig, StageConfig
 
@@ -158,22 +158,6 @@ def saved_bytes(model, loss) -> int:
         loss()
     weights = {StorageWeakRef(p.untyped_storage()).cdata for p in model.parameters()}
     return sum(size for key, (_, size) in saved.items() if key not in weights)
-
-
-@contextlib.contextmanager
-def fused_attention():
-    """Attention through the fused kernel CPUs and GPUs run, which keeps its output and log-sum-exp for the
-    backward: on the meta device SDPA would take its math path and keep every layer's L x L attention weights."""
-    from unittest import mock
-
-    import torch
-
-    def fused(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
-        kernel = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu  # grouped key-value heads as they are
-        return kernel(query, key, value, dropout_p, is_causal, attn_mask=attn_mask, scale=scale)[0]
-
-    with mock.patch.object(torch.nn.functional, "scaled_dot_product_attention", fused):
-        yield
 
 
 def _optimizer_bytes(model, optimizer: str) -> int:

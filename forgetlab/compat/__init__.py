@@ -1,6 +1,7 @@
 """Every reach into another library's private, experimental or version-specific names, in one place, one module
-per library (``compat.trl``, ``compat.transformers``, ``compat.gguf``, ``compat.snakemake``). Each function says
-which versions it was written against; the lock (requirements/cpu.lock) holds the versions the suite passed with.
+per library (``compat.trl``, ``compat.transformers``, ``compat.gguf``, ``compat.snakemake``, ``compat.torch``).
+Each function says which versions it was written against; the lock (requirements/cpu.lock) holds the versions
+the suite passed with.
 
 The fast paths are the speed-ups among them. Each is switched on per job (``fast_paths: true``, the default) or off
 (``false``: TRL's and transformers' stock paths), checks at run time that it took effect, and when it did not, writes
