@@ -206,3 +206,14 @@ def test_no_module_outside_compat_reaches_into_another_librarys_internals():
             if re.search(r"""\.\s*_[a-z]\w*|\[["']_""", line.split("#")[0]):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "reaches into library internals outside forgetlab/compat/:\n" + "\n".join(found)
+
+
+def test_sampling_the_decode_loop_does_not_do_is_said_in_the_log(capsys):
+    from trl import GRPOTrainer
+
+    from forgetlab.train.shared import rollout_function
+
+    fields = dict(top_p=0.9, top_k=0, min_p=None, repetition_penalty=1.0, use_vllm=False, generation_kwargs=None)
+    assert rollout_function(type("Args", (), fields), GRPOTrainer) is None
+    assert "samples with top_p, top_k" in _warned(capsys, "decode-rollouts")
+    assert compat.record()["decode-rollouts"].startswith("fell back: the stage samples with top_p")

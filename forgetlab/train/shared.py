@@ -99,9 +99,10 @@ def rollout_function(args, trainer_class, on: bool = True):
     else None (TRL generates)."""
     if not on:
         return compat.switched_off("decode-rollouts")
-    plain = args.top_p == 1.0 and not args.top_k and args.min_p is None and args.repetition_penalty == 1.0
-    if args.use_vllm or world_size() > 1 or not plain:
+    if args.use_vllm or world_size() > 1:
         return None  # TRL's own engines: nothing forgetlab's loop would save
+    if args.top_p != 1.0 or args.top_k or args.min_p is not None or args.repetition_penalty != 1.0:
+        return compat.fell_back("decode-rollouts", "the stage samples with top_p, top_k, min_p or a repetition penalty")
     missing = trl_compat.rollout_func_missing(trainer_class, args)
     if missing:
         return compat.fell_back("decode-rollouts", missing)
