@@ -99,6 +99,8 @@ rule evaluate_harness:
         num_fewshot=config["evaluate"]["harness"]["num_fewshot"],
         chat=config["evaluate"]["harness"]["chat"],
         include_path=config["evaluate"]["harness"]["include_path"],
+        max_length=config["evaluate"]["harness"]["max_length"],
+        gen_kwargs=config["evaluate"]["harness"]["gen_kwargs"],
         device=config["device"],
     script:
         "../workflow_scripts/evaluate_harness.py"
@@ -120,5 +122,7 @@ rule evaluate_evalscope:
     params:
         limit=config["evaluate"]["evalscope"]["limit"],
         batch_size=config["evaluate"]["evalscope"]["batch_size"],
+        few_shot=config["evaluate"]["evalscope"]["few_shot"],
+        generation_config=config["evaluate"]["evalscope"]["generation_config"],
     script:
         "../workflow_scripts/evaluate_evalscope.py"

@@ -17,6 +17,8 @@ results = run_lm_eval(
     num_fewshot=snakemake.params.num_fewshot,
     apply_chat_template=snakemake.params.chat,
     include_path=snakemake.params.include_path,
+    max_length=snakemake.params.max_length,
+    gen_kwargs=snakemake.params.gen_kwargs,
     device=snakemake.params.device,
 )
 # A group benchmark (mmlu) reports its subtasks too; the table keeps the group's own row.

@@ -43,6 +43,12 @@ class HarnessConfig(Options):
     num_fewshot: int | None = option(None, "few-shot examples (null: each task's default)", minimum=0)
     chat: bool = option(False, "apply the chat template")
     include_path: str | None = option(None, "folder of extra task YAMLs (local data, offline)")
+    max_length: int | None = option(
+        None, "longest context in tokens the model is given (lm-eval's HFLM max_length; null: the model's)", minimum=1
+    )
+    gen_kwargs: dict | None = option(
+        None, "generation settings of the generative tasks, over each task's own (e.g. {max_gen_toks: 256})"
+    )
 
 
 @dataclass(kw_only=True)
@@ -52,6 +58,10 @@ class EvalscopeConfig(Options):
     tasks: list[str] = option(help="evalscope dataset names (mmlu, gsm8k, ...)", factory=list)
     limit: int | None = option(None, "items per task (null: all)", minimum=1)
     batch_size: int = option(8, "evalscope's evaluation batch size", minimum=1)
+    few_shot: int | None = option(None, "few-shot examples of every task (null: each dataset's default)", minimum=0)
+    generation_config: dict | None = option(
+        None, "evalscope's generation settings (e.g. {max_new_tokens: 512, do_sample: false}; null: its defaults)"
+    )
 
 
 @dataclass(kw_only=True)

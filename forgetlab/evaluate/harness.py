@@ -38,23 +38,28 @@ def run_lm_eval(
     num_fewshot: int | None = None,
     apply_chat_template: bool = False,
     include_path: str | None = None,
+    max_length: int | None = None,
+    gen_kwargs: dict | None = None,
     batch_size: int = 8,
     seed: int = 0,
     device: str = "auto",
 ) -> dict[str, dict]:
-    """{task: metrics} for ``tasks`` on the HF folder ``model_dir``, loaded on ``device`` (auto: CUDA when present)."""
+    """{task: metrics} for ``tasks`` on the HF folder ``model_dir``, loaded on ``device`` (auto: CUDA when present);
+    ``max_length`` caps the context, ``gen_kwargs`` override the generative tasks' settings."""
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
     device = resolve_device(device)
     model = load_model(model_dir, device)
-    lm = HFLM(pretrained=model, tokenizer=load_tokenizer(model_dir), batch_size=batch_size, device=device)
+    context = {"max_length": max_length} if max_length else {}
+    lm = HFLM(pretrained=model, tokenizer=load_tokenizer(model_dir), batch_size=batch_size, device=device, **context)
     output = simple_evaluate(
         model=lm,
         tasks=list(tasks),
         limit=limit,
         num_fewshot=num_fewshot,
+        gen_kwargs=dict(gen_kwargs) if gen_kwargs else None,
         apply_chat_template=apply_chat_template,
         task_manager=TaskManager(include_path=include_path) if include_path else TaskManager(),
         log_samples=False,

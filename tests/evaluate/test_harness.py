@@ -43,3 +43,22 @@ def test_metric_names_are_flattened():
         "exact_match_stderr,strict": "N/A",
     }
     assert harness_metrics(raw) == {"acc": 0.5, "acc_ci": [0.5 - 0.196, 0.5 + 0.196], "exact_match:strict": 1.0}
+
+
+def test_generation_settings_and_context_length_reach_the_harness(tiny_model, monkeypatch):
+    from lm_eval.models.huggingface import HFLM
+
+    seen = {}
+    generate_until = HFLM.generate_until
+
+    def recording(self, requests, *args, **kwargs):
+        seen["gen_kwargs"] = [request.args[1] for request in requests]
+        seen["max_length"] = self.max_length
+        return generate_until(self, requests, *args, **kwargs)
+
+    monkeypatch.setattr(HFLM, "generate_until", recording)
+    monkeypatch.chdir(ROOT)
+    run_lm_eval(tiny_model, ["tiny_gen"], limit=2, include_path=str(HARNESS), max_length=96,
+                gen_kwargs={"max_gen_toks": 3})  # fmt: skip
+    assert seen["max_length"] == 96
+    assert [kwargs["max_gen_toks"] for kwargs in seen["gen_kwargs"]] == [3, 3]
