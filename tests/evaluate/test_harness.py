@@ -58,7 +58,8 @@ def test_generation_settings_and_context_length_reach_the_harness(tiny_model, mo
 
     monkeypatch.setattr(HFLM, "generate_until", recording)
     monkeypatch.chdir(ROOT)
-    run_lm_eval(tiny_model, ["tiny_gen"], limit=2, include_path=str(HARNESS), max_length=96,
-                gen_kwargs={"max_gen_toks": 3})  # fmt: skip
+    run_lm_eval(
+        tiny_model, ["tiny_gen"], limit=2, include_path=str(HARNESS), max_length=96, gen_kwargs={"max_gen_toks": 3}
+    )
     assert seen["max_length"] == 96
     assert [kwargs["max_gen_toks"] for kwargs in seen["gen_kwargs"]] == [3, 3]
