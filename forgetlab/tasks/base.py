@@ -165,10 +165,17 @@ class GeneratedTask(Task):
             raise ValueError(f"task {self.name!r}: test n={n} exceeds test_pool_size={self.test_pool_size}")
         excluded: set[str] = set()
         if split == "train":  # the whole test pool is kept out of train, whatever test n is used
-            test_pool = self._unique(self._generate(split_rng(seed, "test", self.name)), self.test_pool_size)
+            test_pool = self._unique(self._stream(seed, "test"), self.test_pool_size)
             excluded = {self.key(record) for record in test_pool}
-        records = self._unique(self._generate(split_rng(seed, split, self.name)), n, excluded)
+        records = self._unique(self._stream(seed, split), n, excluded)
         return self.finish(records, split)
+
+    def _stream(self, seed: int, split: str) -> Iterator[dict]:
+        return (record for record in self._generate(split_rng(seed, split, self.name)) if self.in_split(record, split))
+
+    def in_split(self, record: dict, split: str) -> bool:
+        """Whether a generated item may belong to ``split`` (every item, unless a task splits by content)."""
+        return True
 
     def _unique(self, stream, n: int, excluded: set[str] = frozenset()) -> list[dict]:
         seen, records = set(excluded), []

@@ -34,6 +34,21 @@ class CountdownTask(ExpressionPuzzle):
     """Combine the given numbers, each exactly once, with the operators to hit the target."""
 
     tag = "countdown"
+    expressions: str = option(
+        "tree",
+        "how a problem's target is made: tree (a random expression tree over the numbers) or left_assoc "
+        "(((a op b) op c) ..., the countdown seed's generator)",
+        enum=["tree", "left_assoc"],
+    )
+    target_in_numbers: bool = option(
+        True, "false: a target equal to one of the given numbers is redrawn (the countdown seed keeps none)"
+    )
+    split_by: str = option(
+        "pool",
+        "how train and test differ: pool (test items reserved, kept out of train) or parity (as the countdown "
+        "seed: train problems hold an odd number, test problems only even ones)",
+        enum=["pool", "parity"],
+    )
     numbers: int = option(3, "how many numbers each problem gives", minimum=2)
     min_number: int = option(1, "smallest number drawn")
     max_number: int = option(10, "largest number drawn")
@@ -52,7 +67,18 @@ class CountdownTask(ExpressionPuzzle):
     def key(self, record: dict) -> str:
         return f"{sorted(record['numbers'])}={record['target']}"
 
+    def in_split(self, record: dict, split: str) -> bool:
+        if self.split_by == "pool":
+            return True
+        all_even = all(number % 2 == 0 for number in record["numbers"])
+        return all_even if split == "test" else not all_even
+
     def _random_tree(self, rng: random.Random, values: list[int]):
+        if self.expressions == "left_assoc":  # ((a op b) op c) ...: the numbers in order, left to right
+            tree = values[0]
+            for value in values[1:]:
+                tree = (rng.choice(self.operators), tree, value)
+            return tree
         if len(values) == 1:
             return values[0]
         split = rng.randint(1, len(values) - 1)
@@ -71,6 +97,8 @@ class CountdownTask(ExpressionPuzzle):
             except ExpressionError:  # division by zero
                 continue
             if target.denominator != 1 or not self.min_target <= target <= self.max_target:
+                continue
+            if not self.target_in_numbers and target in values:
                 continue
             shown = sorted(values) if rng.random() < 0.5 else rng.sample(values, len(values))
             yield {

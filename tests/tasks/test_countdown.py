@@ -1,5 +1,7 @@
 """Countdown: generated problems, variants (more numbers, wider ranges, division), the exact scorer."""
 
+import re
+
 import pytest
 
 from forgetlab.tasks import make_task
@@ -83,3 +85,20 @@ def test_cross_format_scoring_natural_reads_untagged_answers():
     record = {"numbers": [3, 5, 2], "target": 16}
     assert task.score(record, "(3 + 5) * 2 = 16").correct == 0  # tags required by default
     assert task.for_format("natural").score(record, "(3 + 5) * 2 = 16").correct == 1
+
+
+def test_the_countdown_seeds_generator_and_parity_split():
+    from forgetlab.arith import evaluate, parse
+
+    spec = {"kind": "countdown", "expressions": "left_assoc", "target_in_numbers": False, "split_by": "parity"}
+    task = make_task("seed", {**spec, "n_train": 64, "n_test": 32})
+    train, test = task.build("train"), task.build("test")
+    assert all(any(n % 2 for n in r["numbers"]) for r in train)  # train: at least one odd number
+    assert all(all(n % 2 == 0 for n in r["numbers"]) for r in test)  # test: all even
+    for record in train + test:
+        assert record["target"] not in record["numbers"]
+        assert evaluate(parse(record["answer"])) == record["target"]
+        # left-associative, ((a op b) op c): every right operand is a number, never a parenthesised expression
+        assert not re.search(r"[-+*] \(", record["answer"]), record["answer"]
+    with pytest.raises(Exception, match="split_by"):
+        make_task("bad", {"kind": "countdown", "split_by": "odd"})
