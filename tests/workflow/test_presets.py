@@ -41,17 +41,21 @@ PRESETS = {
         "counts": {"model_base": 1, "model_train": 3, "model_step": 13, "evaluate_generation": 34, "evaluate_kl": 32},
         "train": {"gpu": 1, "mem_mb": 64000, "runtime": 480, "slurm_partition": "gpu"},
     },
-    # two 7-8B models x three seeds x (SFT, SFT -> RL, and RL from SFT's steps 100 and 200); 50-step checkpoints
-    # (7 + 5 + 5 + 5 per chain); ID + OOD
+    # two 7-8B models x (SFT, SFT -> RL); checkpoints every 100 SFT steps (7) and 50 RL steps (5); ID + OOD
     "paper-ood-recovery.yaml": {
-        "counts": {
-            "model_base": 2,
-            "model_train": 24,
-            "model_step": 132,
-            "evaluate_generation": 316,
-            "evaluate_kl": 156,
-        },
+        "counts": {"model_base": 2, "model_train": 4, "model_step": 24, "evaluate_generation": 60, "evaluate_kl": 28},
         "train": {"gpu": 4, "mem_mb": 400000, "runtime": 1440, "slurm_partition": "gpu"},
+    },
+    # one-shot (1,200 steps), zero-shot (200), the curriculum (1,200) and zero-shot after one-shot: 11 + 1 + 11 + 1
+    # kept steps; 29 checkpoints x 2 tasks x 3 formats
+    "paper-countdown-grpo.yaml": {
+        "counts": {"model_base": 1, "model_train": 4, "model_step": 24, "evaluate_generation": 174, "evaluate_kl": 28},
+        "train": {"gpu": 1, "mem_mb": 64000, "runtime": 720, "slurm_partition": "gpu"},
+    },
+    # five models x (no memory, knn, knn+), one epoch of 468 steps: 4 kept steps each
+    "paper-memory-r.yaml": {
+        "counts": {"model_base": 5, "model_train": 15, "model_step": 60, "evaluate_generation": 80, "evaluate_kl": 75},
+        "train": {"gpu": 1, "mem_mb": 80000, "runtime": 720, "slurm_partition": "gpu"},
     },
     # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints; KL in
     # both directions
