@@ -8,12 +8,28 @@ from .countdown import CountdownTask
 from .generalpoints import GeneralPointsTask
 from .gsm8k import GSM8KTask
 from .jsonl import JsonlTask
+from .math_reasoning import MathTask
 from .mmlu import MMLUTask
+from .mmlu_pro import MMLUProTask
+from .sciknoweval import SciKnowEvalTask
+from .toolalpaca import ToolAlpacaTask
 
 __all__ = ["SPLITS", "TASK_KINDS", "GeneratedTask", "Score", "Task", "check_split", "make_task"]
 
 TASK_KINDS: dict[str, type[Task]] = {
-    cls.tag: cls for cls in (CountdownTask, ArithmeticTask, GeneralPointsTask, GSM8KTask, MMLUTask, JsonlTask)
+    cls.tag: cls
+    for cls in (
+        CountdownTask,
+        ArithmeticTask,
+        GeneralPointsTask,
+        GSM8KTask,
+        MMLUTask,
+        JsonlTask,
+        MMLUProTask,
+        MathTask,
+        SciKnowEvalTask,
+        ToolAlpacaTask,
+    )
 }
 Task.variants = TASK_KINDS
 

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import random
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -13,11 +14,41 @@ from typing import ClassVar
 from ..options import option
 from .base import Task
 
-__all__ = ["HUB_CONFIG_HELP", "HUB_ID_HELP", "FileTask", "read_rows"]
+__all__ = [
+    "ANSWER_FIELD_HELP", "HUB_CONFIG_HELP", "HUB_ID_HELP", "QUESTION_FIELD_HELP", "FileTask", "HeldOutTask",
+    "field_at", "read_rows", "row_field",
+]  # fmt: skip
 
 # The hub options of every dataset kind (each with its own default)
-HUB_ID_HELP = "hub dataset id, read with datasets.load_dataset"
+HUB_ID_HELP = "hub dataset id, read with datasets.load_dataset (toolalpaca: empty reads its release from GitHub)"
 HUB_CONFIG_HELP = "hub dataset config (subset; MMLU: a subject, or all)"
+# Where a row keeps its question and answer (kinds that read other datasets' columns)
+QUESTION_FIELD_HELP = (
+    "field holding the question; a dotted path reaches into nested rows (0.value: the value of the row's first "
+    "element); null: question, else prompt"
+)
+ANSWER_FIELD_HELP = "field holding the reference answer; a dotted path reaches into nested rows (1.ground_truth.value)"
+
+
+def row_field(row: dict, name: str, where: str):
+    """``row[name]``; a ValueError naming the file:line and the field when the row lacks it."""
+    if not isinstance(row, dict) or row.get(name) is None:
+        raise ValueError(f"{where}: row has no {name!r} field")
+    return row[name]
+
+
+def field_at(row, path: str):
+    """The value at dotted ``path`` in ``row`` (keys of objects, indexes of lists); KeyError naming the missing
+    step when there is none (a null counts as missing)."""
+    value = row
+    for step in path.split("."):
+        if isinstance(value, dict) and value.get(step) is not None:
+            value = value[step]
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value) and value[int(step)] is not None:
+            value = value[int(step)]
+        else:
+            raise KeyError(step)
+    return value
 
 
 def read_rows(path: str | os.PathLike, columns: list[str] | None = None) -> list[dict]:
@@ -70,8 +101,10 @@ class FileTask(Task):
                     raise ValueError(
                         f"{where}: column {column!r} is missing (task {self.name!r} needs {list(self.columns)})"
                     )
-            records += [self.convert(row, f"{where}:{index + 1}") for index, row in enumerate(rows)]
-        records = [record for record in records if self.keep(record)]
+            records += [
+                record for index, row in enumerate(rows) for record in self.records_of(row, f"{where}:{index + 1}")
+            ]
+        records = [record for record in records if self.keep(record) and self.in_split(record, split)]
         if n < len(records):
             picked = sorted(random.Random(seed).sample(range(len(records)), n))
             records = [records[i] for i in picked]
@@ -79,6 +112,10 @@ class FileTask(Task):
 
     def keep(self, record: dict) -> bool:
         """Whether a converted record belongs to the task (MMLU keeps the configured subjects)."""
+        return True
+
+    def in_split(self, record: dict, split: str) -> bool:
+        """Whether a record read for ``split`` belongs to it (all do, unless both splits read the same rows)."""
         return True
 
     def load(self, split: str) -> list[tuple[str, list[dict]]]:
@@ -111,6 +148,36 @@ class FileTask(Task):
 
         return list(load_dataset(self.hub_id, self.hub_config, split=split))
 
+    def records_of(self, row: dict, where: str) -> list[dict]:
+        """The task records of one dataset row: its conversion (ToolAlpaca: one per instance of an API)."""
+        return [self.convert(row, where)]
+
     def convert(self, row: dict, where: str) -> dict:
         """A task record from one dataset row."""
         raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class HeldOutTask(FileTask):
+    """A dataset task whose train and test may read the same rows (a hub dataset with one split, or one local
+    file): then a hash of each question puts it in test with probability ``test_fraction``, else in train, so the
+    two never share a question, whatever the seed or n."""
+
+    test_fraction: float = option(
+        0.1,
+        "share of the questions held out for test when train and test read the same rows (a hub dataset with one "
+        "split, or one local file); a folder's own train and test files are used as they are",
+        exclusiveMinimum=0,
+        exclusiveMaximum=1,
+    )
+
+    def shares_rows(self) -> bool:
+        if self.source:
+            return not Path(self.source).is_dir()
+        return self.hub_splits["train"] == self.hub_splits["test"]
+
+    def in_split(self, record: dict, split: str) -> bool:
+        if not self.shares_rows():
+            return True
+        held_out = zlib.crc32(record["question"].encode()) % 100_000 < self.test_fraction * 100_000
+        return held_out == (split == "test")

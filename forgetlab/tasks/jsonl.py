@@ -1,6 +1,7 @@
 """The user's own items: a JSONL (or JSON/CSV) file of ``prompt`` (or ``question``) and ``answer``, scored by a
 chosen scorer: ``exact`` text, ``number`` (final numeric value), ``choice`` (option letter), ``expression``
-(the value of the answered arithmetic expression)."""
+(the value of the answered arithmetic expression). ``question_field`` and ``answer_field`` read a dataset with
+other column names as it is, dotted paths reaching into nested rows."""
 
 from __future__ import annotations
 
@@ -11,30 +12,41 @@ from ..arith import safe_evaluate
 from ..options import OptionError, option
 from ..parsing import choice_letter, final_number, parse_number
 from .base import Score
-from .files import FileTask
+from .files import ANSWER_FIELD_HELP, QUESTION_FIELD_HELP, FileTask, field_at
 
 SCORERS = ("exact", "number", "choice", "expression")
 
 
 @dataclass(kw_only=True)
 class JsonlTask(FileTask):
-    """Your own items: a file of prompt (or question) and answer."""
+    """Your own items: a file (or a hub dataset) of prompt (or question) and answer."""
 
     tag = "jsonl"
     scorer: str = option("exact", "how an answer is checked: exact text, final number, option letter, or the "
                          "value of an arithmetic expression", enum=list(SCORERS))  # fmt: skip
-    columns = ("answer",)
+    question_field: str | None = option(None, QUESTION_FIELD_HELP)
+    answer_field: str = option("answer", ANSWER_FIELD_HELP)
 
     def __post_init__(self):
         super().__post_init__()
-        if not self.source:
-            raise OptionError("source", "a jsonl task needs a 'source' file or folder")
+        if not self.source and not self.hub_id:
+            raise OptionError("source", "a jsonl task needs a 'source' file or folder, or a 'hub_id'")
 
-    def convert(self, row: dict, where: str) -> dict:
-        question = row.get("question", row.get("prompt"))
-        if question is None:
-            raise ValueError(f"{where}: row has neither 'question' nor 'prompt'")
-        return {**row, "question": str(question), "answer": str(row["answer"])}
+    def convert(self, row, where: str) -> dict:
+        if self.question_field:
+            question = self._field(row, self.question_field, where)
+        else:
+            question = row.get("question", row.get("prompt")) if isinstance(row, dict) else None
+            if question is None:
+                raise ValueError(f"{where}: row has neither 'question' nor 'prompt'")
+        fields = row if isinstance(row, dict) else {}  # a list row (chat turns) has no named fields to keep
+        return {**fields, "question": str(question), "answer": str(self._field(row, self.answer_field, where))}
+
+    def _field(self, row, path: str, where: str):
+        try:
+            return field_at(row, path)
+        except KeyError:
+            raise ValueError(f"{where}: row has no {path!r} field (task {self.name!r})") from None
 
     def example(self) -> dict:
         return {"question": "What is 2 + 2?", "answer": "4"}

@@ -1,0 +1,45 @@
+"""Multiple choice with up to ten options, graded on the letter the model writes (MMLU-Pro, SciKnowEval)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..parsing import choice_letter, has_answer_format
+from .base import Score
+from .files import FileTask
+
+__all__ = ["LETTERS", "ChoiceTask", "answer_letter"]
+
+LETTERS = "ABCDEFGHIJ"
+
+
+def answer_letter(value, count: int, where: str) -> str:
+    """The letter of a row's answer, given as a letter or a 0-based index, among ``count`` options."""
+    text = str(value).strip().upper()
+    letter = LETTERS[int(text)] if text.isdigit() and int(text) < len(LETTERS) else text
+    if letter not in LETTERS[:count]:
+        raise ValueError(f"{where}: answer {value!r} is not one of the {count} options ({LETTERS[:count]})")
+    return letter
+
+
+@dataclass(kw_only=True)
+class ChoiceTask(FileTask):
+    """Records with ``question``, ``choices`` (a list of option texts) and ``answer`` (the letter)."""
+
+    required_fields: ClassVar[dict] = {"question": (str,), "choices": (list,), "answer": (str,)}
+
+    def question(self, record: dict) -> str:
+        options = "\n".join(f"{letter}. {text}" for letter, text in zip(LETTERS, record["choices"]))
+        return f"{record['question']}\n{options}\nAnswer with the letter of the correct option."
+
+    def reasoning(self, record: dict) -> str:
+        return record.get("solution") or f"The correct option is {record['answer']}."
+
+    def natural_answer(self, record: dict) -> str:
+        return f"The answer is ({record['answer']})."
+
+    def score(self, record: dict, completion: str) -> Score:
+        # only the letters this question offers count: "J" cannot answer a four-option question
+        letter = choice_letter(completion, LETTERS[: len(record["choices"])])
+        return Score(correct=float(letter == record["answer"]), formatted=float(has_answer_format(completion)))
