@@ -36,10 +36,18 @@ def _resources(jobs, rule, **match):
 
 
 PRESETS = {
-    # GRPO on GSM8K, SFT on MMLU, recovery; 100-step checkpoints (4 + 5 + 4), two tasks, KL on both
+    # GRPO on GSM8K (1,869 steps), SFT on MMLU-Pro from it (4,500), the recovery (75): 18 + 8 + 2 kept steps;
+    # GSM8K and MMLU generated, evalscope's MMLU and KL on both at every checkpoint
     "paper-false-forgetting.yaml": {
-        "counts": {"model_base": 1, "model_train": 3, "model_step": 13, "evaluate_generation": 34, "evaluate_kl": 32},
-        "train": {"gpu": 1, "mem_mb": 64000, "runtime": 480, "slurm_partition": "gpu"},
+        "counts": {
+            "model_base": 1,
+            "model_train": 3,
+            "model_step": 28,
+            "evaluate_generation": 64,
+            "evaluate_evalscope": 32,
+            "evaluate_kl": 62,
+        },
+        "train": {"gpu": 1, "mem_mb": 64000, "runtime": 1440, "slurm_partition": "gpu"},
     },
     # two 7-8B models x (SFT, SFT -> RL); checkpoints every 100 SFT steps (7) and 50 RL steps (5); ID + OOD
     "paper-ood-recovery.yaml": {
@@ -57,15 +65,15 @@ PRESETS = {
         "counts": {"model_base": 5, "model_train": 15, "model_step": 60, "evaluate_generation": 80, "evaluate_kl": 75},
         "train": {"gpu": 1, "mem_mb": 80000, "runtime": 720, "slurm_partition": "gpu"},
     },
-    # five SFT and five GRPO learning rates; the lm-eval prior suite (6 benchmarks) on all 11 checkpoints; KL in
-    # both directions
+    # SFT: five learning rates x two batch sizes; GRPO: five learning rates x one or two updates per batch; the
+    # lm-eval prior suite (6 benchmarks) on all 21 checkpoints; KL in both directions
     "paper-rls-razor.yaml": {
         "counts": {
             "model_base": 1,
-            "model_train": 10,
-            "evaluate_generation": 11,
-            "evaluate_kl": 20,
-            "evaluate_harness": 66,
+            "model_train": 20,
+            "evaluate_generation": 21,
+            "evaluate_kl": 40,
+            "evaluate_harness": 126,
         },
         "train": {"gpu": 1, "mem_mb": 128000, "runtime": 720, "slurm_partition": "gpu"},
     },
