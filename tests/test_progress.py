@@ -56,8 +56,9 @@ def test_training_says_each_step_and_its_log_grows_where_it_can_be_watched(here,
     assert main(["train", *map(str, args), "--out", "m", "--threads", "1"]) == 0
     err = capsys.readouterr().err
     steps = [line for line in err.splitlines() if line.startswith("step ")]
-    assert len(steps) == 2 and all(re.fullmatch(r"step \d/2: loss [\d.e+-]+, [\d.]+ s", line) for line in steps), err
-    assert steps[0].startswith("step 1/2") and re.search(r"^trained 2/2 steps in [\d.]+ s$", err, re.M), err
+    assert re.fullmatch(r"step 1/2: loss [\d.e+-]+, [\d.]+ s; [\d.]+ s, [\d.]+ s left", steps[0]), err
+    assert re.fullmatch(r"step 2/2: loss [\d.e+-]+, [\d.]+ s; [\d.]+ s", steps[1]), err  # the end: no time left
+    assert len(steps) == 2 and re.search(r"^trained 2/2 steps in [\d.]+ s$", err, re.M), err
     # at each step end the rows of the steps before it are in the partial log, and no finished log yet
     assert watch.seen == [(1, 0, False), (2, 1, False)], watch.seen
     assert not (here / "train_log.jsonl.partial").exists()
@@ -71,11 +72,18 @@ def test_evaluation_says_each_batch(here, capsys, monkeypatch, tiny_model, every
     args = ["eval", "--model", tiny_model, "--task", "arithmetic", "--n", "5", "--batch-size", "2"]
     assert main([*map(str, args), "--max-new-tokens", "2", "--out", "e.json"]) == 0
     err = capsys.readouterr().err
-    counts = [re.fullmatch(r"eval arithmetic: (\d)/5 items, [\d.]+ s", line) for line in _lines(err, "eval arithmetic")]
+    lines = _lines(err, "eval arithmetic")
+    counts = [re.fullmatch(r"eval arithmetic: (\d)/5 items, [\d.]+ s(, [\d.]+ s left)?", line) for line in lines]
     assert all(counts), err
     # every batch of 2, or (a batch a second, lines at most every 10 s) the first and the last
     assert [int(match.group(1)) for match in counts] == ([2, 4, 5] if every == 0 else [2, 5]), err
+    assert all(bool(match.group(2)) == (match.group(1) != "5") for match in counts), err  # time left until the end
     assert [line.split(",")[0] for line in _lines(err, "loglik arithmetic")] == ["loglik arithmetic: 5/5 items"]
+
+
+def test_the_time_left_is_the_pace_so_far():
+    assert progress.pace(2, 8, 6.0) == "6.0 s, 18 s left"
+    assert progress.pace(8, 8, 24.0) == "24 s" and progress.pace(0, 8, 0.5) == "0.5 s"
 
 
 def test_kl_says_each_batch_sampled_and_scored(here, capsys, monkeypatch, tiny_model):

@@ -14,7 +14,7 @@ from transformers import TrainerCallback
 from .. import compat
 from ..io import json_text
 from ..models import model_dtype
-from ..progress import seconds
+from ..progress import pace, seconds
 from ..prompts import curriculum_formats, render_prompt
 from ..tasks import Task
 from .config import OPTIMIZERS, StageConfig
@@ -64,12 +64,18 @@ class JsonlLogCallback(TrainerCallback):
 
 
 class ProgressCallback(TrainerCallback):
-    """One line on stderr (the job's log) per logged step: ``step 3/40: loss 1.234, reward 0.500, 2.1 s`` (the
-    reward of RL methods; seconds since the previous line), and the total when training ends. The trainer's own
-    progress bar is off (``disable_tqdm``): a bar redrawn in a log file is noise."""
+    """One line on stderr (the job's log) per logged step: ``step 3/40: loss 1.234, reward 0.500, 2.1 s; 6.3 s, 78 s
+    left`` (the reward of RL methods; the step's seconds; the time since training began and, at the pace of the
+    steps so far this run, the time left), and the total when training ends. The trainer's own progress bar is off
+    (``disable_tqdm``): a bar redrawn in a log file is noise."""
 
     def __init__(self):
-        self.last = time.monotonic()
+        self.start = self.last = time.monotonic()
+        self.first_step = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = self.last = time.monotonic()
+        self.first_step = state.global_step  # a resumed run's pace counts its own steps only
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs, now = logs or {}, time.monotonic()
@@ -77,7 +83,9 @@ class ProgressCallback(TrainerCallback):
             line = f"trained {state.global_step}/{state.max_steps} steps in {seconds(logs['train_runtime'])}"
         else:
             shown = [f"{key} {logs[key]:.4g}" for key in ("loss", "reward") if isinstance(logs.get(key), (int, float))]
-            line = f"step {state.global_step}/{state.max_steps}: {', '.join([*shown, seconds(now - self.last)])}"
+            done, left = state.global_step - self.first_step, state.max_steps - self.first_step
+            step = ", ".join([*shown, seconds(now - self.last)])
+            line = f"step {state.global_step}/{state.max_steps}: {step}; {pace(done, left, now - self.start)}"
         self.last = now
         print(line, file=sys.stderr, flush=True)
 
