@@ -115,6 +115,10 @@ class WorkflowConfig(Options):
                     raise OptionError(
                         f"{kind}s.{name}", f"{name!r} is a folder name of the results; choose another label"
                     )
+        benchmarks = [*self.evaluate.harness.tasks, *self.evaluate.evalscope.tasks]
+        for name in self.tasks:  # metrics.csv names a benchmark's rows by the benchmark: they would mix
+            if name in benchmarks:
+                raise OptionError(f"tasks.{name}", f"{name!r} is also a benchmark of evaluate; choose another label")
         for name, stage in self.stages.items():
             _require(stage.task, self.tasks, f"stages.{name}.task", "task")
             if stage.replay is not None:

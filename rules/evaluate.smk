@@ -123,6 +123,7 @@ rule evaluate_evalscope:
         limit=config["evaluate"]["evalscope"]["limit"],
         batch_size=config["evaluate"]["evalscope"]["batch_size"],
         few_shot=config["evaluate"]["evalscope"]["few_shot"],
+        dataset_dir=config["evaluate"]["evalscope"]["dataset_dir"],
         generation_config=config["evaluate"]["evalscope"]["generation_config"],
     script:
         "../workflow_scripts/evaluate_evalscope.py"

@@ -355,3 +355,11 @@ def test_load_config_names_the_file_for_bad_yaml_and_a_missing_file(tmp_path):
     bad.write_text(TEST_CONFIG.read_text().replace("lr: 1.0e-4", "lr: fast"))
     with pytest.raises(ConfigError, match=r"bad.yaml: stages.sft-countdown.lr: expected a number, not 'fast'"):
         load_config(bad)
+
+
+def test_a_task_named_like_a_benchmark_is_refused():
+    raw = yaml.safe_load(TEST_CONFIG.read_text())
+    raw["tasks"]["mmlu"] = {"kind": "arithmetic"}
+    raw["evaluate"]["evalscope"] = {"tasks": ["mmlu"]}
+    with pytest.raises(ConfigError, match=r"tasks\.mmlu: 'mmlu' is also a benchmark of evaluate"):
+        resolve_config(raw)

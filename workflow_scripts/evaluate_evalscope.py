@@ -21,12 +21,14 @@ except ImportError:
 
 benchmark, params = snakemake.wildcards.benchmark, snakemake.params
 with tempfile.TemporaryDirectory() as work_dir:
-    # few-shot and generation settings only when given: evalscope's own defaults otherwise
-    shots = {"dataset_args": {benchmark: {"few_shot_num": params.few_shot}}} if params.few_shot is not None else {}
+    # few-shot count, local data and generation settings only when given: evalscope's own defaults otherwise
+    dataset = {"few_shot_num": params.few_shot} if params.few_shot is not None else {}
+    if params.dataset_dir:
+        dataset["local_path"] = os.path.join(params.dataset_dir, benchmark)
     generation = {"generation_config": dict(params.generation_config)} if params.generation_config else {}
     config = TaskConfig(
         model=snakemake.input.model, datasets=[benchmark], limit=params.limit, eval_batch_size=params.batch_size,
-        work_dir=work_dir, **shots, **generation,
+        work_dir=work_dir, dataset_args={benchmark: dataset} if dataset else {}, **generation,
     )  # fmt: skip
     report = run_task(config)[benchmark]
 # One number per evalscope metric (its score over `num` items), in the layout of the other metric files.

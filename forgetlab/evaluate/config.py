@@ -59,6 +59,9 @@ class EvalscopeConfig(Options):
     limit: int | None = option(None, "items per task (null: all)", minimum=1)
     batch_size: int = option(8, "evalscope's evaluation batch size", minimum=1)
     few_shot: int | None = option(None, "few-shot examples of every task (null: each dataset's default)", minimum=0)
+    dataset_dir: str | None = option(
+        None, "a folder holding each task's data as <dir>/<task> (offline; null: evalscope downloads it)"
+    )
     generation_config: dict | None = option(
         None, "evalscope's generation settings (e.g. {max_new_tokens: 512, do_sample: false}; null: its defaults)"
     )

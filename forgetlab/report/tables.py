@@ -14,6 +14,7 @@ __all__ = [
     "PRIOR_TASKS",
     "TABLE_COLUMNS",
     "default_format",
+    "evalscope_metrics",
     "final_checkpoints",
     "headline_delta",
     "item_key",
@@ -30,6 +31,10 @@ __all__ = [
 # The headline metric of a task, in order of preference: generation accuracy, then lm-eval's usual names.
 PRIMARY_METRICS = ("accuracy", "acc", "mc2", "exact_match", "prompt_level_strict_acc", "pass@1")
 DELTA_METRICS = (*PRIMARY_METRICS, "acc_norm", "ref_loglik_per_token")
+
+# evalscope's names for the metrics above, across its versions (0.x: AverageAccuracy, 1.x: mean_acc)
+EVALSCOPE_METRICS = {"AverageAccuracy": "acc", "mean_acc": "acc", "acc": "acc", "mean_pass@1": "pass@1",
+                     "AveragePass@1": "pass@1"}  # fmt: skip
 
 # metrics scored per item in an evaluation's samples (metric -> its field there): their deltas get paired intervals
 ITEM_METRICS = {"accuracy": "correct", "ref_loglik": "ref_loglik", "ref_loglik_per_token": "ref_loglik_per_token"}
@@ -54,6 +59,8 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
     rows = []
     for entry, result in zip(entries, metrics, strict=True):
         result = result.get("summary", result)
+        if result.get("backend") == "evalscope":
+            result = evalscope_metrics(result)
         for name, value in result.items():
             if name.endswith("_ci") or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -76,6 +83,20 @@ def metrics_table(entries: list[dict], metrics: list[dict]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def evalscope_metrics(result: dict) -> dict:
+    """An evalscope result with forgetlab's metric names (``acc`` for its average accuracy, so deltas, forgetting
+    and the benchmarks figure read it as they read lm-eval's) and, for a share scored over ``n`` items, the
+    normal-approximation binomial interval evalscope does not give."""
+    named = {EVALSCOPE_METRICS.get(name, name): value for name, value in result.items()}
+    n = result.get("n") or 0
+    for name in set(EVALSCOPE_METRICS.values()) & set(named):
+        value = named[name]
+        if n and isinstance(value, (int, float)) and 0 <= value <= 1 and f"{name}_ci" not in named:
+            half = 1.96 * (value * (1 - value) / n) ** 0.5
+            named[f"{name}_ci"] = [value - half, value + half]
+    return named
 
 
 def item_scores(rows: list[dict]) -> pd.DataFrame:

@@ -121,6 +121,23 @@ def test_forgetting_averages_prior_tasks_and_benchmarks_gain_the_trained_one():
     assert "delta_n" not in set(table.metric) and "delta_acc_norm" in set(table.metric)
 
 
+@pytest.mark.parametrize("name", ["AverageAccuracy", "mean_acc"])
+def test_an_evalscope_benchmark_counts_in_deltas_and_forgetting_like_lm_evals(name):
+    entries = [
+        {"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "step": step, "task": "mmlu"}
+        for lineage, step in (("base", 0), ("base/sft", 10))
+    ]
+    # evalscope's result files, as workflow_scripts/evaluate_evalscope.py writes them: one score per metric
+    metrics = [{"task": "mmlu", "backend": "evalscope", "n": 100, name: acc} for acc in (0.5, 0.3)]
+    table = with_forgetting(with_deltas(metrics_table(entries, metrics)), {"base": [], "base/sft": ["new"]})
+    delta = table[table.metric == "delta_acc"].iloc[0]
+    half = 1.96 * ((0.5 * 0.5 + 0.3 * 0.7) / 100) ** 0.5  # two binomial intervals over 100 items, combined
+    assert delta.value == pytest.approx(-0.2)
+    assert [delta.ci_low, delta.ci_high] == pytest.approx([-0.2 - half, half - 0.2])
+    forgetting = table[table.metric == "forgetting"].iloc[0]
+    assert forgetting.value == pytest.approx(0.2) and forgetting.task == "prior (mean)"
+
+
 def test_recovery_is_the_share_of_the_lost_accuracy_a_restore_brings_back():
     rows = [("base", None, 0, 0.8), ("base/sft", None, 10, 0.2), ("base/sft", "restored/directions-0.2", 10, 0.5),
             ("base/sft", "restored/directions-0.2-random", 10, 0.2)]  # fmt: skip
