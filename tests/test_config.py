@@ -363,3 +363,11 @@ def test_a_task_named_like_a_benchmark_is_refused():
     raw["evaluate"]["evalscope"] = {"tasks": ["mmlu"]}
     with pytest.raises(ConfigError, match=r"tasks\.mmlu: 'mmlu' is also a benchmark of evaluate"):
         resolve_config(raw)
+
+
+def test_an_evalscope_benchmark_that_does_not_exist_is_named_before_any_job():
+    raw = yaml.safe_load(TEST_CONFIG.read_text())
+    raw["evaluate"]["evalscope"] = {"tasks": ["gsm8k", "mmlu_pr"]}
+    with pytest.raises(ConfigError, match=r"evaluate\.evalscope\.tasks\[1\]: 'mmlu_pr' is not a benchmark of evalscope "
+                       r"1\.10\.0; did you mean 'mmlu_pro'\?"):  # fmt: skip
+        resolve_config(raw)

@@ -66,6 +66,15 @@ class EvalscopeConfig(Options):
         None, "evalscope's generation settings (e.g. {max_new_tokens: 512, do_sample: false}; null: its defaults)"
     )
 
+    def __post_init__(self):
+        from ..validation import did_you_mean
+        from .evalscope_benchmarks import EVALSCOPE_BENCHMARKS, EVALSCOPE_VERSION
+
+        for i, name in enumerate(self.tasks):
+            if name not in EVALSCOPE_BENCHMARKS:
+                message = f"{name!r} is not a benchmark of evalscope {EVALSCOPE_VERSION}"
+                raise OptionError(f"tasks[{i}]", message + did_you_mean(name, EVALSCOPE_BENCHMARKS))
+
 
 @dataclass(kw_only=True)
 class EvaluateConfig(Options):
