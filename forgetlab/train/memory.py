@@ -6,7 +6,8 @@ distance to the k nearest of them; R+ adds novelty against the remembered failur
 values are min-max normalised over a window of recent ones and scaled by an annealing schedule; the stage's
 ``memory.weight`` is the reward's weight. Completions are taken one after the other, each scored before it is
 remembered (a failure never matches itself; later completions of a group meet the earlier ones), and each
-question's memory forgets its oldest entry first, vectors and nothing else.
+question's memory forgets its oldest entry first, vectors and nothing else. ``variant: seed`` is the study's own
+computation instead (memory_seed.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from ..options import Options, option
 from ..rewards import completion_text, record_columns
 
 __all__ = [
-    "ANNEALING", "EpisodicMemory", "MemoryOptions", "MemoryReward", "PolicyEmbedder", "annealing", "make_embedder",
+    "ANNEALING", "EpisodicMemory", "IntrinsicReward", "MemoryOptions", "MemoryReward", "PolicyEmbedder", "Window",
+    "annealing", "make_embedder", "pack_texts", "stack", "unpack_texts",
 ]  # fmt: skip
 
 ANNEALING = ("constant", "linear", "cosine")
@@ -32,19 +34,61 @@ ANNEALING = ("constant", "linear", "cosine")
 class MemoryOptions(Options):
     """Memory-R (exploit: closeness to the question's past successes) or, with ``explore``, Memory-R+."""
 
+    variant: str = option(
+        "forgetlab",
+        "forgetlab (the question's own memory, scored then remembered, one joint normalisation) or seed (the "
+        "study's code: nearest question keys, remembered then scored, each part normalised alone; docs/config.md)",
+        enum=["forgetlab", "seed"],
+    )
     weight: float = option(0.5, "the intrinsic reward's weight beside the task's rewards", exclusiveMinimum=0)
     explore: bool = option(False, "Memory-R+: also reward novelty against the question's remembered failures")
     anneal: str = option(
         "linear", "scale over the stage: constant, linear or cosine (from 1 to 0 at the end)", enum=list(ANNEALING)
     )
-    k: int = option(1, "nearest remembered completions a distance averages over", minimum=1)
+    k: int = option(
+        1,
+        "nearest remembered completions a distance averages over (variant seed: nearest question keys whose "
+        "completions it gathers)",
+        minimum=1,
+    )
     capacity: int = option(16, "completions remembered per question and kind (the oldest forgotten first)", minimum=1)
-    window: int = option(256, "recent raw values the min-max normalisation spans", minimum=2)
+    window: int = option(256, "recent raw values the min-max normalisation spans (variant seed: per part)", minimum=2)
+    explore_warmup: int = option(
+        500,
+        "variant seed only: Memory-R+'s novelty stays 0 until failures of this many distinct questions are "
+        "remembered (the study: 500)",
+        minimum=0,
+    )
     embedder: str = option(
         "policy",
         "policy (the policy's own mean-pooled last hidden states, offline) or a sentence-transformers "
         "model id (all-MiniLM-L6-v2, as the seed)",
     )
+
+
+class Window(deque):
+    """The recent raw values (``Window(maxlen=n)``) that min-max normalisation spans."""
+
+    def normalise(self, value: float) -> float | None:
+        """``value`` min-max scaled to the window; None while the window has no range."""
+        low, high = (min(self), max(self)) if self else (0.0, 0.0)
+        return (value - low) / (high - low) if high > low else None
+
+
+def stack(vectors: list[np.ndarray]) -> np.ndarray:
+    """Vectors as the rows of one array; (0, 0) for none."""
+    return np.stack(vectors) if vectors else np.zeros((0, 0), np.float32)
+
+
+def pack_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts as one UTF-8 byte array and their byte lengths: plain arrays (loadable without pickle), unpadded."""
+    encoded = [text.encode() for text in texts]
+    return np.frombuffer(b"".join(encoded), np.uint8), np.array([len(data) for data in encoded], np.int64)
+
+
+def unpack_texts(data: np.ndarray, lengths: np.ndarray) -> list[str]:
+    blob, ends = data.tobytes(), np.cumsum(lengths)
+    return [blob[end - length : end].decode() for end, length in zip(ends, lengths)]
 
 
 class EpisodicMemory:
@@ -63,6 +107,21 @@ class EpisodicMemory:
     def add(self, key: str, vector: np.ndarray) -> None:
         self.entries[key].append(vector)
 
+    def state(self, name: str) -> dict[str, np.ndarray]:
+        keys = list(self.entries)
+        data, lengths = pack_texts(keys)
+        counts = np.array([len(self.entries[key]) for key in keys], np.int64)
+        vectors = stack([vector for key in keys for vector in self.entries[key]])
+        return {f"{name}.keys": data, f"{name}.key_lengths": lengths, f"{name}.counts": counts,
+                f"{name}.vectors": vectors}  # fmt: skip
+
+    def restore(self, arrays, name: str) -> None:
+        keys = unpack_texts(arrays[f"{name}.keys"], arrays[f"{name}.key_lengths"])
+        vectors = iter(arrays[f"{name}.vectors"])
+        self.entries.clear()
+        for key, count in zip(keys, arrays[f"{name}.counts"]):
+            self.entries[key].extend(next(vectors) for _ in range(count))
+
 
 def _reasoning(text: str) -> str:
     """The reasoning of a completion: its <think> block when it has one, else the whole text."""
@@ -75,8 +134,10 @@ def annealing(schedule: str, step: int, steps: int) -> float:
     return {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1 + math.cos(math.pi * progress))}[schedule]
 
 
-class MemoryReward:
-    """The intrinsic reward as a TRL reward function; logs memory/raw, memory/normalised and memory/scale per step."""
+class IntrinsicReward:
+    """A memory reward as a TRL reward function: ``score`` (the variant's) scaled by the annealing schedule; logs
+    the variant's metrics and memory/scale per step. ``state``/``restore`` carry the memory across a resume (the
+    schedule follows the trainer's own step)."""
 
     __name__ = "memory"
 
@@ -84,12 +145,35 @@ class MemoryReward:
         """``correct(record, completion text)`` is truthy for a success (forgetlab.rewards.CorrectnessReward.of);
         ``embed(texts)`` returns unit vectors."""
         self.options, self.correct, self.steps, self.embed = options, correct, steps, embed
-        self.successes, self.failures = EpisodicMemory(options.capacity), EpisodicMemory(options.capacity)
-        self.recent = deque(maxlen=options.window)
 
     def __call__(self, prompts, completions, trainer_state=None, log_metric=None, **columns) -> list[float]:
         records = record_columns(columns, len(completions))
-        texts = [completion_text(c) for c in completions]
+        values, metrics = self.score(prompts, records, [completion_text(c) for c in completions])
+        scale = annealing(self.options.anneal, trainer_state.global_step if trainer_state else 0, self.steps)
+        if log_metric is not None:
+            for name, value in {**metrics, "memory/scale": scale}.items():
+                log_metric(name, value)
+        return [scale * value for value in values]
+
+    def score(self, prompts, records, texts) -> tuple[list[float], dict[str, float]]:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def restore(self, arrays) -> None:
+        raise NotImplementedError
+
+
+class MemoryReward(IntrinsicReward):
+    """forgetlab's Memory-R; logs memory/raw, memory/normalised and memory/scale per step."""
+
+    def __init__(self, options: MemoryOptions, correct, steps: int, embed):
+        super().__init__(options, correct, steps, embed)
+        self.successes, self.failures = EpisodicMemory(options.capacity), EpisodicMemory(options.capacity)
+        self.recent = Window(maxlen=options.window)
+
+    def score(self, prompts, records, texts) -> tuple[list[float], dict[str, float]]:
         vectors = self.embed([_reasoning(text) for text in texts])
         keys = [str(record.get("id", prompt)) for record, prompt in zip(records, prompts)]
         raw = []
@@ -102,13 +186,9 @@ class MemoryReward:
             elif self.options.explore:
                 self.failures.add(key, vector)
         normalised = self.normalise(raw)
-        scale = annealing(self.options.anneal, trainer_state.global_step if trainer_state else 0, self.steps)
-        if log_metric is not None:
-            known = [value for value in raw if value is not None]
-            log_metric("memory/raw", float(np.mean(known)) if known else 0.0)
-            log_metric("memory/normalised", float(np.mean(normalised)))
-            log_metric("memory/scale", scale)
-        return [scale * value for value in normalised]
+        known = [value for value in raw if value is not None]
+        raw_mean = float(np.mean(known)) if known else 0.0
+        return normalised, {"memory/raw": raw_mean, "memory/normalised": float(np.mean(normalised))}
 
     def raw_value(self, key: str, vector: np.ndarray) -> float | None:
         """1 - d/2 to the successes (R), plus d/2 to the failures (R+); None when the question has no memory."""
@@ -121,8 +201,17 @@ class MemoryReward:
     def normalise(self, raw: list[float | None]) -> list[float]:
         """Min-max over the window of recent raw values (this batch's included); 0 without a memory or a range."""
         self.recent.extend(value for value in raw if value is not None)
-        low, high = (min(self.recent), max(self.recent)) if self.recent else (0.0, 0.0)
-        return [0.0 if value is None or high <= low else (value - low) / (high - low) for value in raw]
+        return [0.0 if value is None else self.recent.normalise(value) or 0.0 for value in raw]
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {**self.successes.state("successes"), **self.failures.state("failures"),
+                "window": np.array(self.recent, np.float64)}  # fmt: skip
+
+    def restore(self, arrays) -> None:
+        self.successes.restore(arrays, "successes")
+        self.failures.restore(arrays, "failures")
+        self.recent.clear()
+        self.recent.extend(float(value) for value in arrays["window"])
 
 
 class PolicyEmbedder:

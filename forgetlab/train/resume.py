@@ -1,7 +1,8 @@
 """The working folder of a training job: the trainer state saved every few steps, the step log and the kept
 steps so far. It lies outside the job's declared outputs (Snakemake deletes those of a failed job), so a job killed
 mid-run (SIGKILL, a lost node, a SLURM time limit) resumes from its last save when it is run again; it is removed
-once the stage's outputs are written."""
+once the stage's outputs are written. A reward that keeps a state across steps (Memory-R's memory) is saved in each
+checkpoint beside the trainer's state and restored with it."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from transformers import TrainerCallback
 
 from ..io import json_text, write_json
 
-__all__ = ["TimedSaveCallback", "WorkFolder"]
+__all__ = ["RewardStateCallback", "TimedSaveCallback", "WorkFolder", "restore_rewards", "stateful_rewards"]
 
 
 class TimedSaveCallback(TrainerCallback):
@@ -39,6 +42,48 @@ class TimedSaveCallback(TrainerCallback):
 
     def on_save(self, args, state, control, **kwargs):
         self.last = time.monotonic()
+
+
+def stateful_rewards(trainer) -> dict:
+    """The trainer's reward functions that keep a state across steps (a ``state``/``restore`` pair), by name;
+    rl.FiniteReward's wrapping taken off."""
+    functions = (getattr(function, "function", function) for function in getattr(trainer, "reward_funcs", []))
+    return {function.__name__: function for function in functions if hasattr(function, "restore")}
+
+
+def _state_path(checkpoint: Path, name: str, rank: int) -> Path:
+    return checkpoint / f"{name}-rank{rank}.npz"  # every process scores its own completions: a memory each
+
+
+class RewardStateCallback(TrainerCallback):
+    """Writes each stateful reward's arrays into the checkpoint a step is about to save, before the trainer
+    writes its state file there (which marks the save complete): a save a kill cut short is passed over with
+    them. Added after every callback that asks for a save."""
+
+    def __init__(self, rewards: dict):
+        self.rewards = rewards
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if not control.should_save:
+            return
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        for name, reward in self.rewards.items():
+            path = _state_path(checkpoint, name, args.process_index)
+            with open(path.with_suffix(".tmp"), "wb") as handle:
+                np.savez(handle, **reward.state())
+            os.replace(path.with_suffix(".tmp"), path)
+
+
+def restore_rewards(rewards: dict, checkpoint: Path, rank: int = 0) -> None:
+    """The stateful rewards as ``checkpoint`` saved them (plain arrays, read without pickle)."""
+    for name, reward in rewards.items():
+        path = _state_path(checkpoint, name, rank)
+        if not path.exists():  # saved by a forgetlab before reward states
+            print(f"warning: {path} is missing: reward {name!r} resumes empty", file=sys.stderr)
+            continue
+        with np.load(path, allow_pickle=False) as arrays:
+            reward.restore(arrays)
 
 
 class WorkFolder:

@@ -17,6 +17,7 @@ from .advantages import advantage_summary
 from .common import split_batch, training_prompts
 from .config import RLStageConfig
 from .memory import MemoryReward, PolicyEmbedder, make_embedder
+from .memory_seed import SeedMemoryReward
 
 __all__ = [
     "AdvantageCallback", "FiniteReward", "finish_trainer", "rl_arguments", "rl_dataset", "rl_rewards",
@@ -64,7 +65,8 @@ def rl_rewards(stage: RLStageConfig, tasks: dict, tokenizer) -> tuple[list, list
     if stage.memory is not None:
         correct = CorrectnessReward(own, formatted)
         embed = make_embedder(stage.memory.embedder, tokenizer)
-        functions.append(MemoryReward(stage.memory, correct.of, stage.steps, embed))
+        variant = SeedMemoryReward if stage.memory.variant == "seed" else MemoryReward
+        functions.append(variant(stage.memory, correct.of, stage.steps, embed))
         weights.append(stage.memory.weight)
     return [FiniteReward(function) for function in functions], weights
 

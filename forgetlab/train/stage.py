@@ -33,7 +33,7 @@ from .common import (
 )
 from .config import RLStageConfig, StageConfig
 from .replay import mix_replay
-from .resume import TimedSaveCallback, WorkFolder
+from .resume import RewardStateCallback, TimedSaveCallback, WorkFolder, restore_rewards, stateful_rewards
 from .rl import rollout_arguments
 from .shared import run_shared_prefix_once
 
@@ -121,6 +121,9 @@ def train_stage(
         trainer = build(stage, tasks, records, model, tokenizer, arguments, lora_config(stage), fast_paths)
         if resumable and not stage.resume_every:
             trainer.add_callback(TimedSaveCallback(60 * stage.resume_minutes))
+        rewards = stateful_rewards(trainer)
+        if resumable and rewards:  # after the callbacks that ask for a save
+            trainer.add_callback(RewardStateCallback(rewards))
         trainer.add_callback(FiniteLossCallback())
         trainer.add_callback(FastPathCheck())
         if main:
@@ -132,6 +135,7 @@ def train_stage(
             trainer.add_callback(CheckpointCallback(trainer, work.steps, stage.checkpoint_steps))
         if resumed is not None:
             print(f"resuming from step {resumed} of {stage.steps} ({work.checkpoint(resumed)})", flush=True)
+            restore_rewards(rewards, work.checkpoint(resumed), trainer.args.process_index)
         trainer.train(resume_from_checkpoint=str(work.checkpoint(resumed)) if resumed is not None else None)
         if main:
             if checkpoint_dir is not None:
