@@ -20,6 +20,7 @@ from .models import DEVICES, ModelSpec
 from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
 from .resources import Resources
 from .tasks import Task
+from .tracking.config import TrackingConfig
 from .train.config import SWEEP_EXCLUDED, StageConfig
 
 __all__ = [
@@ -95,6 +96,7 @@ class WorkflowConfig(Options):
     recovery: RecoveryConfig = option(help=summary(RecoveryConfig), factory=RecoveryConfig)
     analysis: AnalysisConfig = option(help=summary(AnalysisConfig), factory=AnalysisConfig)
     resources: Resources = option(help=summary(Resources), factory=Resources)
+    tracking: TrackingConfig = option(help=summary(TrackingConfig), factory=TrackingConfig)
     device: str = option(
         "auto",
         "where jobs load models: auto (CUDA when a GPU is visible, else the CPU), cpu or cuda",
@@ -336,7 +338,8 @@ def config_schema() -> dict:
 SCHEMA_HEADER = """\
 # The JSON schema of a forgetlab config: every key with its description and default.
 # Generated from the option classes (forgetlab/config.py, forgetlab/evaluate/config.py, forgetlab/train/config.py,
-# forgetlab/tasks/, forgetlab/models.py, forgetlab/resources.py), which are the source: edit those, then run
+# forgetlab/tasks/, forgetlab/models.py, forgetlab/resources.py, forgetlab/tracking/config.py), which are the
+# source: edit those, then run
 #   forgetlab schema --out config/schema.yaml
 """
 

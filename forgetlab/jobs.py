@@ -11,16 +11,19 @@ from .targets import (
     REVERSE,
     checkpoint_dir,
     data_path,
+    evaluated_checkpoints,
     kl_samples_path,
     model_dir,
     realign_data_path,
     realigned_of,
     spectrum_dir,
 )
+from .tracking import run_name
 
 __all__ = [
     "analysis_inputs", "divergence_task", "evaluation_format", "evaluation_task", "kl_inputs", "kl_sampling",
     "realign_inputs", "replay_data", "replay_task", "restore_inputs", "science", "spectrum_matrices", "stage_data",
+    "tracked_run",
 ]  # fmt: skip
 
 
@@ -123,3 +126,14 @@ def realign_inputs(config: dict, model: str, parent: str, task: str) -> dict[str
     references = {plan.reference_of(path, config["analysis"]["reference"]) for path in realigned_of(config)}
     reference = parent if parent in references else plan.reference_of(parent, config["analysis"]["reference"])
     return {"model": model_dir(model, parent), "data": realign_data_path(model, reference, task)}
+
+
+def tracked_run(config: dict, model: str, checkpoint: str) -> tuple[str, int, str]:
+    """(run, step, key prefix) a checkpoint's metrics are logged at in the trackers: its lineage's run
+    (forgetlab.tracking.run_name) at the step it was saved, the base at step 0 of its own; a restored or realigned
+    checkpoint at its lineage's step, its keys under its variant ('restored/<label>/eval/<task>/accuracy')."""
+    folder = checkpoint_dir(model, checkpoint)
+    for found in evaluated_checkpoints(config):
+        if found.folder == folder:
+            return run_name(model, found.lineage), found.step, f"{found.variant}/" if found.variant else ""
+    raise ValueError(f"{checkpoint!r} of model {model!r} is not a checkpoint of the config's lineages")

@@ -9,6 +9,7 @@ from forgetlab.compat.snakemake import local_cores
 from forgetlab.config import resolve_config
 from forgetlab.report import FIGURES as FIGURE_KINDS
 from forgetlab.resources import local_threads, request_of, slurm_resources
+from forgetlab.tracking import require_installed
 
 # Glue between Snakemake and forgetlab.targets / forgetlab.resources, which enumerate the targets and requests of
 # a resolved config: here only wildcards become plain values and the config becomes module constants.
@@ -18,6 +19,9 @@ from forgetlab.resources import local_threads, request_of, slurm_resources
 _resolved, SEED_GROUPS = resolve_config(config)
 config.clear()
 config.update(_resolved)
+# a tracker without its package stops here, not in every training job (a figures-only run trains nothing)
+if not config["figures_only"]:
+    require_installed(config["tracking"]["report_to"])
 
 TASKS = list(config["tasks"])
 ANALYSIS = config["analysis"]

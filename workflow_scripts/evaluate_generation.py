@@ -5,8 +5,10 @@ import sys
 from forgetlab.data import read_records
 from forgetlab.evaluate.checkpoint import evaluate_checkpoint
 from forgetlab.io import write_json, write_jsonl
+from forgetlab.jobs import tracked_run
 from forgetlab.tasks import make_task
 from forgetlab.threads import limit_threads
+from forgetlab.tracking import TrackingConfig, log_metrics, summary_numbers
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 limit_threads(snakemake.threads)
@@ -21,3 +23,9 @@ metrics, samples = evaluate_checkpoint(
 )  # fmt: skip
 write_jsonl(samples, snakemake.output.samples)
 write_json(metrics, snakemake.output.metrics)
+
+# the trackers from the config, not params: a tracker setting must not make an evaluation stale
+tracking, wildcards = TrackingConfig.from_dict(snakemake.config["tracking"], "tracking"), snakemake.wildcards
+if tracking.report_to:
+    run, step, prefix = tracked_run(snakemake.config, wildcards.model, wildcards.checkpoint)
+    log_metrics(tracking, run, step, summary_numbers(metrics, f"{prefix}eval/{wildcards.evaluation}"))

@@ -6,8 +6,10 @@ from forgetlab.data import read_records
 from forgetlab.evaluate.checkpoint import checkpoint_kl
 from forgetlab.evaluate.likelihood import PolicySamples
 from forgetlab.io import write_json
+from forgetlab.jobs import tracked_run
 from forgetlab.tasks import make_task
 from forgetlab.threads import limit_threads
+from forgetlab.tracking import TrackingConfig, log_metrics, summary_numbers
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 limit_threads(snakemake.threads)
@@ -22,3 +24,9 @@ metrics = checkpoint_kl(
     samples=PolicySamples.load(samples) if (samples := snakemake.input.get("samples")) else None,
 )  # fmt: skip
 write_json(metrics, snakemake.output[0])
+
+# the trackers from the config, not params: a tracker setting must not make a KL file stale
+tracking, wildcards = TrackingConfig.from_dict(snakemake.config["tracking"], "tracking"), snakemake.wildcards
+if tracking.report_to:
+    run, step, prefix = tracked_run(snakemake.config, wildcards.model, wildcards.checkpoint)
+    log_metrics(tracking, run, step, summary_numbers(metrics, f"{prefix}kl/{wildcards.divergence}"))

@@ -5,12 +5,13 @@ import sys
 from pathlib import Path
 
 from forgetlab.threads import limit_threads
+from forgetlab.tracking import run_name
 from forgetlab.train import run_stage
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 limit_threads(snakemake.threads)
 
-params, outputs = snakemake.params, snakemake.output
+params, outputs, wildcards = snakemake.params, snakemake.output, snakemake.wildcards
 run_stage(
     params.stage,
     params.stage["task"],
@@ -27,4 +28,7 @@ run_stage(
     replay_data=snakemake.input.replay[0] if snakemake.input.replay else None,
     resume_dir=params.resume_dir,
     fast_paths=params.fast_paths,
+    # the trackers from the config, not params: a tracker setting must not make a checkpoint stale
+    tracking=snakemake.config["tracking"],
+    run_name=run_name(wildcards.model, f"{wildcards.parent}/{wildcards.stage}"),
 )

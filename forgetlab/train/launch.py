@@ -14,6 +14,7 @@ from pathlib import Path
 from ..data import read_records
 from ..io import read_json, write_json
 from ..tasks import make_task
+from ..tracking import TrackingConfig
 from .config import StageConfig
 from .stage import train_stage
 
@@ -45,18 +46,22 @@ def run_stage(
     replay_data: str | os.PathLike | None = None,
     resume_dir: str | os.PathLike | None = None,
     fast_paths: bool = True,
+    tracking: dict | None = None,
+    run_name: str | None = None,
 ) -> Path:
     """Train the stage config ``stage`` on the records in ``data`` of task ``task_name`` (config entry ``task``),
     with a replay stage's prior task (config entry ``replay_task``, records in ``replay_data``): here, or with
     ``gpus`` > 1 under accelerate with ``accelerate_config`` (each step keeps batch_size prompts). With
     ``resume_dir`` the trainer state is saved there and a rerun after a kill resumes from it; ``fast_paths``: see
-    forgetlab.compat."""
+    forgetlab.compat; ``tracking`` (the config's tracking section) and ``run_name``: the trackers training reports
+    to, as that run (forgetlab.tracking)."""
     job = {
         "stage": stage, "task_name": task_name, "task": task, "data": str(data), "model_dir": str(model_dir),
         "out_dir": str(out_dir), "log_path": str(log_path), "device": device,
         "checkpoint_dir": None if checkpoint_dir is None else str(checkpoint_dir), "replay_task": replay_task,
         "replay_data": None if replay_data is None else str(replay_data),
         "resume_dir": None if resume_dir is None else str(resume_dir), "fast_paths": fast_paths,
+        "tracking": tracking, "run_name": run_name,
     }  # fmt: skip
     if (gpus or 0) <= 1:
         return _train(job)
@@ -80,9 +85,11 @@ def _train(job: dict) -> Path:
             raise ValueError(f"stage replays task {stage.replay.task!r}: give its training records (replay_data)")
         replay_task = make_task(stage.replay.task, job["replay_task"])
         replay = (replay_task, read_records(replay_task, job["replay_data"]))
+    tracking = TrackingConfig.from_dict(job["tracking"], "tracking") if job.get("tracking") else None
     return train_stage(
         stage, task, read_records(task, job["data"]), job["model_dir"], job["out_dir"], job["log_path"],
         job["checkpoint_dir"], job["device"], replay, job.get("resume_dir"), job.get("fast_paths", True),
+        tracking, job.get("run_name"),
     )  # fmt: skip
 
 

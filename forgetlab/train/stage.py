@@ -20,6 +20,7 @@ from ..compat import trl as trl_compat
 from ..io import atomic_dir, partial_path
 from ..models import load_model, load_tokenizer, resolve_device, write_fast_paths
 from ..tasks import Task
+from ..tracking import TrackingConfig, tracker_environment, trainer_arguments
 from .common import (
     CheckpointCallback,
     FastPathCheck,
@@ -74,6 +75,8 @@ def train_stage(
     replay: tuple[Task, list[dict]] | None = None,
     resume_dir: str | os.PathLike | None = None,
     fast_paths: bool = True,
+    tracking: TrackingConfig | None = None,
+    run_name: str | None = None,
 ) -> Path:
     """Train ``model_dir`` on ``records`` of ``task`` as ``stage`` says, on ``device`` (auto: CUDA when
     present); write the model, the step log and the intermediate checkpoints (``checkpoint_dir/<step>``, see
@@ -82,7 +85,8 @@ def train_stage(
     ``stage.replay``, ``replay`` is the replayed task and its training records. With ``resume_dir`` (and
     ``stage.resume_every`` not 0) the job saves its state there and, run again after a kill, resumes from it.
     ``fast_paths`` false trains through TRL's and transformers' stock paths (forgetlab.compat); the model folder's
-    fast_paths.json says which ran.
+    fast_paths.json says which ran. With ``tracking``'s trackers the trainer also reports to them, as run
+    ``run_name`` (forgetlab.tracking.run_name), their files under ``tracking.dir``.
     """
     if not records:
         raise ValueError(f"no training records for task {task.name!r}")
@@ -96,6 +100,7 @@ def train_stage(
     build = trainer_builder(stage.tag)
     device = resolve_device(device)
     refuse_what_cannot_run(stage, device)
+    reporting = trainer_arguments(tracking, run_name)  # a tracked run without a name stops here
     compat.reset()
     trl_compat.labelled_positions_only(fast_paths)
     trl_compat.cpu_head_tiles(fast_paths and device == "cpu")
@@ -109,11 +114,12 @@ def train_stage(
     main = int(os.environ.get("RANK", "0")) == 0
     resumable = resume_dir is not None and stage.resume_every != 0
     with contextlib.ExitStack() as stack:
+        stack.enter_context(tracker_environment(tracking, run_name))  # transformers' callbacks read it
         folder = resume_dir if resumable else stack.enter_context(tempfile.TemporaryDirectory())
         job = {"stage": stage.to_dict(), "parent": str(model_dir), "records": records}
         work = WorkFolder(folder, job, log=partial_path(log_path))  # the step log so far, watchable beside its target
         resumed = work.prepare() if main or not resumable else work.last_step()
-        arguments = trainer_defaults(stage, str(work.trainer), device)
+        arguments = trainer_defaults(stage, str(work.trainer), device) | reporting
         if resumable:  # the state to resume from; only the newest is kept
             arguments.update(save_total_limit=1)
             if stage.resume_every:
