@@ -5,12 +5,14 @@ They are picklable callable objects (not closures) because TRL and accelerate ma
 
 from __future__ import annotations
 
+import re
+
 from .parsing import mentions_boxed
 from .tasks import Task
 
 __all__ = [
-    "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "completion_text", "record_columns",
-    "task_rewards",
+    "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "TagCreditReward", "XmlReward",
+    "completion_text", "record_columns", "task_rewards",
 ]  # fmt: skip
 
 # Column names TRL adds itself; everything else is a task record field.
@@ -98,8 +100,65 @@ class BoxedFormatReward:
         return [float(mentions_boxed(completion_text(c))) for c in completions]
 
 
+class TagCreditReward(_TaskReward):
+    """The countdown seed's reward (RL_GRPO grpo/validation.py:81-119): 1.0 for a correct answer, else 0.1 for each
+    of a ``<think>...</think>`` and an ``<answer>...</answer>`` block present (the tags' credit is replaced, not
+    added to, when the answer is right: weighted rewards cannot say that)."""
+
+    name = "tag_credit"
+    _TAGS = (re.compile(r"<think>.*?</think>", re.DOTALL), re.compile(r"<answer>.*?</answer>", re.DOTALL))
+
+    def value(self, task: Task, record: dict, completion: str) -> float:
+        if task.score(record, completion).correct:
+            return 1.0
+        return 0.1 * sum(bool(tag.search(completion)) for tag in self._TAGS)
+
+
+def _xml_answer(text: str) -> str:
+    return text.split("<answer>")[-1].split("</answer>")[0].strip()
+
+
+def _xml_count(text: str) -> float:
+    count = 0.0
+    if text.count("<reasoning>\n") == 1:
+        count += 0.125
+    if text.count("\n</reasoning>\n") == 1:
+        count += 0.125
+    if text.count("\n<answer>\n") == 1:
+        count += 0.125 - len(text.split("\n</answer>\n")[-1]) * 0.001
+    if text.count("\n</answer>") == 1:
+        count += 0.125 - (len(text.split("\n</answer>")[-1]) - 1) * 0.001
+    return count
+
+
+# Memory-R's format rewards (Memory-R utils_gsm8k.py:168-203), as its code computes them: its regexes match from the
+# start of the text and without DOTALL, so a reasoning block over several lines fails the soft and strict checks.
+_XML_REWARDS = {
+    "xml_count": _xml_count,
+    "soft_format": lambda text: 0.5 * bool(re.match(r"<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", text)),
+    "strict_format": lambda text: (
+        0.5 * bool(re.match(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n$", text))
+    ),
+    "integer_answer": lambda text: 0.5 * _xml_answer(text).isdigit(),
+}
+
+
+class XmlReward:
+    """One of Memory-R's format rewards over ``<reasoning>``/``<answer>`` blocks, in its own units (xml_count: up to
+    0.5, 0.125 per tag where it belongs less 0.001 per character after the answer; soft_format, strict_format,
+    integer_answer: 0.5), so weight 1.0 each gives the study's unweighted sum."""
+
+    def __init__(self, kind: str):
+        self.kind = self.__name__ = kind
+
+    def __call__(self, prompts, completions, **columns) -> list[float]:
+        score = _XML_REWARDS[self.kind]
+        return [float(score(completion_text(c))) for c in completions]
+
+
 REWARD_KINDS = {
     "correct": CorrectnessReward, "format": FormatReward, "length": LengthReward, "boxed_format": BoxedFormatReward,
+    "tag_credit": TagCreditReward, **dict.fromkeys(_XML_REWARDS, XmlReward),
 }  # fmt: skip
 
 
@@ -116,6 +175,8 @@ def task_rewards(
         "format": lambda: FormatReward(task, others),
         "length": lambda: LengthReward(max_length),
         "boxed_format": BoxedFormatReward,
+        "tag_credit": lambda: TagCreditReward(task, others),
+        **{kind: (lambda kind=kind: XmlReward(kind)) for kind in _XML_REWARDS},
     }
     chosen = [(build[name](), float(w)) for name, w in weights.items() if w]
     if not chosen:

@@ -148,7 +148,7 @@ BAD = [
     (lambda c: c["stages"]["sft-countdown"].update(method="dpo"), r"stages.sft-countdown.method: 'dpo' is not one of"),
     (
         lambda c: c["stages"]["grpo-countdown"].update(rewards={"novelty": 1.0}),
-        r"stages.grpo-countdown.rewards: 'novelty' is not one of \['correct', 'format', 'length', 'boxed_format'\]",
+        r"stages.grpo-countdown.rewards: 'novelty' is not one of \['correct', 'format', 'length', 'boxed_format', ",
     ),
     (
         lambda c: c["stages"]["grpo-countdown"].update(rewards={"correct": 0}),

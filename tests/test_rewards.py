@@ -7,6 +7,8 @@ from forgetlab.rewards import (
     CorrectnessReward,
     FormatReward,
     LengthReward,
+    TagCreditReward,
+    XmlReward,
     completion_text,
     task_rewards,
 )
@@ -54,6 +56,39 @@ def test_boxed_format_reward_is_seed_000s_strict_format_reward():
     funcs, weights = task_rewards(TASK, {"correct": 2.0, "boxed_format": 1.0})
     assert [f.__name__ for f in funcs] == ["correct", "boxed_format"] and weights == [2.0, 1.0]
     assert pickle.loads(pickle.dumps(funcs[1]))(prompts=[None], completions=["\\boxed{1}"]) == [1.0]
+
+
+def test_the_countdown_seeds_reward_replaces_the_tag_credit_when_correct():
+    completions = [
+        "<think>8 * 2</think><answer>(3 + 5) * 2</answer>",  # correct: 1.0, not 1.2
+        "<think>hmm</think><answer>3 + 5 + 2</answer>",  # both tags, wrong: 0.2
+        "<answer>3 * 5</answer>",  # one tag: 0.1
+        "(3 + 5) * 2",  # right value, no tags: the countdown scorer needs the tags, so 0.0
+    ]
+    columns = {key: [value[0]] * 4 for key, value in COLUMNS.items()}
+    assert TagCreditReward(TASK)(prompts=[None] * 4, completions=completions, **columns) == pytest.approx(
+        [1.0, 0.2, 0.1, 0.0]
+    )
+
+
+def test_memory_rs_format_rewards_in_its_units():
+    strict = "<reasoning>\n2 + 2 = 4\n</reasoning>\n<answer>\n4\n</answer>\n"
+    multiline = "<reasoning>\nfirst\nthen\n</reasoning>\n<answer>\n4\n</answer>\n"
+    trailing = "<reasoning>\nx\n</reasoning>\n<answer>\n4\n</answer>\nabc"
+    texts = [strict, multiline, trailing, "<reasoning>2 + 2</reasoning> <answer>4</answer>"]
+
+    def scores(kind):
+        return XmlReward(kind)(prompts=[None] * 4, completions=[_chat(t) for t in texts])
+
+    # each tag where it belongs: 0.125; three characters after the answer cost 0.003 twice (both closing checks)
+    assert scores("xml_count") == pytest.approx([0.5, 0.5, 0.5 - 0.003 - 0.003, 0.0])
+    # no DOTALL: the soft check passes only a reasoning block on one line, as in the study's code
+    assert scores("soft_format") == [0.0, 0.0, 0.0, 0.5]
+    assert scores("strict_format") == [0.5, 0.0, 0.0, 0.0]  # one line of reasoning, nothing after the answer
+    assert scores("integer_answer") == [0.5, 0.5, 0.5, 0.5]
+    funcs, weights = task_rewards(TASK, {"correct": 1.0, "xml_count": 1.0, "strict_format": 1.0})
+    assert [f.__name__ for f in funcs] == ["correct", "xml_count", "strict_format"] and weights == [1.0, 1.0, 1.0]
+    assert pickle.loads(pickle.dumps(funcs[1]))(prompts=[None], completions=[strict]) == [0.5]
 
 
 def test_length_reward():
