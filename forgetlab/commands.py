@@ -231,7 +231,7 @@ def _model_config(args, config: dict | None, path: str | None):
     return source_config(models[args.model])
 
 
-KL_OPTIONS = ["n", "max_new_tokens", "seed"]
+KL_OPTIONS = ["n", "max_new_tokens", "seed", "source"]
 
 
 def kl(args) -> None:

@@ -51,8 +51,9 @@ def divergence_task(divergence: str) -> str:
 def kl_sampling(config: dict) -> dict:
     """How KL completions are sampled (the base's for forward KL, the checkpoint's for reverse KL)."""
     kl, evaluate = config["evaluate"]["kl"], config["evaluate"]
-    return dict(n=kl["n"], max_new_tokens=kl["max_new_tokens"], seed=kl["seed"], style=evaluate["format"],
-                chat=evaluate["chat"], system_prompt=evaluate["system_prompt"], device=config["device"])  # fmt: skip
+    return dict(n=kl["n"], max_new_tokens=kl["max_new_tokens"], seed=kl["seed"], source=kl["source"],
+                style=evaluate["format"], chat=evaluate["chat"], system_prompt=evaluate["system_prompt"],
+                device=config["device"])  # fmt: skip
 
 
 def kl_inputs(model: str, checkpoint: str, divergence: str) -> dict[str, str]:

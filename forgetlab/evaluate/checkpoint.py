@@ -64,6 +64,7 @@ def policy_samples(
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    source: str = KLConfig.source,
     device: str = "auto",
 ) -> PolicySamples:
     """Completions of ``records``' prompts sampled from the model in ``model_dir``, with its states along them: what
@@ -71,7 +72,7 @@ def policy_samples(
     device = resolve_device(device)
     return sample_policy(
         load_model(model_dir, device), load_tokenizer(model_dir), task, records, max_new_tokens=max_new_tokens,
-        seed=seed, style=style, chat=chat, system_prompt=system_prompt, progress=True,
+        seed=seed, style=style, chat=chat, system_prompt=system_prompt, progress=True, source=source,
     )  # fmt: skip
 
 
@@ -87,6 +88,7 @@ def checkpoint_kl(
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
     reverse: bool = False,
+    source: str = KLConfig.source,
     device: str = "auto",
     samples: PolicySamples | None = None,
 ) -> dict:
@@ -102,7 +104,7 @@ def checkpoint_kl(
         sampler, other = (model, base) if reverse else (base, model)
         metrics = policy_kl(
             sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
-            style=style, chat=chat, system_prompt=system_prompt, progress=True,
+            style=style, chat=chat, system_prompt=system_prompt, progress=True, source=source,
         )  # fmt: skip
     if reverse:
         metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}

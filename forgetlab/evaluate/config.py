@@ -23,6 +23,13 @@ MAX_NEW_TOKENS = 32768
 class KLConfig(Options):
     """KL of every trained checkpoint to its base model, on completions sampled from the base."""
 
+    source: str = option(
+        "samples",
+        "what the KL is measured along: samples (completions sampled from the base; the checkpoint's for reverse "
+        "KL) or reference (the task's reference completions, teacher-forced, as RL's Razor's notebook measures it)",
+        enum=["samples", "reference"],
+    )
+
     tasks: list[str] | None = option(None, "tasks to measure it on (null: evaluate.tasks)")
     n: int = option(16, "prompts per task (the first n of its test split)", minimum=1)
     max_new_tokens: int = option(32, "longest sampled completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)

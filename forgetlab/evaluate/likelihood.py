@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ..progress import progress_of
-from ..prompts import render_prompt
+from ..prompts import reference_completion, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 from .config import EvaluateConfig, KLConfig
@@ -131,22 +131,29 @@ def sample_policy(
     system_prompt: str | None = EvaluateConfig.system_prompt,
     batch_size: int = 8,
     progress: bool = False,
+    source: str = KLConfig.source,
 ) -> PolicySamples:
     """One completion per record's prompt sampled from ``model`` at temperature 1 (no top-k/top-p), seeded, with
-    the model's states along it. ``progress``: a line on stderr per batch sampled."""
+    the model's states along it; with ``source`` 'reference', the record's reference completion (at most
+    ``max_new_tokens`` of it) instead of a sample. ``progress``: a line on stderr per batch sampled."""
     if not records:
         raise ValueError(f"no records for task {task.name!r}")
     prompts = [
         encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat, system_prompt)
         for record in records
     ]
-    torch.manual_seed(seed)
-    sequences = []
-    tracker = progress_of(progress, f"sample {task.name}", len(prompts))
-    for start in range(0, len(prompts), batch_size):
-        sequences += _sample(model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
-        if tracker is not None:
-            tracker.advance(len(sequences) - tracker.done)
+    if source == "reference":
+        texts = [reference_completion(task, record, style or task.format) for record in records]
+        ends = [_tokens(tokenizer, text)[:max_new_tokens] for text in texts]
+        sequences = [torch.tensor(prompt + end) for prompt, end in zip(prompts, ends)]
+    else:
+        torch.manual_seed(seed)
+        sequences = []
+        tracker = progress_of(progress, f"sample {task.name}", len(prompts))
+        for start in range(0, len(prompts), batch_size):
+            sequences += _sample(model, tokenizer, prompts[start : start + batch_size], max_new_tokens)
+            if tracker is not None:
+                tracker.advance(len(sequences) - tracker.done)
     with torch.inference_mode():
         hidden = _final_hidden(model, sequences, batch_size)
     starts = [len(prompt) for prompt in prompts]
@@ -192,13 +199,15 @@ def policy_kl(
     system_prompt: str | None = EvaluateConfig.system_prompt,
     batch_size: int = 8,
     progress: bool = False,
+    source: str = KLConfig.source,
 ) -> dict:
     """E_x KL(pi_sample(.|x) || pi_other(.|x)) in nats per sequence, over completions sampled from
-    ``sample_model`` at temperature 1 (no top-k/top-p): forward KL to the base when the base samples.
-    ``progress``: lines on stderr as batches are sampled and scored."""
+    ``sample_model`` at temperature 1 (no top-k/top-p), or along the reference completions (``source``): forward KL
+    to the base when the base samples. ``progress``: lines on stderr as batches are sampled and scored."""
     samples = sample_policy(
-        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, system_prompt, batch_size, progress
-    )
+        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, system_prompt, batch_size, progress,
+        source,
+    )  # fmt: skip
     return samples_kl(samples, sample_model, other_model, chunk, batch_size, progress)
 
 

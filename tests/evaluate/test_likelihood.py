@@ -68,6 +68,27 @@ def test_policy_kl_and_reference_loglik_report_intervals(models, tiny_model):
     assert loglik["n"] == 6 and loglik["ref_loglik"] < 0 and loglik["ref_loglik_per_token"] > loglik["ref_loglik"]
 
 
+def test_kl_along_the_reference_completions_teacher_forces_them(models, tiny_model):
+    from forgetlab.evaluate.likelihood import encode_prompt, sample_policy
+    from forgetlab.prompts import reference_completion, render_prompt
+
+    base, other = models
+    tokenizer = load_tokenizer(tiny_model)
+    task = make_task("arithmetic", {"kind": "arithmetic"})
+    records = task.build("test", 3)
+    samples = sample_policy(base, tokenizer, task, records, max_new_tokens=64, source="reference")
+    for record, ids, start in zip(records, samples.sequences, samples.starts):
+        prompt = encode_prompt(tokenizer, render_prompt(task, record, task.format), True, None)
+        completion = tokenizer(reference_completion(task, record, task.format), add_special_tokens=False)["input_ids"]
+        assert ids.tolist() == prompt + completion and start == len(prompt)
+    # the same texts whatever the seed; the KL along them is the brute-force sum over their positions
+    metrics = policy_kl(base, other, tokenizer, task, records, max_new_tokens=64, seed=5, source="reference")
+    assert metrics == policy_kl(base, other, tokenizer, task, records, max_new_tokens=64, seed=9, source="reference")
+    expected = [_brute_force(base, other, ids, start)[0] for ids, start in zip(samples.sequences, samples.starts)]
+    assert metrics["kl_mean"] == pytest.approx(sum(expected) / 3, rel=1e-4)
+    assert policy_kl(base, base, tokenizer, task, records, source="reference")["kl_mean"] == pytest.approx(0, abs=1e-6)
+
+
 def test_kl_samples_and_analyses_read_the_prompt_with_the_system_turn_evaluation_shows(models, tiny_model):
     from forgetlab.analysis.base import AnalysisInputs
     from forgetlab.analysis.run import analysis_rows
