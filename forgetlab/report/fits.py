@@ -14,7 +14,7 @@ from .tables import NEW_TASKS, PRIOR_TASKS, ordinary
 
 __all__ = [
     "FIT_PARAMETERS", "PREDICTORS", "PREDICTOR_COLUMNS", "SPARE_POINTS", "Predictor", "checkpoint_points",
-    "checkpoint_values", "constant", "few_points", "fit_predictors", "r_squared",
+    "checkpoint_values", "clusters", "constant", "few_points", "fit_predictors", "r_squared",
 ]  # fmt: skip
 
 
@@ -38,7 +38,8 @@ PREDICTORS = {
     "right_to_wrong": Predictor(None, "right_to_wrong", "right -> wrong share, prior task"),
 }
 PREDICTOR_COLUMNS = [
-    "predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman", "few_points_linear", "few_points_quadratic",
+    "predictor", "method", "n", "clusters", "r2_linear", "r2_quadratic", "spearman", "few_points_linear",
+    "few_points_quadratic",
 ]  # fmt: skip
 FIT_PARAMETERS = {"linear": 2, "quadratic": 3}  # coefficients of each fit
 # A fit of p parameters through n points is flagged few_points when n <= p + SPARE_POINTS: with two residual
@@ -46,6 +47,9 @@ FIT_PARAMETERS = {"linear": 2, "quadratic": 3}  # coefficients of each fit
 # 0.5 for a quadratic through 5 points, 0.33 for a line through 4), so it says little about how well the predictor
 # explains forgetting. With n <= p the R² is not computed.
 SPARE_POINTS = 2
+# The points' clusters: the cells of a CLUSTER_GRID x CLUSTER_GRID grid over their ranges that hold any. Five
+# checkpoints in two tight groups (SFT's and GRPO's) occupy two cells, and fit a line as two points do.
+CLUSTER_GRID = 10
 _TARGET = (PRIOR_TASKS, "forgetting")
 _CHECKPOINT = ["model", "lineage", "step", "seed"]
 
@@ -65,6 +69,20 @@ def r_squared(x, y, degree: int) -> float:
         return float("nan")
     residual = y - np.polyval(np.polyfit(x, y, degree), x)
     return 1 - float(np.square(residual).sum()) / float(np.square(y - y.mean()).sum())
+
+
+def clusters(x, y) -> int:
+    """How many cells of a CLUSTER_GRID x CLUSTER_GRID grid spanning the points' ranges hold any point: at most
+    the number of points; fewer where points crowd together."""
+
+    def cells(values):
+        values = np.asarray(values, dtype=float)
+        span = float(np.ptp(values)) if len(values) else 0.0
+        if span == 0:
+            return np.zeros(len(values), dtype=int)
+        return np.minimum((values - values.min()) / span * CLUSTER_GRID, CLUSTER_GRID - 1).astype(int)
+
+    return len(set(zip(cells(x), cells(y))))
 
 
 def few_points(n: int, fit: str) -> bool:
@@ -103,8 +121,9 @@ def checkpoint_points(table: pd.DataFrame) -> pd.DataFrame:
 def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
     """``PREDICTOR_COLUMNS``: per predictor and method (and ``all`` methods pooled), the number of checkpoints,
     R² of a linear and of a quadratic fit of forgetting on the predictor, Spearman's rho, and for each fit whether
-    it had few points for its parameters (``few_points``: its R² is high even on noise); pooled rows
-    first, each group ranked by linear R² (the best predictor on this run first)."""
+    it had few points for its parameters (``few_points``: its R² is high even on noise), counting the points'
+    ``clusters``, not the checkpoints; pooled rows first, each group ranked by linear R² (the best predictor on
+    this run first)."""
     points = checkpoint_points(table)
     rows = []
     for predictor in PREDICTORS:
@@ -115,11 +134,13 @@ def fit_predictors(table: pd.DataFrame) -> pd.DataFrame:
         for method, group in groups:
             x, y = group[predictor].to_numpy(float), group["forgetting"].to_numpy(float)
             flat = len(x) < 2 or constant(x) or constant(y)
+            groups = clusters(x, y)
             rows.append({
-                "predictor": predictor, "method": method, "n": len(x), "r2_linear": r_squared(x, y, 1),
-                "r2_quadratic": r_squared(x, y, 2), "spearman": float("nan") if flat else spearmanr(x, y)[0],
-                "few_points_linear": few_points(len(x), "linear"),
-                "few_points_quadratic": few_points(len(x), "quadratic"),
+                "predictor": predictor, "method": method, "n": len(x), "clusters": groups,
+                "r2_linear": r_squared(x, y, 1), "r2_quadratic": r_squared(x, y, 2),
+                "spearman": float("nan") if flat else spearmanr(x, y)[0],
+                "few_points_linear": few_points(groups, "linear"),
+                "few_points_quadratic": few_points(groups, "quadratic"),
             })  # fmt: skip
     fits = pd.DataFrame(rows, columns=PREDICTOR_COLUMNS)
     fits = fits.assign(pooled=fits["method"] != "all").sort_values(

@@ -11,7 +11,15 @@ import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from .figures import no_data, save_figure
-from .fits import FIT_PARAMETERS, PREDICTORS, SPARE_POINTS, checkpoint_points, checkpoint_values, fit_predictors
+from .fits import (
+    FIT_PARAMETERS,
+    PREDICTORS,
+    SPARE_POINTS,
+    checkpoint_points,
+    checkpoint_values,
+    few_points,
+    fit_predictors,
+)
 from .style import method_style
 from .tables import NEW_TASKS, PRIOR_TASKS
 
@@ -113,15 +121,18 @@ def plot_pareto(data, outputs: list) -> list[dict]:
 FEW = "†"  # marks an R² of a fit with few points for its parameters (fits.few_points)
 FEW_NOTE = (
     f"{FEW} at most {SPARE_POINTS} points more than the fit's parameters\n  (linear "
-    f"{FIT_PARAMETERS['linear']}, quadratic {FIT_PARAMETERS['quadratic']}): R² high even on noise"
+    f"{FIT_PARAMETERS['linear']}, quadratic {FIT_PARAMETERS['quadratic']}; crowded points count once): R² high "
+    "even on noise"
 )
 
 
 def fit_label(fit: str, row) -> str:
-    """'quadratic fit: R² 1.00 (3 params, 5 points: few)' for a pooled row of the predictors table."""
+    """'quadratic fit: R² 1.00 (3 params, 5 points: few)' for a pooled row of the predictors table; where the points
+    crowd into fewer clusters, 'in 2 clusters' too."""
     r2, few = getattr(row, f"r2_{fit}"), getattr(row, f"few_points_{fit}")
     value = "–" if pd.isna(r2) else f"{r2:.2f}"
-    return f"{fit} fit: R² {value} ({FIT_PARAMETERS[fit]} params, {row.n} points{': few' if few else ''})"
+    grouped = f" in {row.clusters} clusters" if few and not few_points(row.n, fit) else ""
+    return f"{fit} fit: R² {value} ({FIT_PARAMETERS[fit]} params, {row.n} points{grouped}{': few' if few else ''})"
 
 
 def _r2(row, fit: str) -> str:

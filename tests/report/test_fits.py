@@ -39,7 +39,7 @@ def test_fit_predictors_ranks_the_predictor_that_explains_forgetting_first():
     methods = ["sft"] * 5 + ["grpo"] * 5
     forgetting = 0.05 * kl**2  # quadratic in KL, unrelated to the weight change
     fits = fit_predictors(_table(zip(methods, kl, change, forgetting)))
-    assert list(fits.columns) == ["predictor", "method", "n", "r2_linear", "r2_quadratic", "spearman",
+    assert list(fits.columns) == ["predictor", "method", "n", "clusters", "r2_linear", "r2_quadratic", "spearman",
                                   "few_points_linear", "few_points_quadratic"]  # fmt: skip
     pooled = fits[fits.method == "all"].set_index("predictor")
     assert list(pooled.index) == ["forward_kl_new", "weight_change"]  # ranked by linear R²
@@ -54,6 +54,16 @@ def test_fit_predictors_ranks_the_predictor_that_explains_forgetting_first():
     assert not pooled.loc["forward_kl_new", "few_points_linear"]
     assert not pooled.loc["forward_kl_new", "few_points_quadratic"]
     assert sft["few_points_quadratic"] and not sft["few_points_linear"]
+
+
+def test_checkpoints_in_two_tight_groups_fit_like_two_points_and_are_flagged():
+    # the default's shape: three SFT-like checkpoints that forgot and two GRPO-like ones that did not
+    kl = [2.0, 2.05, 2.1, 0.1, 0.12]
+    forgetting = [0.33, 0.31, 0.33, 0.0, 0.01]
+    fits = fit_predictors(_table(zip(["sft"] * 3 + ["grpo"] * 2, kl, [0.5] * 5, forgetting)))
+    row = fits[(fits.method == "all") & (fits.predictor == "forward_kl_new")].iloc[0]
+    assert row["n"] == 5 and row["clusters"] == 2 and row["r2_linear"] > 0.99
+    assert row["few_points_linear"] and row["few_points_quadratic"]
 
 
 @pytest.mark.parametrize(
