@@ -38,6 +38,9 @@ EVALSCOPE_METRICS = {"AverageAccuracy": "acc", "mean_acc": "acc", "acc": "acc", 
 
 # metrics scored per item in an evaluation's samples (metric -> its field there): their deltas get paired intervals
 ITEM_METRICS = {"accuracy": "correct", "ref_loglik": "ref_loglik", "ref_loglik_per_token": "ref_loglik_per_token"}
+# a task's further answer extractions (GSM8K: lm-eval's strict, flexible, ...): accuracy_<name> from the samples'
+# correct_<name>, with deltas and paired intervals like accuracy's
+EXTRACTION_METRIC, EXTRACTION_FIELD = "accuracy_", "correct_"
 
 # format: empty for a task's own (or evaluate.format) prompt format, else the further format evaluated;
 # variant: empty for a trained checkpoint, else what was made of it (restored/directions-0.2)
@@ -104,6 +107,11 @@ def item_scores(rows: list[dict]) -> pd.DataFrame:
     ITEM_METRICS present, the mean over the item's completions."""
     frame = pd.DataFrame(rows)
     fields = {field: metric for metric, field in ITEM_METRICS.items() if field in frame}
+    fields |= {
+        field: EXTRACTION_METRIC + field.removeprefix(EXTRACTION_FIELD)
+        for field in frame.columns
+        if field.startswith(EXTRACTION_FIELD)
+    }
     if "id" not in frame or not fields:
         return pd.DataFrame()
     return frame.groupby("id", sort=False)[list(fields)].mean().rename(columns=fields)
@@ -121,10 +129,14 @@ def item_key(row) -> tuple[str, ...]:
     return tuple(text(name) for name in ("model", "lineage", "step", "task", "format", "variant"))
 
 
+def _per_item(metric: str) -> bool:
+    return metric in ITEM_METRICS or metric.startswith(EXTRACTION_METRIC)
+
+
 def _pair(items: dict | None, row, metric: str) -> tuple | None:
     """(checkpoint's, base's) per-item scores of ``metric`` on the items both were scored on, or None."""
     metric = metric.removeprefix("delta_")
-    if not items or metric not in ITEM_METRICS:
+    if not items or not _per_item(metric):
         return None
     mine = items.get(item_key(row))
     base = items.get(item_key({**dict(row), "lineage": BASE, "step": 0, "variant": None}))
@@ -137,7 +149,8 @@ def _pair(items: dict | None, row, metric: str) -> tuple | None:
 def with_deltas(
     table: pd.DataFrame, items: dict | None = None, metrics: tuple[str, ...] = DELTA_METRICS
 ) -> pd.DataFrame:
-    """Add ``delta_<metric>`` rows: a checkpoint's value minus its base model's on the same task.
+    """Add ``delta_<metric>`` rows: a checkpoint's value minus its base model's on the same task, for ``metrics``
+    and every further answer extraction's accuracy (``accuracy_<name>``).
 
     On a prior task a negative delta is forgetting; on the trained task a positive one is the gain. Checkpoint
     and base are scored on the same items, so where ``items`` (``item_key`` -> ``item_scores``) holds both, the
@@ -147,7 +160,8 @@ def with_deltas(
     rows = []
     table = table.assign(format=table["format"].fillna(""))
     # lm-eval names a filtered metric "exact_match:strict-match"; its base name decides
-    for metric in sorted({m for m in table["metric"] if m.split(":")[0] in metrics}):
+    wanted = {m for m in table["metric"] if m.split(":")[0] in metrics or m.startswith(EXTRACTION_METRIC)}
+    for metric in sorted(wanted):
         values = table[table["metric"] == metric]
         base = values[(values["lineage"] == BASE) & ordinary(values)].set_index(["model", "task", "format"])
         for _, row in values[values["lineage"] != BASE].iterrows():

@@ -193,3 +193,22 @@ def test_item_scores_average_the_samples_of_an_item():
     rows = [{"id": "a", "correct": 1.0}, {"id": "a", "correct": 0.0}, {"id": "b", "correct": 1.0}]
     assert item_scores(rows)["accuracy"].to_dict() == {"a": 0.5, "b": 1.0}
     assert item_scores([{"question": "no id"}]).empty
+
+
+def test_each_answer_extraction_gets_its_delta_with_a_paired_interval():
+    entries = [
+        {"model": "m", "lineage": lineage, "stage": lineage.rsplit("/", 1)[-1], "step": step, "task": "gsm8k"}
+        for lineage, step in (("base", 0), ("base/sft", 10))
+    ]
+    # four items: strict extraction right on items 0, 1 before and on item 0 after; lenient right on all, then two
+    samples = {
+        "base": [{"id": i, "correct": 1.0, "correct_strict": float(i < 2)} for i in range(4)],
+        "base/sft": [{"id": i, "correct": float(i < 2), "correct_strict": float(i == 0)} for i in range(4)],
+    }
+    metrics = [{"accuracy": 1.0, "accuracy_strict": 0.5}, {"accuracy": 0.5, "accuracy_strict": 0.25}]
+    items = {item_key(entry): item_scores(samples[entry["lineage"]]) for entry in entries}
+    table = with_deltas(metrics_table(entries, metrics), items)
+    strict = table[table.metric == "delta_accuracy_strict"].iloc[0]
+    assert strict.value == pytest.approx(-0.25)
+    expected = paired_bootstrap_ci([(np.array([1.0, 0, 0, 0]), np.array([1.0, 1, 0, 0]))])
+    assert [strict.ci_low, strict.ci_high] == pytest.approx(list(expected))
