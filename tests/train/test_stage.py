@@ -281,3 +281,30 @@ def test_the_trainer_reads_a_prompt_in_the_tokens_evaluation_shows_with_the_syst
     assert list(trained) == shown
     text = tokenizer.decode(shown)
     assert system in text and "SmolLM" not in text  # the template's own default system turn is replaced
+
+
+def test_grpo_trains_episodes_of_tries_with_the_feedback_masked_out(tiny_model, tmp_path, monkeypatch):
+    from forgetlab.models import load_tokenizer
+    from forgetlab.train.episodes import EpisodeRollouts
+
+    task = make_task("gp", {"kind": "generalpoints", "verify_iter": 2})
+    rollout, captured = EpisodeRollouts.__call__, []
+
+    def capturing(self, prompts, trainer):
+        captured.append(rollout(self, prompts, trainer))
+        return captured[-1]
+
+    monkeypatch.setattr(EpisodeRollouts, "__call__", capturing)
+    stage = _rl("grpo", task="gp", steps=2)
+    train_stage(stage, task, task.build("train", 8, seed=0), tiny_model, tmp_path / "m", tmp_path / "log.jsonl")
+    assert [row["step"] for row in read_jsonl(tmp_path / "log.jsonl") if "loss" in row] == [1, 2]
+    tokenizer = load_tokenizer(tiny_model)
+    assert len(captured) == 2 and len(captured[0]["completion_ids"]) == 4  # 2 prompts x 2 completions per step
+    for ids, mask, final in zip(
+        captured[0]["completion_ids"], captured[0]["env_mask"], captured[0]["final_completion"]
+    ):
+        # random weights never answer right: two tries, the verifier's turn between them, masked out
+        first_env, last_env = mask.index(0), len(mask) - mask[::-1].index(0)
+        assert set(mask[first_env:last_env]) == {0} and 1 in mask[:first_env] and 1 in mask[last_env:]
+        assert "You failed this trial because" in tokenizer.decode(ids[first_env:last_env])
+        assert final == tokenizer.decode(ids[last_env:], skip_special_tokens=True)
