@@ -18,7 +18,7 @@ def build_trainer(
     log-probability pass (train/shared.py); episodes of tries where the stage's task takes several."""
     functions, weights = rl_rewards(stage, tasks, tokenizer)
     args = GRPOConfig(
-        **rl_arguments(stage, arguments, weights),
+        **rl_arguments(stage, arguments, weights, tries=tasks[stage.task].verify_iter > 1),
         loss_type=stage.loss_type,
         scale_rewards=stage.scale_rewards,
     )

@@ -204,6 +204,7 @@ def test_rollouts_go_to_vllm_where_it_can_run_and_stop_early_where_it_cannot(tin
     stage = StageConfig.from_dict({"method": "grpo", "task": "countdown", "vllm_gpu_memory_utilization": 0.4})
     assert rollout_arguments(stage, "cpu", vllm_installed=True) == {}  # auto: no GPU, HF generate
     assert rollout_arguments(stage, "cuda", vllm_installed=False) == {}  # auto: vLLM not installed
+    assert rollout_arguments(stage, "cuda", vllm_installed=True, tries=True) == {}  # auto: episodes of tries
     assert rollout_arguments(stage, "cuda", vllm_installed=True) == {
         "use_vllm": True,
         "vllm_mode": "colocate",
