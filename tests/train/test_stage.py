@@ -284,8 +284,10 @@ def test_the_trainer_reads_a_prompt_in_the_tokens_evaluation_shows_with_the_syst
     assert system in text and "SmolLM" not in text  # the template's own default system turn is replaced
 
 
-def test_grpo_trains_episodes_of_tries_with_the_feedback_masked_out(tiny_model, tmp_path, monkeypatch):
+@pytest.mark.parametrize("chat", [True, False])
+def test_grpo_trains_episodes_of_tries_with_the_feedback_masked_out(chat, tiny_model, tmp_path, monkeypatch):
     from forgetlab.models import load_tokenizer
+    from forgetlab.rewards import CorrectnessReward
     from forgetlab.train.episodes import EpisodeRollouts
 
     task = make_task("gp", {"kind": "generalpoints", "verify_iter": 2})
@@ -295,12 +297,20 @@ def test_grpo_trains_episodes_of_tries_with_the_feedback_masked_out(tiny_model, 
         captured.append(rollout(self, prompts, trainer))
         return captured[-1]
 
+    scored, read = CorrectnessReward.__call__, []
+
+    def reading(self, prompts, completions, **columns):
+        read.append(columns.get("final_completion"))
+        return scored(self, prompts, completions, **columns)
+
     monkeypatch.setattr(EpisodeRollouts, "__call__", capturing)
-    stage = _rl("grpo", task="gp", steps=2)
+    monkeypatch.setattr(CorrectnessReward, "__call__", reading)
+    stage = _rl("grpo", task="gp", steps=2, chat=chat)
     train_stage(stage, task, task.build("train", 8, seed=0), tiny_model, tmp_path / "m", tmp_path / "log.jsonl")
     assert [row["step"] for row in read_jsonl(tmp_path / "log.jsonl") if "loss" in row] == [1, 2]
     tokenizer = load_tokenizer(tiny_model)
     assert len(captured) == 2 and len(captured[0]["completion_ids"]) == 4  # 2 prompts x 2 completions per step
+    assert read == [rollout["final_completion"] for rollout in captured]  # the reward scores the last try
     for ids, mask, final in zip(
         captured[0]["completion_ids"], captured[0]["env_mask"], captured[0]["final_completion"]
     ):
