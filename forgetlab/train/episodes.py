@@ -23,7 +23,9 @@ def feedback_ids(tokenize, conversation: list[dict], reply: list[int], eos_ids) 
     conversations with the generation prompt (TRL's own tokenization). The model's tokens stay as sampled; the
     template's are taken from a fresh rendering of the whole conversation."""
     before, full = tokenize([conversation[:-2], conversation])
-    end = next(j for j in range(len(before), len(full)) if full[j] in eos_ids)  # the assistant turn closes
+    end = next((j for j in range(len(before), len(full)) if full[j] in eos_ids), None)  # the assistant turn closes
+    if end is None:
+        raise ValueError("the chat template closes the assistant's turn with none of the rollouts' EOS tokens")
     return full[end + 1 :] if reply and reply[-1] in eos_ids else full[end:]
 
 
