@@ -125,6 +125,7 @@ class WorkflowConfig(Options):
             _require(stage.task, self.tasks, f"stages.{name}.task", "task")
             if stage.replay is not None:
                 _require(stage.replay.task, self.tasks, f"stages.{name}.replay.task", "task")
+            _check_tries(name, stage, self.tasks[stage.task])
             if stage.save_every is None:
                 stage.save_every = self.evaluate.every_steps or 0
         for i, lineage in enumerate(self.lineages):
@@ -143,6 +144,17 @@ class WorkflowConfig(Options):
         for field, task in named.items():
             if task is not None:
                 _require(task, self.tasks, field, "task")
+
+
+def _check_tries(name: str, stage: StageConfig, task) -> None:
+    """Episodes of tries train with GRPO in forgetlab's HF rollouts (train/episodes.py); SFT ignores them."""
+    if task.verify_iter == 1 or not hasattr(stage, "rollouts"):
+        return
+    why = f"task {stage.task!r} takes {task.verify_iter} tries (verify_iter), which train"
+    if stage.tag != "grpo":
+        raise OptionError(f"stages.{name}.method", f"{why} with grpo only")
+    if stage.rollouts == "vllm":
+        raise OptionError(f"stages.{name}.rollouts", f"{why} in forgetlab's HF rollouts: hf or auto")
 
 
 def _require(name: str, defined: dict, field: str, kind: str) -> None:

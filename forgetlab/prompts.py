@@ -19,7 +19,7 @@ from .options import OptionError
 
 __all__ = [
     "CURRICULA", "FORMATS", "INSTRUCTIONS", "SYSTEM_PROMPT_HELP", "as_prompt", "check_system_prompt",
-    "curriculum_formats", "plain_prompt", "reference_completion", "render_prompt",
+    "curriculum_formats", "next_try", "plain_prompt", "reference_completion", "render_prompt",
 ]  # fmt: skip
 
 FORMATS = ("answer", "think", "oneshot", "boxed", "natural")
@@ -91,6 +91,14 @@ def as_prompt(text: str, chat: bool = True, system_prompt: str | None = None):
         return plain_prompt(text)
     system = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
     return [*system, {"role": "user", "content": text}]
+
+
+def next_try(prompt, completion: str, feedback: str):
+    """``prompt`` (``as_prompt``'s chat turns or plain text) followed by the model's ``completion`` and the verifier's
+    ``feedback`` as the next user message, ready for the next try."""
+    if isinstance(prompt, str):
+        return f"{prompt}{completion}\n{plain_prompt(feedback)}"
+    return [*prompt, {"role": "assistant", "content": completion}, {"role": "user", "content": feedback}]
 
 
 def plain_prompt(text: str) -> str:

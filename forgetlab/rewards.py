@@ -10,13 +10,17 @@ import re
 from .parsing import mentions_boxed
 from .tasks import Task
 
+# An episode's last try (a rollout's extra field), which the rewards score in place of the whole episode.
+FINAL = "final_completion"
+
 __all__ = [
-    "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "TagCreditReward", "XmlReward",
-    "completion_text", "record_columns", "task_rewards",
+    "FINAL", "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "TagCreditReward", "XmlReward",
+    "answers", "completion_text", "record_columns", "task_rewards",
 ]  # fmt: skip
 
-# Column names TRL adds itself; everything else is a task record field.
-_TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
+# Column names TRL adds itself, and the last try of an episode (train/episodes.py); everything else is a task
+# record field.
+_TRL_KEYS = {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric", FINAL}
 
 
 def completion_text(completion) -> str:
@@ -24,6 +28,11 @@ def completion_text(completion) -> str:
     if isinstance(completion, str):
         return completion
     return "".join(turn.get("content", "") for turn in completion if turn.get("role", "assistant") == "assistant")
+
+
+def answers(completions, columns: dict) -> list[str]:
+    """The text each reward scores: an episode's last try where the rollouts give it, else the completion."""
+    return list(columns.get(FINAL) or [completion_text(c) for c in completions])
 
 
 def record_columns(columns: dict, n: int) -> list[dict]:
@@ -44,7 +53,7 @@ class _TaskReward:
 
     def __call__(self, prompts, completions, **columns) -> list[float]:
         records = record_columns(columns, len(completions))
-        return [self.of(record, completion_text(c)) for record, c in zip(records, completions)]
+        return [self.of(record, text) for record, text in zip(records, answers(completions, columns))]
 
     def of(self, record: dict, completion: str) -> float:
         """The reward of one completion, as the task of its record."""
@@ -97,7 +106,7 @@ class BoxedFormatReward:
     __name__ = "boxed_format"
 
     def __call__(self, prompts, completions, **columns) -> list[float]:
-        return [float(mentions_boxed(completion_text(c))) for c in completions]
+        return [float(mentions_boxed(text)) for text in answers(completions, columns)]
 
 
 class TagCreditReward(_TaskReward):
@@ -153,7 +162,7 @@ class XmlReward:
 
     def __call__(self, prompts, completions, **columns) -> list[float]:
         score = _XML_REWARDS[self.kind]
-        return [float(score(completion_text(c))) for c in completions]
+        return [float(score(text)) for text in answers(completions, columns)]
 
 
 REWARD_KINDS = {

@@ -371,3 +371,17 @@ def test_an_evalscope_benchmark_that_does_not_exist_is_named_before_any_job():
     with pytest.raises(ConfigError, match=r"evaluate\.evalscope\.tasks\[1\]: 'mmlu_pr' is not a benchmark of evalscope "
                        r"1\.10\.0; did you mean 'mmlu_pro'\?"):  # fmt: skip
         resolve_config(raw)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"rollouts": "vllm"}, r"stages.rl-gp.rollouts: task 'gp' takes 5 tries \(verify_iter\), .* hf or auto"),
+        ({"method": "rloo"}, r"stages.rl-gp.method: task 'gp' takes 5 tries \(verify_iter\), which train with grpo"),
+    ],
+)
+def test_episodes_of_tries_train_with_grpo_in_hf_rollouts_only(change, message):
+    config = yaml.safe_load((ROOT / "config" / "paper-ood-recovery.yaml").read_text())
+    config["stages"]["rl-gp"].update(change)
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(config)

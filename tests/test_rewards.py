@@ -105,3 +105,11 @@ def test_replayed_records_are_scored_as_their_own_task():
     reward = CorrectnessReward(TASK, {"arithmetic": arithmetic})
     completions = [_chat("<answer>(3 + 5) * 2</answer>"), _chat(answer)]
     assert reward(prompts=[None] * 2, completions=completions, **columns) == [1.0, 1.0]
+
+
+def test_an_episode_of_tries_is_scored_by_its_last_try():
+    episode = "<answer>1 + 2</answer>user\nYou failed this trial because your formula is incorrect.\nassistant\n"
+    final = ["<answer>(3 + 5) * 2</answer>", "(3 + 5) * 2", "<answer>1 + 2 + 3</answer>"]
+    kwargs = dict(prompts=[None] * 3, completions=[episode] * 3, final_completion=final, **COLUMNS)
+    assert CorrectnessReward(TASK)(**kwargs) == [1.0, 0.0, 1.0]
+    assert FormatReward(TASK)(**kwargs) == [1.0, 0.0, 1.0]

@@ -8,6 +8,7 @@ from ..stats import bootstrap_ci
 from ..tasks import Task
 from .config import EvaluateConfig
 from .engines import HFEngine
+from .episodes import run_episodes
 
 __all__ = ["evaluate_records", "generate", "prompt_text", "score_rows", "summarise"]
 
@@ -55,6 +56,8 @@ def evaluate_records(
 
     Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
     mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
+    With the task's ``verify_iter`` > 1 each completion is an episode of tries (``episodes``): ``correct`` counts it
+    solved within the tries, and the metrics add ``solved_first_try`` and ``mean_tries``; its row holds every turn.
     Returns (metrics, one row per completion with the prompt actually shown). ``progress``: a line on stderr per
     batch (forgetlab.progress).
     """
@@ -64,15 +67,27 @@ def evaluate_records(
         raise ValueError("several samples per prompt need temperature > 0")
     style = style or task.format
     prompts = [render_prompt(task, record, style) for record in records]
-    texts = [prompt_text(tokenizer, p, chat, system_prompt) for p in prompts for _ in range(samples)]
-    tracker = progress_of(progress, f"eval {task.name}", len(texts))
-    completions = engine(texts, max_new_tokens, temperature, chat, **({"progress": tracker} if tracker else {}))
+    tracker = progress_of(progress, f"eval {task.name}", len(prompts) * samples)
     scorer = task.for_format(style)
+    if task.verify_iter > 1:
+        episodes = run_episodes(
+            engine, tokenizer, scorer, records, prompts, max_new_tokens, temperature, chat, system_prompt, samples,
+            tracker,
+        )  # fmt: skip
+    else:
+        texts = [prompt_text(tokenizer, p, chat, system_prompt) for p in prompts for _ in range(samples)]
+        completions = engine(texts, max_new_tokens, temperature, chat, **({"progress": tracker} if tracker else {}))
+        episodes = [[{"role": "assistant", "content": completion}] for completion in completions]
     rows = []
-    for index, completion in enumerate(completions):
+    for index, turns in enumerate(episodes):
         record, prompt = records[index // samples], prompts[index // samples]
+        completion = turns[-1]["content"]
         score = scorer.score(record, completion).fields()
-        rows.append({**record, "prompt": prompt, "sample": index % samples, "completion": completion, **score})
+        row = {**record, "prompt": prompt, "sample": index % samples, "completion": completion, **score}
+        if task.verify_iter > 1:
+            tries = (len(turns) + 1) // 2
+            row.update(turns=turns, tries=tries, solved_first_try=float(tries == 1 and bool(score["correct"])))
+        rows.append(row)
     per_prompt = [rows[i : i + samples] for i in range(0, len(rows), samples)]
     merged = [{**group[0], **{f: sum(r[f] for r in group) / samples for f in score}} for group in per_prompt]
     metrics = summarise(task.name, merged, task.group_field, task.extractions)
@@ -80,6 +95,12 @@ def evaluate_records(
         passed = [float(any(r["correct"] for r in group)) for group in per_prompt]
         low, high = bootstrap_ci(passed)
         metrics.update({f"pass@{samples}": sum(passed) / len(passed), f"pass@{samples}_ci": [low, high]})
+    if task.verify_iter > 1:
+        metrics.update(
+            verify_iter=task.verify_iter,
+            solved_first_try=sum(row["solved_first_try"] for row in rows) / len(rows),
+            mean_tries=sum(row["tries"] for row in rows) / len(rows),
+        )
     shown = {"format": style, "chat": chat, "system_prompt": system_prompt}
     return {**metrics, **shown, "samples": samples, "temperature": temperature}, rows
 

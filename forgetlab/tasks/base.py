@@ -71,6 +71,17 @@ class Task(Options):
     n_train: int = option(256, "training records (results/data/<task>/train.jsonl)", minimum=1)
     n_test: int = option(32, "evaluation records (results/data/<task>/test.jsonl)", minimum=1)
     seed: int = option(0, "seed of the records drawn: generated items, or a dataset's subset")
+    verify_iter: int = option(
+        1,
+        "tries per question: after a wrong answer the verifier says why (a user turn) and the model answers again, "
+        "in evaluation and RL rollouts, up to this many times (only tasks with a verifier's feedback: generalpoints)",
+        minimum=1,
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.verify_iter > 1 and type(self).feedback is Task.feedback:
+            raise OptionError("verify_iter", f"task kind {self.tag!r} gives no verifier feedback: only 1 try")
 
     def build(self, split: str, n: int | None = None, seed: int | None = None) -> list[dict]:
         """The records of ``split``: ``n`` of them (default n_train / n_test), drawn with ``seed``."""
@@ -141,6 +152,10 @@ class Task(Options):
         return last_boxed(completion) is not None if self.boxed else has_answer_format(completion)
 
     def score(self, record: dict, completion: str) -> Score:
+        raise NotImplementedError
+
+    def feedback(self, record: dict, completion: str) -> str | None:
+        """The verifier's message on a wrong ``completion`` (a user turn before the next try), None when right."""
         raise NotImplementedError
 
 

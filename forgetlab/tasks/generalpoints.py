@@ -7,17 +7,25 @@ every hand holds at least one face card. Only solvable hands are generated; answ
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 from typing import ClassVar
 
-from ..arith import Limits
+from ..arith import ExpressionError, Limits, evaluate, literals, parse
 from ..options import option
 from .puzzle import ExpressionPuzzle
 
 RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
 FACES = {"J", "Q", "K"}
+
+# The study's verifier turn (RL_Heals_SFT, gym_cards): "You failed this trial because <reason>".
+FAILED = "You failed this trial because"
+NO_FORMULA = "no formula was found in your answer."
+WRONG_NUMBERS = "your formula does not use each card's number exactly once."
+ILLEGAL_FORMULA = "your formula is illegal."
+INCORRECT_FORMULA = "your formula is incorrect."
 
 
 def solve(values: list[int], target: int) -> str | None:
@@ -69,6 +77,23 @@ class GeneralPointsTask(ExpressionPuzzle):
         if rank in FACES:
             return {"J": 11, "Q": 12, "K": 13}[rank] if self.ood else 10
         return int(rank)
+
+    def feedback(self, record: dict, completion: str) -> str | None:
+        """Why ``completion`` fails, as the study's environment tells the model; None when it is right. Checked in
+        the scorer's order: an answer, a formula that parses, the hand's numbers, the target."""
+        answer = self.answer(completion)
+        if answer is None:
+            return f"{FAILED} {NO_FORMULA}"
+        if len(answer) > self.limits.max_chars:
+            return f"{FAILED} {ILLEGAL_FORMULA}"
+        try:
+            node = parse(answer.split("=", 1)[0], self.limits)
+            if Counter(literals(node)) != Counter(record["numbers"]):
+                return f"{FAILED} {WRONG_NUMBERS}"
+            value = evaluate(node, self.limits)
+        except (ExpressionError, RecursionError):
+            return f"{FAILED} {ILLEGAL_FORMULA}"
+        return None if value == record["target"] else f"{FAILED} {INCORRECT_FORMULA}"
 
     def key(self, record: dict) -> str:
         return ",".join(sorted(record["cards"]))

@@ -34,9 +34,14 @@ class ExpressionPuzzle(GeneratedTask):
         except (ExpressionError, RecursionError):
             return False
 
+    def answer(self, completion: str, marked: str | None = None) -> str | None:
+        """The expression a completion answers with (its ``marked`` answer when given), or None."""
+        marked = self.marked_answer(completion) if marked is None else marked
+        return marked if marked is not None or self.require_tags else last_expression(completion)
+
     def score(self, record: dict, completion: str) -> Score:
         marked = self.marked_answer(completion)
-        answer = marked if marked is not None or self.require_tags else last_expression(completion)
+        answer = self.answer(completion, marked)
         correct = answer is not None and self.is_solution(answer, record["numbers"], record["target"])
         # Without a marked answer the format check cannot pass: skip its scan of the whole text.
         formatted = marked is not None and self.well_formed(completion)

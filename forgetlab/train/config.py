@@ -229,7 +229,7 @@ class RLStageConfig(StageConfig):
         "auto",
         "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the HF model: forgetlab's "
         "decode loop in one process, the model's generate in several), "
-        "auto: vllm when it is installed and the job has a GPU",
+        "auto: vllm when it is installed and the job has a GPU, hf where the task takes several tries (verify_iter)",
         enum=["auto", "hf", "vllm"],
     )
     vllm_mode: str = option(

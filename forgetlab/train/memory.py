@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..options import Options, option
-from ..rewards import completion_text, record_columns
+from ..rewards import answers, record_columns
 
 __all__ = [
     "ANNEALING", "EpisodicMemory", "IntrinsicReward", "MemoryOptions", "MemoryReward", "PolicyEmbedder", "Window",
@@ -148,7 +148,7 @@ class IntrinsicReward:
 
     def __call__(self, prompts, completions, trainer_state=None, log_metric=None, **columns) -> list[float]:
         records = record_columns(columns, len(completions))
-        values, metrics = self.score(prompts, records, [completion_text(c) for c in completions])
+        values, metrics = self.score(prompts, records, answers(completions, columns))
         scale = annealing(self.options.anneal, trainer_state.global_step if trainer_state else 0, self.steps)
         if log_metric is not None:
             for name, value in {**metrics, "memory/scale": scale}.items():

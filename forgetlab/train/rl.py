@@ -81,10 +81,13 @@ def finish_trainer(trainer, stage: RLStageConfig, functions: list):
     return trainer
 
 
-def rollout_arguments(stage: RLStageConfig, device: str, vllm_installed: bool | None = None) -> dict:
-    """TRL's switches for the stage's rollout engine on ``device``: vLLM (colocated or a server) or none (HF)."""
+def rollout_arguments(stage: RLStageConfig, device: str, vllm_installed: bool | None = None, tries=False) -> dict:
+    """TRL's switches for the stage's rollout engine on ``device``: vLLM (colocated or a server) or none (HF).
+    ``tries``: the task's episodes of tries run in forgetlab's HF loop (train/episodes.py), which 'auto' picks."""
     from ..evaluate.engines import resolve_backend
 
+    if tries and stage.rollouts == "auto":
+        return {}
     try:
         engine = resolve_backend(stage.rollouts, vllm_installed=vllm_installed, gpu=device == "cuda")
     except ValueError as error:
@@ -95,8 +98,9 @@ def rollout_arguments(stage: RLStageConfig, device: str, vllm_installed: bool | 
             "vllm_gpu_memory_utilization": stage.vllm_gpu_memory_utilization}  # fmt: skip
 
 
-def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) -> dict:
-    """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes."""
+def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float], tries: bool = False) -> dict:
+    """``arguments`` (every method's, common.trainer_defaults) with those every RL method takes; ``tries``: the
+    stage's task takes several (rollout_arguments)."""
     groups = split_batch(stage.batch_size, "batch_size (prompts per step)")
     # All completions of a step are generated together. On the CPU they are also trained in one forward/backward,
     # so each group's prompt runs once for all its completions (shared.with_shared_prompt_passes; TRL shuffles the
@@ -105,7 +109,7 @@ def rl_arguments(stage: RLStageConfig, arguments: dict, weights: list[float]) ->
     per_pass = groups if arguments.get("use_cpu") else 1
     return dict(
         **arguments,
-        **rollout_arguments(stage, "cpu" if arguments.get("use_cpu") else "cuda"),
+        **rollout_arguments(stage, "cpu" if arguments.get("use_cpu") else "cuda", tries=tries),
         per_device_train_batch_size=stage.num_generations * per_pass,
         gradient_accumulation_steps=groups // per_pass,
         num_generations=stage.num_generations,

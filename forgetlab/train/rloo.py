@@ -13,6 +13,8 @@ def build_trainer(
     stage: RLOOStageConfig, tasks, records, model, tokenizer, arguments: dict, peft_config=None, fast_paths=True
 ) -> RLOOTrainer:
     """TRL's RLOOTrainer; with ``fast_paths``, each group's prompt run once per log-probability pass."""
+    if tasks[stage.task].verify_iter > 1:
+        raise ValueError(f"tasks.{stage.task}.verify_iter > 1: episodes of tries train with grpo, not rloo")
     functions, weights = rl_rewards(stage, tasks, tokenizer)
     args = RLOOConfig(**rl_arguments(stage, arguments, weights), normalize_advantages=stage.normalize_advantages)
     trainer = with_shared_prompt_passes(RLOOTrainer, fast_paths)(

@@ -204,6 +204,7 @@ def test_rollouts_go_to_vllm_where_it_can_run_and_stop_early_where_it_cannot(tin
     stage = StageConfig.from_dict({"method": "grpo", "task": "countdown", "vllm_gpu_memory_utilization": 0.4})
     assert rollout_arguments(stage, "cpu", vllm_installed=True) == {}  # auto: no GPU, HF generate
     assert rollout_arguments(stage, "cuda", vllm_installed=False) == {}  # auto: vLLM not installed
+    assert rollout_arguments(stage, "cuda", vllm_installed=True, tries=True) == {}  # auto: episodes of tries
     assert rollout_arguments(stage, "cuda", vllm_installed=True) == {
         "use_vllm": True,
         "vllm_mode": "colocate",
@@ -281,3 +282,40 @@ def test_the_trainer_reads_a_prompt_in_the_tokens_evaluation_shows_with_the_syst
     assert list(trained) == shown
     text = tokenizer.decode(shown)
     assert system in text and "SmolLM" not in text  # the template's own default system turn is replaced
+
+
+@pytest.mark.parametrize("chat", [True, False])
+def test_grpo_trains_episodes_of_tries_with_the_feedback_masked_out(chat, tiny_model, tmp_path, monkeypatch):
+    from forgetlab.models import load_tokenizer
+    from forgetlab.rewards import CorrectnessReward
+    from forgetlab.train.episodes import EpisodeRollouts
+
+    task = make_task("gp", {"kind": "generalpoints", "verify_iter": 2})
+    rollout, captured = EpisodeRollouts.__call__, []
+
+    def capturing(self, prompts, trainer):
+        captured.append(rollout(self, prompts, trainer))
+        return captured[-1]
+
+    scored, read = CorrectnessReward.__call__, []
+
+    def reading(self, prompts, completions, **columns):
+        read.append(columns.get("final_completion"))
+        return scored(self, prompts, completions, **columns)
+
+    monkeypatch.setattr(EpisodeRollouts, "__call__", capturing)
+    monkeypatch.setattr(CorrectnessReward, "__call__", reading)
+    stage = _rl("grpo", task="gp", steps=2, chat=chat)
+    train_stage(stage, task, task.build("train", 8, seed=0), tiny_model, tmp_path / "m", tmp_path / "log.jsonl")
+    assert [row["step"] for row in read_jsonl(tmp_path / "log.jsonl") if "loss" in row] == [1, 2]
+    tokenizer = load_tokenizer(tiny_model)
+    assert len(captured) == 2 and len(captured[0]["completion_ids"]) == 4  # 2 prompts x 2 completions per step
+    assert read == [rollout["final_completion"] for rollout in captured]  # the reward scores the last try
+    for ids, mask, final in zip(
+        captured[0]["completion_ids"], captured[0]["env_mask"], captured[0]["final_completion"]
+    ):
+        # random weights never answer right: two tries, the verifier's turn between them, masked out
+        first_env, last_env = mask.index(0), len(mask) - mask[::-1].index(0)
+        assert set(mask[first_env:last_env]) == {0} and 1 in mask[:first_env] and 1 in mask[last_env:]
+        assert "You failed this trial because" in tokenizer.decode(ids[first_env:last_env])
+        assert final == tokenizer.decode(ids[last_env:], skip_special_tokens=True)
