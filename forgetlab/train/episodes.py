@@ -101,10 +101,12 @@ def episode_rollouts(stage, tasks: dict, dataset, args, trainer_class) -> Episod
     refused = [
         (args.use_vllm, "vLLM rollouts"),
         (world_size() > 1, "several processes"),
-        (args.top_p != 1.0 or args.top_k or args.min_p is not None or args.repetition_penalty != 1.0,
-         "top_p, top_k, min_p or a repetition penalty"),
+        (
+            args.top_p != 1.0 or args.top_k or args.min_p is not None or args.repetition_penalty != 1.0,
+            "top_p, top_k, min_p or a repetition penalty",
+        ),
         (missing is not None, missing),
-    ]  # fmt: skip
+    ]
     why = next((why for refuse, why in refused if refuse), None)
     if why:
         raise ValueError(f"tasks.{stage.task}.verify_iter > 1 trains episodes in forgetlab's rollouts, not with {why}")

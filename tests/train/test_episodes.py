@@ -17,8 +17,10 @@ def tokenizer(tiny_model):
 
 def _tokenize(tokenizer):
     def tokenize(conversations):
-        return [tokenizer.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=False)
-                for c in conversations]  # fmt: skip
+        return [
+            tokenizer.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=False)
+            for c in conversations
+        ]
 
     return tokenize
 
