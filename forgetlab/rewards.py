@@ -14,8 +14,8 @@ from .tasks import Task
 FINAL = "final_completion"
 
 __all__ = [
-    "FINAL", "BoxedFormatReward", "CorrectnessReward", "FormatReward", "LengthReward", "TagCreditReward", "XmlReward",
-    "answers", "completion_text", "record_columns", "task_rewards",
+    "FINAL", "BoxedFormatReward", "CorrectnessReward", "FormatReward", "GradedReward", "LengthReward",
+    "TagCreditReward", "XmlReward", "answers", "completion_text", "record_columns", "task_rewards",
 ]  # fmt: skip
 
 # Column names TRL adds itself, and the last try of an episode (train/episodes.py); everything else is a task
@@ -109,6 +109,17 @@ class BoxedFormatReward:
         return [float(mentions_boxed(text)) for text in answers(completions, columns)]
 
 
+class GradedReward(_TaskReward):
+    """A task's own graded reward (GeneralPoints: the RL_Heals_SFT environment's +5 ... -3 by what is wrong)."""
+
+    name = "graded"
+
+    def value(self, task: Task, record: dict, completion: str) -> float:
+        if not hasattr(task, "graded_reward"):
+            raise ValueError(f"task {task.name!r} ({task.tag}) has no graded reward; generalpoints has one")
+        return task.graded_reward(record, completion)
+
+
 class TagCreditReward(_TaskReward):
     """The countdown seed's reward (RL_GRPO grpo/validation.py:81-119): 1.0 for a correct answer, else 0.1 for each
     of a ``<think>...</think>`` and an ``<answer>...</answer>`` block present (the tags' credit is replaced, not
@@ -167,7 +178,7 @@ class XmlReward:
 
 REWARD_KINDS = {
     "correct": CorrectnessReward, "format": FormatReward, "length": LengthReward, "boxed_format": BoxedFormatReward,
-    "tag_credit": TagCreditReward, **dict.fromkeys(_XML_REWARDS, XmlReward),
+    "tag_credit": TagCreditReward, "graded": GradedReward, **dict.fromkeys(_XML_REWARDS, XmlReward),
 }  # fmt: skip
 
 
@@ -185,6 +196,7 @@ def task_rewards(
         "length": lambda: LengthReward(max_length),
         "boxed_format": BoxedFormatReward,
         "tag_credit": lambda: TagCreditReward(task, others),
+        "graded": lambda: GradedReward(task, others),
         **{kind: (lambda kind=kind: XmlReward(kind)) for kind in _XML_REWARDS},
     }
     chosen = [(build[name](), float(w)) for name, w in weights.items() if w]

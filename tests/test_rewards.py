@@ -113,3 +113,15 @@ def test_an_episode_of_tries_is_scored_by_its_last_try():
     kwargs = dict(prompts=[None] * 3, completions=[episode] * 3, final_completion=final, **COLUMNS)
     assert CorrectnessReward(TASK)(**kwargs) == [1.0, 0.0, 1.0]
     assert FormatReward(TASK)(**kwargs) == [1.0, 0.0, 1.0]
+
+
+def test_the_graded_reward_is_the_tasks_own_and_named_where_a_task_has_none():
+    from forgetlab.rewards import GradedReward
+
+    gp = make_task("gp", {"kind": "generalpoints"})
+    record = {"cards": ["10", "2", "2", "A"], "numbers": [10, 2, 2, 1], "target": 24, "answer": "(10 + 2) * 2 * 1"}
+    columns = {key: [value] * 2 for key, value in record.items()}
+    completions = ["<answer>(10 + 2) * 2 * 1</answer>", "<answer>10 * 2</answer>"]  # right; three cards unused
+    assert GradedReward(gp)(prompts=[None] * 2, completions=completions, **columns) == [5.0, -2.0]
+    with pytest.raises(ValueError, match="task 'countdown' \\(countdown\\) has no graded reward"):
+        GradedReward(TASK)(prompts=[None], completions=["x"], numbers=[[1]], target=[1], answer=["1"])

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from ..arith import ExpressionError, Limits, evaluate, literals, parse
 from ..options import option
+from .gp_reward import graded_reward
 from .puzzle import ExpressionPuzzle
 
 RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
@@ -94,6 +95,13 @@ class GeneralPointsTask(ExpressionPuzzle):
         except (ExpressionError, RecursionError):
             return f"{FAILED} {ILLEGAL_FORMULA}"
         return None if value == record["target"] else f"{FAILED} {INCORRECT_FORMULA}"
+
+    def graded_reward(self, record: dict, completion: str) -> float:
+        """The study's graded reward of ``completion`` (forgetlab.tasks.gp_reward): +5 right, -1 to -3 and more
+        by what is wrong."""
+        return graded_reward(
+            self.answer(completion), record["numbers"], record["target"], record["answer"], self.limits
+        )
 
     def key(self, record: dict) -> str:
         return ",".join(sorted(record["cards"]))

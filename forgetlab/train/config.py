@@ -216,7 +216,8 @@ class RLStageConfig(StageConfig):
     rewards: dict[str, float] = option(
         help="reward -> weight: correct (the task's scorer), format (the prompt format's answer marking: tags, or "
         "\\boxed{} in the boxed format), length (1 - tokens / max_completion_length), boxed_format (a boxed{...} "
-        "anywhere, backslash or not: seed 000's format reward), tag_credit (the countdown seed's: 1 when correct, "
+        "anywhere, backslash or not: seed 000's format reward), graded (the task's own graded reward: GeneralPoints' "
+        "+5 ... -3 of RL_Heals_SFT), tag_credit (the countdown seed's: 1 when correct, "
         "else 0.1 per <think> and <answer> block), xml_count, soft_format, strict_format, integer_answer (Memory-R's "
         "format rewards over <reasoning>/<answer> blocks, in its units: weight 1.0 each is its sum)",
         factory=lambda: {"correct": 1.0, "format": 0.1},

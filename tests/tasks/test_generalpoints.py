@@ -53,3 +53,34 @@ def test_only_a_task_with_a_verifier_takes_several_tries():
     assert make_task("gp", {"kind": "generalpoints"}).verify_iter == 1
     with pytest.raises(ConfigError, match="verify_iter"):
         make_task("sum", {"kind": "arithmetic", "verify_iter": 2})
+
+
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("(10+2)*2", 5.0),  # right: +5
+        ("(10 + 2) * 2", 5.0),  # spaces dropped first
+        ("10*2+2+2", -2.0),  # a 2 too many: -2
+        ("10*2", -2.0),  # cards unused: -2
+        ("10*2+5", -4.0),  # 5 is not a card (-2) and a 2 unused (-2)
+        ("(10+2)*2x", -3.0),  # an illegal character
+        ("10+)2*2(", -9.0),  # ')' after an operator, a number after ')', '(' after a number: -3 each
+        ("(10+2", -2.0),  # the numbers first: a 2 unused
+        ("10+2+2", -1.0),  # legal, the right cards, but 14: it leaves the solution at once
+        (None, -1.0),  # no formula
+    ],
+)
+def test_the_studys_graded_reward(formula, expected):
+    from forgetlab.arith import Limits
+    from forgetlab.tasks.gp_reward import graded_reward
+
+    assert graded_reward(formula, [10, 2, 2], 24, "(10 + 2) * 2", Limits(allow_division=True)) == expected
+
+
+def test_a_formula_the_parser_cannot_finish_that_starts_the_solution_is_partial():
+    from forgetlab.arith import Limits
+    from forgetlab.tasks.gp_reward import graded_reward
+
+    # a 1-card hand keeps the number checks quiet: "(7" starts the solution "(7)" and cannot be evaluated
+    assert graded_reward("(7", [7], 24, "(7)", Limits(allow_division=True)) == 1.0
+    assert graded_reward("(8", [8], 24, "(7)", Limits(allow_division=True)) == -1.0  # unfinished, off the solution
