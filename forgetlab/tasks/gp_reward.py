@@ -22,9 +22,11 @@ STUDY_REWARDS = {"correct": 5.0, "partial": 1.0, "no_solution": -1.0, "incorrect
 _TOKEN = re.compile(r"\d+|[+\-*/()]")
 # the token types a token may follow (None: the formula's start)
 _FOLLOWS = {
-    "number": (None, "operator", "open"), "operator": ("number", "close"), "open": (None, "operator", "open"),
+    "number": (None, "operator", "open"),
+    "operator": ("number", "close"),
+    "open": (None, "operator", "open"),
     "close": ("number", "close"),
-}  # fmt: skip
+}
 
 
 def _kind(token: str) -> str:
