@@ -1,11 +1,11 @@
-"""Multiple choice with up to ten options, graded on the letter the model writes (MMLU-Pro, SciKnowEval)."""
+"""Multiple choice with up to ten options, graded on the letter the model writes (MMLU, MMLU-Pro, SciKnowEval)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..parsing import choice_letter, has_answer_format
+from ..parsing import choice_letter
 from .base import Score
 from .files import FileTask
 
@@ -39,7 +39,12 @@ class ChoiceTask(FileTask):
     def natural_answer(self, record: dict) -> str:
         return f"The answer is ({record['answer']})."
 
+    def offered(self, record: dict) -> str:
+        """The letters a record's question offers: only those count ("J" cannot answer a four-option question)."""
+        return LETTERS[: len(record["choices"])]
+
     def score(self, record: dict, completion: str) -> Score:
-        # only the letters this question offers count: "J" cannot answer a four-option question
-        letter = choice_letter(completion, LETTERS[: len(record["choices"])])
-        return Score(correct=float(letter == record["answer"]), formatted=float(has_answer_format(completion)))
+        # the marked answer (tags; the last \boxed{} in the boxed format) when there is one
+        marked = self.marked_answer(completion)
+        letter = choice_letter(completion if marked is None else marked, self.offered(record))
+        return Score(correct=float(letter == record["answer"]), formatted=float(self.well_formed(completion)))

@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..options import option
-from ..parsing import choice_letter
-from .base import Score
-from .files import HUB_CONFIG_HELP, HUB_ID_HELP, FileTask, read_rows
+from .choices import LETTERS, ChoiceTask, answer_letter
+from .files import HUB_CONFIG_HELP, HUB_ID_HELP, read_rows
 
-LETTERS = "ABCD"
-CSV_COLUMNS = ["question", "A", "B", "C", "D", "answer"]
+OPTIONS = LETTERS[:4]
+CSV_COLUMNS = ["question", *OPTIONS, "answer"]
 
 
 @dataclass(kw_only=True)
-class MMLUTask(FileTask):
+class MMLUTask(ChoiceTask):
     """Multiple choice over 57 subjects, graded on the letter the model writes."""
 
     tag = "mmlu"
-    required_fields: ClassVar[dict] = {"question": (str,), "choices": (list,), "answer": (str,)}
     hub_id: str = option("cais/mmlu", HUB_ID_HELP)
     hub_config: str | None = option("all", HUB_CONFIG_HELP)
     subjects: list[str] | None = option(None, "keep only these subjects (null: all)")
@@ -37,7 +35,7 @@ class MMLUTask(FileTask):
         subject = path.stem.rsplit("_", 1)[0]
         rows = read_rows(path, CSV_COLUMNS)
         return [
-            {"question": r["question"], "choices": [r[x] for x in LETTERS], "answer": r["answer"], "subject": subject}
+            {"question": r["question"], "choices": [r[x] for x in OPTIONS], "answer": r["answer"], "subject": subject}
             for r in rows
         ]
 
@@ -46,13 +44,9 @@ class MMLUTask(FileTask):
 
     def convert(self, row: dict, where: str) -> dict:
         choices = row.get("choices")
-        if not isinstance(choices, list) or len(choices) != 4:
+        if not isinstance(choices, list) or len(choices) != len(OPTIONS):
             raise ValueError(f"{where}: 'choices' must be a list of 4 options")
-        answer = row["answer"]
-        text = str(answer).strip().upper()
-        letter = LETTERS[int(text)] if text.isdigit() and int(text) < len(LETTERS) else text
-        if letter not in LETTERS:
-            raise ValueError(f"{where}: answer {answer!r} is neither an index 0-3 nor a letter A-D")
+        letter = answer_letter(row["answer"], len(OPTIONS), where)
         return {
             "question": row["question"],
             "choices": list(map(str, choices)),
@@ -60,15 +54,8 @@ class MMLUTask(FileTask):
             "subject": row.get("subject", ""),
         }
 
-    def question(self, record: dict) -> str:
-        options = "\n".join(f"{letter}. {text}" for letter, text in zip(LETTERS, record["choices"]))
-        return f"{record['question']}\n{options}\nAnswer with the letter of the correct option."
-
-    def reasoning(self, record: dict) -> str:
-        return f"The correct option is {record['answer']}."
-
-    def natural_answer(self, record: dict) -> str:
-        return f"The answer is ({record['answer']})."
+    def offered(self, record: dict) -> str:
+        return OPTIONS  # every MMLU question has four
 
     def example(self) -> dict:
         return {
@@ -77,8 +64,3 @@ class MMLUTask(FileTask):
             "answer": "B",
             "subject": "chemistry",
         }
-
-    def score(self, record: dict, completion: str) -> Score:
-        marked = self.marked_answer(completion)
-        correct = choice_letter(completion if marked is None else marked, LETTERS) == record["answer"]
-        return Score(correct=float(correct), formatted=float(self.well_formed(completion)))
