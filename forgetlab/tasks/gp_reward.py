@@ -44,9 +44,11 @@ def graded_reward(formula: str | None, numbers: list[int], target: int, solution
     reward, previous, depth = 0.0, None, 0
     for token in tokens:
         kind = _kind(token)
-        if previous not in _FOLLOWS[kind] or (kind == "close" and depth == 0):
+        legal = previous in _FOLLOWS[kind]
+        if not legal or (kind == "close" and depth == 0):  # one penalty per token at most
             reward += STUDY_REWARDS["illegal"]
-        depth += {"open": 1, "close": -1 if depth else 0}.get(kind, 0)
+        elif kind in ("open", "close"):  # the study's stack moves on legal parentheses only
+            depth += 1 if kind == "open" else -1
         previous = kind
     used, held = Counter(int(token) for token in tokens if token.isdigit()), Counter(numbers)
     if any(n not in held for n in used) or any(used[n] > held[n] for n in used):

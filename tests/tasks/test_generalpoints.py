@@ -66,6 +66,7 @@ def test_only_a_task_with_a_verifier_takes_several_tries():
         ("(10+2)*2x", -3.0),  # an illegal character
         ("10+)2*2(", -9.0),  # ')' after an operator, a number after ')', '(' after a number: -3 each
         ("(10+2", -2.0),  # the numbers first: a 2 unused
+        ("10)(+2)*2", -12.0),  # both ")" unmatched: the illegal "(" never opened; "(" and "+" out of place
         ("10+2+2", -1.0),  # legal, the right cards, but 14: it leaves the solution at once
         (None, -1.0),  # no formula
     ],
