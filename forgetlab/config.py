@@ -18,7 +18,7 @@ from .evaluate.config import EvaluateConfig
 from .lineages import BASE, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage, split_checkpoint
 from .models import DEVICES, ModelSpec
 from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
-from .resources import Resources
+from .resources import FAMILIES, Resources, request_of
 from .tasks import Task
 from .tracking.config import TrackingConfig
 from .train.config import SWEEP_EXCLUDED, StageConfig
@@ -104,6 +104,12 @@ class WorkflowConfig(Options):
     )
     cluster_file: str | None = option(None, "cluster specifics (account, partitions, qos); null: config/cluster.yaml")
     figures_only: bool = option(False, "gather and plot only the metric files that exist; train and evaluate nothing")
+    verl_python: str = option(
+        ".venvs/verl/bin/python",
+        "the Python of verl's environment (bash requirements/venv.sh verl), which trains engine: verl stages when "
+        "the job itself runs in another (no --sdm conda); relative to the working directory",
+        minLength=1,
+    )
     fast_paths: bool = option(
         True,
         "speed-ups that reach into TRL, transformers and gguf internals (forgetlab.compat); false runs their stock "
@@ -128,6 +134,12 @@ class WorkflowConfig(Options):
             _check_tries(name, stage, self.tasks[stage.task])
             if stage.save_every is None:
                 stage.save_every = self.evaluate.every_steps or 0
+                if getattr(stage, "engine", "trl") == "verl" and stage.save_every % stage.num_iterations:
+                    raise OptionError(
+                        "evaluate.every_steps",
+                        f"stage {name!r} trains in verl, which saves after whole batches: a multiple of its "
+                        f"num_iterations ({stage.num_iterations}), or give the stage's save_every",
+                    )
         for i, lineage in enumerate(self.lineages):
             for j, stage in enumerate(lineage):
                 _require(stage, self.stages, f"lineages[{i}][{j}]", "stage")
@@ -217,6 +229,7 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     resolved.update(lineages=lineages, sweep={})
     _check_recovery(resolved)
     _check_analysis(resolved)
+    _check_nodes(resolved)
     return resolved, groups
 
 
@@ -224,6 +237,21 @@ def _resolve_stage(spec: dict, label: str, tasks: dict[str, Task]) -> dict:
     """A stage variant's entry, its epochs turned into steps (once, here: whatever reads the config sees steps)."""
     stage = StageConfig.from_dict(spec, f"stages.{label}")
     return stage.with_epochs_as_steps(tasks[stage.task].n_train).to_dict()
+
+
+def _check_nodes(config: dict) -> None:
+    """Only a verl stage trains on several nodes (it starts Ray across them); every other job runs on one."""
+    for model in config["models"]:
+        for family in FAMILIES:
+            stages = config["stages"] if family == "train" else {None: None}
+            for label, stage in stages.items():
+                nodes = request_of(config, family, model, label)["nodes"]
+                if nodes > 1 and not (stage and stage.get("engine") == "verl"):
+                    what = f"stage {label!r} trains with {stage['method']} in TRL" if stage else f"{family} jobs"
+                    raise ConfigError(
+                        f"resources: model {model!r} asks for {nodes} nodes, but {what}, on one node: only "
+                        "engine: verl stages train on several"
+                    )
 
 
 def _check_recovery(config: dict) -> None:

@@ -6,21 +6,28 @@ from dataclasses import dataclass
 
 from .options import Options, option
 
-__all__ = ["FAMILIES", "ResourceRequest", "Resources", "job_request", "local_threads", "request_of", "slurm_resources"]
+__all__ = [
+    "FAMILIES", "ResourceRequest", "Resources", "job_request", "local_threads", "node_gpus", "request_of",
+    "slurm_resources",
+]  # fmt: skip
 
 
 @dataclass(kw_only=True)
 class ResourceRequest(Options):
     """One job's SLURM request; an omitted key keeps the family's value."""
 
-    gpu: int | None = option(None, "GPUs; more than one trains under accelerate + DeepSpeed ZeRO-3", minimum=0)
+    gpu: int | None = option(
+        None, "GPUs on each node; more than one trains under accelerate + DeepSpeed ZeRO-3 (TRL), or FSDP (verl)",
+        minimum=0,
+    )  # fmt: skip
+    nodes: int | None = option(None, "nodes; more than one needs a verl stage, which starts Ray across them", minimum=1)
     mem_mb: int | None = option(None, "memory in MB (doubled on the retry)", minimum=100)
     runtime: int | None = option(None, "wall time in minutes (doubled on the retry)", minimum=1)
     cpus_per_task: int | None = option(None, "CPU cores", minimum=1)
 
 
 def _request(gpu: int, mem_mb: int, runtime: int, cpus_per_task: int):
-    return lambda: ResourceRequest(gpu=gpu, mem_mb=mem_mb, runtime=runtime, cpus_per_task=cpus_per_task)
+    return lambda: ResourceRequest(gpu=gpu, nodes=1, mem_mb=mem_mb, runtime=runtime, cpus_per_task=cpus_per_task)
 
 
 @dataclass(kw_only=True)
@@ -72,20 +79,30 @@ def local_threads(cores: int | None, request: dict) -> int:
 def slurm_resources(request: dict, cluster: dict, attempt: int = 1) -> dict:
     """A request in the SLURM executor plugin's names for the ``attempt``-th try: memory and runtime grow with
     each retry; a GPU job goes to the cluster's GPU partition (``cluster``: config/cluster.yaml's keys). Which
-    keys appear depends on the cluster alone."""
-    gpu = request["gpu"]
+    keys appear depends on the cluster alone. Memory, cores and GPUs are per node: a job of several nodes asks for
+    its GPUs as a generic resource of each node (``--gres=gpu:N``), since ``--gpus`` counts the whole job's."""
+    gpu, nodes, model = request["gpu"], request.get("nodes") or 1, cluster.get("gpu_model")
+    per_node = nodes > 1 and gpu
     resources = {
-        "gpu": gpu,
+        "gpu": 0 if per_node else gpu,
+        "gres": f"gpu:{model + ':' if model else ''}{gpu}" if per_node else "",
+        "nodes": nodes,
         "mem_mb": request["mem_mb"] * attempt,
         "runtime": request["runtime"] * attempt,
         "cpus_per_task": request["cpus_per_task"],
         "slurm_partition": cluster["gpu_partition" if gpu else "partition"],
     }
     if cluster.get("gpu_model"):
-        resources["gpu_model"] = cluster["gpu_model"] if gpu else ""
+        resources["gpu_model"] = model if gpu and not per_node else ""
     if cluster.get("account"):
         resources["slurm_account"] = cluster["account"]
     for key in ("constraint", "qos"):
         if cluster.get(key):
             resources[key] = cluster[key]
     return resources
+
+
+def node_gpus(resources) -> int:
+    """The GPUs on each node of a job, from its resources in slurm_resources' names (several nodes: in gres)."""
+    gres = str(resources.get("gres") or "")
+    return int(gres.rsplit(":", 1)[-1]) if gres else int(resources.get("gpu") or 0)

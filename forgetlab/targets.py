@@ -33,7 +33,7 @@ __all__ = [
     "existing", "figure_paths", "figure_targets", "figures_of", "item_paths", "kl_samples_path", "lineage_seed",
     "lineage_tasks", "lineages_of", "model_dir", "overlap_checkpoints", "overlap_targets", "paths",
     "realign_data_path", "realign_references", "realign_task_of", "realigned_of", "restore_labels_of",
-    "restore_references", "restored_lineages_of", "restores_of", "spectrum_dir", "train_log_entries",
+    "restore_references", "restored_lineages_of", "restores_of", "spectrum_dir", "stages_on", "train_log_entries",
     "wildcard_patterns",
 ]  # fmt: skip
 
@@ -131,6 +131,14 @@ def _choice(names) -> str:
 
 # a wildcard with no value in this config matches nothing, rather than anything
 _NOTHING = "(?!)"
+
+
+def stages_on(config: dict, engine: str) -> str:
+    """The stage wildcard of the training rule of ``engine`` (trl: SFT and every TRL stage; verl: engine: verl
+    stages), so each stage's model has one rule."""
+    return (
+        _choice(label for label, stage in config["stages"].items() if stage.get("engine", "trl") == engine) or _NOTHING
+    )
 
 
 def wildcard_patterns(config: dict) -> dict[str, str]:

@@ -28,6 +28,8 @@ rule model_train:
         checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
     log:
         "logs/model_train/{model}/{parent}/{stage}.log",
+    wildcard_constraints:
+        stage=targets.stages_on(config, "trl"),
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
     conda:
@@ -45,6 +47,36 @@ rule model_train:
         fast_paths=config["fast_paths"],
     script:
         "../workflow_scripts/model_train.py"
+
+
+rule model_train_verl:
+    # An engine: verl stage: verl's Ray trainer, in verl's environment, on resources.nodes nodes. verl's saves stay
+    # in work_dir (outside the outputs, which Snakemake deletes on failure): a rerun resumes from the last.
+    input:
+        parent="results/{model}/{parent}/model",
+        data=stage_train_data,
+    output:
+        model=directory("results/{model}/{parent}/{stage}/model"),
+        train_log="results/{model}/{parent}/{stage}/train_log.jsonl",
+        checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
+    log:
+        "logs/model_train_verl/{model}/{parent}/{stage}.log",
+    wildcard_constraints:
+        stage=targets.stages_on(config, "verl"),
+    benchmark:
+        "results/benchmarks/model_train_verl/{model}/{parent}/{stage}.tsv"
+    conda:
+        "../envs/verl.yaml"
+    threads: train_threads
+    resources:
+        **job_resources("train"),
+    params:
+        stage=stage_spec,
+        task=lambda wildcards: task_spec(stage_spec(wildcards)["task"]),
+        work_dir="results/{model}/{parent}/{stage}/verl",
+        verl_python=config["verl_python"],
+    script:
+        "../workflow_scripts/model_train_verl.py"
 
 
 rule model_step:

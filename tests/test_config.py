@@ -131,7 +131,7 @@ BAD = [
     ),
     (
         lambda c: c["stages"]["sft-countdown"].update(beta=0.1),
-        r"stages.sft-countdown.beta: not an option of method 'sft' \(an option of grpo, rloo\)",
+        r"stages.sft-countdown.beta: not an option of method 'sft' \(an option of grpo, ppo, rloo\)",
     ),
     (
         lambda c: c["stages"]["grpo-countdown"].update(num_generation=4),
@@ -291,7 +291,7 @@ def test_a_partial_resource_family_keeps_the_other_defaults():
     config = _tiny()
     config["resources"] = {"train": {"gpu": 2}}
     resources = resolve_config(config)[0]["resources"]
-    assert resources["train"] == {"gpu": 2, "mem_mb": 32000, "runtime": 240, "cpus_per_task": 8}
+    assert resources["train"] == {"gpu": 2, "nodes": 1, "mem_mb": 32000, "runtime": 240, "cpus_per_task": 8}
     assert resources["prepare"]["gpu"] == 0
 
 

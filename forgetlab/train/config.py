@@ -18,11 +18,12 @@ from ..options import OptionError, Options, option
 from ..prompts import CURRICULA, FORMATS, SYSTEM_PROMPT_HELP, check_system_prompt
 from ..resources import ResourceRequest
 from ..rewards import REWARD_KINDS
+from ..verl.names import LOSS_AGGREGATION, SCHEDULERS
 from .memory import MemoryOptions
 
 __all__ = [
-    "METHODS", "OPTIMIZERS", "SWEEP_EXCLUDED", "GRPOStageConfig", "LoraOptions", "RLOOStageConfig", "RLStageConfig",
-    "ReplayOptions", "SFTStageConfig", "StageConfig",
+    "ENGINES", "METHODS", "OPTIMIZERS", "SWEEP_EXCLUDED", "GRPOStageConfig", "LoraOptions", "PPOStageConfig",
+    "RLOOStageConfig", "RLStageConfig", "ReplayOptions", "SFTStageConfig", "StageConfig",
 ]  # fmt: skip
 
 # Options that say what a stage is rather than how it trains: never swept.
@@ -30,6 +31,11 @@ SWEEP_EXCLUDED = ("task", "sweep", "resources")
 # optimizer option -> transformers' name; AdamW as one fused kernel (4x faster steps on the CPU than the per-tensor
 # loop), the 8-bit one needs bitsandbytes and a GPU
 OPTIMIZERS = {"adamw": "adamw_torch_fused", "adamw_8bit": "adamw_bnb_8bit"}
+# What trains an RL stage: TRL's trainers in one process (one node), or verl's Ray trainer (FSDP actors, vLLM or
+# SGLang rollouts, one node or several) in an environment of its own (requirements/verl.txt).
+ENGINES = ("trl", "verl")
+# Rollout engines verl starts (rollouts: auto is vllm there).
+VERL_ROLLOUTS = ("auto", "vllm", "sglang")
 
 
 @dataclass(kw_only=True)
@@ -61,7 +67,8 @@ class StageConfig(Options):
 
     discriminator: ClassVar[str] = "method"
     discriminator_help: ClassVar[str] = (
-        "training method: sft (TRL SFTTrainer), grpo (TRL GRPOTrainer) or rloo (TRL RLOOTrainer)"
+        "training method: sft (TRL SFTTrainer), grpo (TRL GRPOTrainer or verl), rloo (TRL RLOOTrainer or verl) or "
+        "ppo (verl's PPO with a learned critic; needs engine: verl)"
     )
 
     task: str = option(help="the task whose train split this stage trains on")
@@ -197,7 +204,12 @@ class RLStageConfig(StageConfig):
 
     beta: float = option(0.0, "KL coefficient to the parent (0 loads no reference model)", minimum=0)
     epsilon: float = option(0.2, "clip range of the policy ratio", exclusiveMinimum=0)
-    num_generations: int = option(4, "completions sampled per prompt (the group advantages compare)", minimum=2)
+    num_generations: int = option(
+        4,
+        "completions sampled per prompt: the group whose rewards GRPO's and RLOO's advantages compare (2 or more); "
+        "PPO's critic is the baseline, so 1 will do",
+        minimum=1,
+    )
     max_completion_length: int = option(32, "longest completion in tokens", minimum=1, maximum=MAX_NEW_TOKENS)
     temperature: float = option(1.0, "sampling temperature of the rollouts", exclusiveMinimum=0)
     top_p: float = option(
@@ -226,12 +238,19 @@ class RLStageConfig(StageConfig):
     memory: MemoryOptions | None = option(
         None, "Memory-R / Memory-R+: an intrinsic reward from an episodic memory of past completions; null: none"
     )
+    engine: str = option(
+        "trl",
+        "what trains the stage: trl (TRL's trainer, one node), or verl (verl's Ray trainer: FSDP actors, vLLM or "
+        "SGLang rollouts, resources.nodes nodes; in an environment of its own, docs/verl.md)",
+        enum=list(ENGINES),
+    )
     rollouts: str = option(
         "auto",
         "what generates the rollouts: vllm (TRL's vLLM integration, GPU only), hf (the HF model: forgetlab's "
-        "decode loop in one process, the model's generate in several), "
-        "auto: vllm when it is installed and the job has a GPU, hf where the task takes several tries (verify_iter)",
-        enum=["auto", "hf", "vllm"],
+        "decode loop in one process, the model's generate in several), sglang (engine: verl only); "
+        "auto: vllm when it is installed and the job has a GPU, hf where the task takes several tries (verify_iter); "
+        "with engine: verl, vllm",
+        enum=["auto", "hf", "vllm", "sglang"],
     )
     vllm_mode: str = option(
         "colocate",
@@ -250,6 +269,40 @@ class RLStageConfig(StageConfig):
         super().__post_init__()
         if not any(self.rewards.values()) and self.memory is None:
             raise OptionError("rewards", "at least one reward needs a non-zero weight")
+        if self.num_generations < 2 and self.tag != "ppo":
+            raise OptionError("num_generations", f"{self.tag}'s advantages compare a group: 2 or more completions")
+        if self.engine == "verl":
+            self._check_verl()
+        elif self.rollouts == "sglang":
+            raise OptionError("rollouts", "sglang rollouts run in verl: set engine: verl, or rollouts: auto|hf|vllm")
+
+    # options verl's trainer has no counterpart for -> why (each refused with engine: verl, before any job)
+    _VERL_REFUSES: ClassVar[dict[str, str]] = {
+        "memory": "Memory-R's intrinsic reward lives in forgetlab's TRL rollouts",
+        "replay": "replayed prompts are mixed by forgetlab's TRL data path",
+        "lora": "forgetlab merges LoRA adapters after its TRL stages",
+        "mix_oneshot": "the one-shot curriculum orders forgetlab's TRL data",
+    }
+
+    def _check_verl(self) -> None:
+        for key, why in self._VERL_REFUSES.items():
+            if getattr(self, key):
+                raise OptionError(key, f"{key} is not available with engine: verl ({why}); use engine: trl")
+        if self.rollouts not in VERL_ROLLOUTS:
+            raise OptionError("rollouts", f"engine: verl generates with vllm or sglang, not {self.rollouts}")
+        if self.lr_scheduler not in SCHEDULERS:
+            raise OptionError("lr_scheduler", f"verl's FSDP optimizer schedules {list(SCHEDULERS)}, not linear")
+        if not self.chat:
+            raise OptionError("chat", "verl's dataset puts every prompt through the chat template: chat: true")
+        if getattr(self, "loss_type", "dapo") not in LOSS_AGGREGATION:
+            raise OptionError("loss_type", f"verl aggregates the loss as one of {list(LOSS_AGGREGATION)}")
+        if getattr(self, "scale_rewards", "group") == "batch" or getattr(self, "normalize_advantages", False):
+            key = "scale_rewards" if hasattr(self, "scale_rewards") else "normalize_advantages"
+            raise OptionError(key, "verl scales advantages by the group's std or not at all")
+        # verl counts batches; forgetlab's steps and saves count optimizer steps, num_iterations per batch
+        for key in ("steps", "save_every", "resume_every"):
+            if (getattr(self, key) or 0) % self.num_iterations:
+                raise OptionError(key, f"with engine: verl, a multiple of num_iterations ({self.num_iterations})")
 
     @property
     def steps_per_batch(self) -> int:
@@ -281,5 +334,27 @@ class RLOOStageConfig(RLStageConfig):
     normalize_advantages: bool = option(False, "scale the advantages to unit variance over the batch")
 
 
-METHODS: dict[str, type[StageConfig]] = {cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig, RLOOStageConfig)}
+@dataclass(kw_only=True)
+class PPOStageConfig(RLStageConfig):
+    """PPO with a learned critic (verl's trainer; TRL 1.x has no PPO): the value model starts from the parent's
+    weights with a fresh scalar head, and GAE turns its values and the rewards into advantages."""
+
+    tag: ClassVar[str] = "ppo"
+
+    gamma: float = option(1.0, "GAE's discount of later tokens' rewards", minimum=0, maximum=1)
+    gae_lambda: float = option(1.0, "GAE's lambda: 1 is the Monte-Carlo return, 0 one-step TD", minimum=0, maximum=1)
+    critic_lr: float = option(1e-5, "the critic's learning rate (its own AdamW, same schedule)", exclusiveMinimum=0)
+    value_clip: float = option(0.5, "clip range of the critic's new values around the old ones", exclusiveMinimum=0)
+    entropy_coef: float = option(0.0, "weight of the policy's token entropy bonus in its loss", minimum=0)
+    critic_warmup: int = option(0, "batches that train the critic alone before the policy moves", minimum=0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.engine != "verl":
+            raise OptionError("engine", "method ppo trains in verl (TRL 1.x has no PPO trainer): set engine: verl")
+
+
+METHODS: dict[str, type[StageConfig]] = {
+    cls.tag: cls for cls in (SFTStageConfig, GRPOStageConfig, RLOOStageConfig, PPOStageConfig)
+}
 StageConfig.variants = METHODS

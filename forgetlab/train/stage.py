@@ -48,6 +48,11 @@ def trainer_builder(method: str):
 
 def refuse_what_cannot_run(stage: StageConfig, device: str) -> None:
     """Stop before any model loads when the stage asks for what this job cannot do, naming the option."""
+    if getattr(stage, "engine", "trl") == "verl":
+        raise ValueError(
+            f"engine: verl: {stage.tag} trains in verl's environment, through the workflow's model_train_verl rule "
+            "(or python -m forgetlab.verl.launch JOB.json there), not in a TRL job"
+        )
     if stage.optimizer == "adamw_8bit" and device != "cuda":
         raise ValueError(
             "optimizer adamw_8bit: bitsandbytes' 8-bit AdamW runs on a GPU only and this job has none; "

@@ -25,18 +25,18 @@ def test_the_method_picks_the_config_class_and_its_defaults():
         ),
         (
             {"method": "sft", "task": "countdown", "beta": 0.1},
-            r"stage.beta: not an option of method 'sft' \(an option of grpo, rloo\)",
+            r"stage.beta: not an option of method 'sft' \(an option of grpo, ppo, rloo\)",
         ),
         (
             {"method": "grpo", "task": "countdown", "num_generations": 1},
-            r"stage.num_generations: 1 is less than the minimum of 2",
+            r"stage.num_generations: grpo's advantages compare a group: 2 or more completions",
         ),
         ({"method": "grpo", "task": "countdown", "loss_type": "ppo"}, r"stage.loss_type: 'ppo' is not one of"),
         (
             {"method": "sft", "task": "countdown", "mix_oneshot": 1.5},
             r"stage.mix_oneshot: 1.5 is greater than the maximum of 1",
         ),
-        ({"method": "dpo", "task": "countdown"}, r"stage.method: 'dpo' is not one of \['grpo', 'rloo', 'sft'\]"),
+        ({"method": "dpo", "task": "countdown"}, r"stage.method: 'dpo' is not one of \['grpo', 'ppo', 'rloo', 'sft'\]"),
         ({"method": "sft"}, r"stage: 'task' is required"),
     ],
 )
@@ -51,7 +51,7 @@ def test_kept_steps_follow_save_every():
     assert dataclasses.replace(stage, save_every=None).checkpoint_steps == []
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("method", sorted(set(METHODS) - {"ppo"}))  # ppo trains in verl alone (tests/verl)
 def test_every_method_has_a_trainer_module(method):
     assert callable(trainer_builder(method))
 

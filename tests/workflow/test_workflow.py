@@ -271,7 +271,10 @@ def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
             "bad-option-typo",
             "stages.grpo-countdown.num_generation: unknown option 'num_generation'; did you mean 'num_generations'?",
         ),
-        ("bad-method-option", "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo, rloo)"),
+        (
+            "bad-method-option",
+            "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo, ppo, rloo)",
+        ),
         ("bad-lineage", "lineages[3][1]: stage 'rl-countdown' is not defined"),
     ],
 )

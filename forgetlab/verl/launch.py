@@ -1,0 +1,138 @@
+"""One verl stage from end to end: the prompts and the reward spec written, verl's trainer run on this node or on
+a Ray cluster across the allocation, each kept step and the final one merged into HF folders with verl's own
+model merger, and verl's metrics turned into the step log."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import forgetlab
+
+from ..data import read_records
+from ..io import atomic_dir, read_json, write_json
+from ..lineages import checkpoint_steps
+from ..tasks import make_task
+from ..train.config import StageConfig
+from .cluster import RayCluster, allocation_nodes
+from .data import verl_rows, write_rows
+from .log import write_step_log
+from .reward import write_spec
+from .settings import StageFiles, batches, hydra_overrides, verl_settings
+
+__all__ = ["longest_prompt", "merge_command", "run_verl_stage"]
+
+
+def longest_prompt(rows: list[dict], model_dir: str) -> int:
+    """The longest prompt of ``rows`` in tokens, as verl renders it (the chat template, generation prompt added)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return max(len(tokenizer.apply_chat_template(list(row["prompt"]), add_generation_prompt=True, tokenize=True,
+                                                 return_dict=False)) for row in rows)  # fmt: skip
+
+
+def merge_command(actor_dir: str | os.PathLike, target_dir: str | os.PathLike) -> list[str]:
+    """verl's model merger: an actor's FSDP shards of one save as an HF model folder."""
+    return [sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp", "--local_dir", str(actor_dir),
+            "--target_dir", str(target_dir)]  # fmt: skip
+
+
+def _merge(actor_dir: Path, target: Path, parent: Path) -> None:
+    """The merged model at ``target``, whole or not at all, with the parent's tokenizer files where verl's merge
+    left them out (every forgetlab model folder can be loaded on its own)."""
+    if not actor_dir.is_dir():
+        raise FileNotFoundError(f"{actor_dir}: verl saved no checkpoint of this step")
+    with atomic_dir(target) as tmp:
+        subprocess.run(merge_command(actor_dir, tmp), check=True)
+        for path in parent.iterdir():
+            tokenizer_file = path.name.startswith(("tokenizer", "special_tokens", "chat_template"))
+            if tokenizer_file and not (tmp / path.name).exists():
+                shutil.copy2(path, tmp / path.name)
+
+
+def _environment(log: Path) -> dict:
+    """The trainer's environment: forgetlab importable by verl's reward workers (it loads reward.py by path), and
+    this attempt's metrics in a file of their own (verl's file logger truncates the file it opens)."""
+    root = str(Path(forgetlab.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "VERL_FILE_LOGGER_PATH": str(log)}
+
+
+def _attempt_logs(work: Path) -> list[str]:
+    """Every attempt's metric lines, oldest attempt first: a resumed run logs the steps after its save again."""
+    lines = []
+    for path in sorted(work.glob("metrics-*.jsonl")):
+        lines += path.read_text().splitlines()
+    return lines
+
+
+def run_verl_stage(
+    stage_spec: dict,
+    task_name: str,
+    task_specs: dict[str, dict],
+    data: str,
+    *,
+    model_dir: str,
+    out_dir: str,
+    log_path: str,
+    checkpoint_dir: str,
+    work_dir: str,
+    gpus: int,
+    nodes: int = 1,
+    cpus: int = 8,
+    experiment: str = "stage",
+) -> Path:
+    """Train ``stage_spec`` (a verl stage) on the task records in ``data`` from ``model_dir``; ``task_specs``:
+    every task it scores (name -> spec). verl's saves live in ``work_dir``, where a rerun resumes; the outputs
+    are the merged final model, the kept steps (``checkpoint_dir/<step>``) and the step log."""
+    stage = StageConfig.from_dict(stage_spec, "stage")
+    tasks = {name: make_task(name, spec) for name, spec in task_specs.items()}
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    rows = verl_rows(stage, tasks, read_records(tasks[task_name], data))
+    files = StageFiles(
+        model=str(Path(model_dir).resolve()), train=str(work / "train.parquet"), reward_spec=str(work / "reward.json"),
+        work=str(work / "checkpoints"), experiment=experiment,
+    )  # fmt: skip
+    write_rows(rows, files.train)
+    write_spec(stage_spec, task_specs, files.model, files.reward_spec)
+    settings = verl_settings(stage, files, rows=len(rows), max_prompt_length=longest_prompt(rows, model_dir),
+                             gpus=gpus, nodes=nodes)  # fmt: skip
+    overrides = hydra_overrides(settings)
+    write_json({"verl": settings, "overrides": overrides}, work / "settings.json")
+    attempt = len(list(work.glob("metrics-*.jsonl")))
+    env = _environment(work / f"metrics-{attempt:03d}.jsonl")
+    trainer = [sys.executable, "-m", "verl.trainer.main_ppo", *overrides]
+    if nodes > 1:
+        with RayCluster(allocation_nodes(), gpus, cpus, env) as cluster:
+            subprocess.run(trainer, env={**env, "RAY_ADDRESS": cluster.address}, check=True)
+    else:
+        subprocess.run(trainer, env=env, check=True)
+    saves = Path(files.work)
+    for step in checkpoint_steps(stage.steps, stage.save_every or 0):
+        _merge(saves / f"global_step_{step // stage.num_iterations}" / "actor", Path(checkpoint_dir, str(step)),
+               Path(model_dir))  # fmt: skip
+    Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    _merge(saves / f"global_step_{batches(stage)}" / "actor", Path(out_dir), Path(model_dir))
+    write_step_log_from(work, log_path, stage.num_iterations)
+    return Path(out_dir)
+
+
+def write_step_log_from(work: Path, log_path: str, num_iterations: int) -> None:
+    """The step log of every attempt in ``work``, a later attempt's row replacing an earlier one's of its step."""
+    merged = work / "metrics.jsonl"
+    by_step = {}
+    for line in _attempt_logs(work):
+        if line.strip():
+            by_step[json.loads(line)["step"]] = line
+    merged.write_text("".join(by_step[step] + "\n" for step in sorted(by_step)))
+    write_step_log(merged, log_path, num_iterations)
+
+
+if __name__ == "__main__":  # python -m forgetlab.verl.launch JOB.json: the job in verl's environment
+    run_verl_stage(**read_json(sys.argv[1]))
