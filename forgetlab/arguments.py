@@ -256,19 +256,24 @@ def device_of(args, config: dict | None) -> str:
 
 # How a prompt is put to the model besides its format: options of the evaluate section that every command
 # prompting a model takes as flags.
-PROMPT_OPTIONS = ["chat", "system_prompt"]
+PROMPT_OPTIONS = ["chat", "system_prompt", "oneshot_example"]
 
 
 def prompting_of(args, config: dict | None) -> dict:
-    """chat and system_prompt, each the command line's, else the config's evaluate section's; --no-chat alone drops
-    the config's system prompt (a plain prompt has no system turn), --no-chat with --system-prompt is refused."""
+    """chat, system_prompt and oneshot_example, each the command line's, else the config's evaluate section's;
+    --no-chat alone drops the config's system prompt and example turns (a plain prompt has no turns), --no-chat with
+    --system-prompt or --oneshot-example turns is refused."""
     from .evaluate.config import EvaluateConfig
-    from .prompts import check_system_prompt
+    from .prompts import check_oneshot_example, check_system_prompt
 
     values = settings(args, config, EvaluateConfig, "evaluate", PROMPT_OPTIONS)
-    if args.chat is False and args.system_prompt is None:
-        values["system_prompt"] = None
-    check_system_prompt(**values)
+    if args.chat is False:
+        if args.system_prompt is None:
+            values["system_prompt"] = None
+        if args.oneshot_example is None:
+            values["oneshot_example"] = "user"
+    check_system_prompt(values["chat"], values["system_prompt"])
+    check_oneshot_example(values["chat"], values["oneshot_example"])
     return values
 
 

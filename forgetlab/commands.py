@@ -178,7 +178,8 @@ def generate(args) -> None:
     set_threads(args)
     model, tokenizer = load_model(args.model, device_of(args, config)), load_tokenizer(args.model)
     if asked == "prompt":
-        print(complete(model, tokenizer, [args.prompt], **values, **prompting)[0])
+        chat, system = prompting["chat"], prompting["system_prompt"]  # a message of its own: no one-shot example
+        print(complete(model, tokenizer, [args.prompt], **values, chat=chat, system_prompt=system)[0])
         return
     # the evaluation's own call on this one item: its prompt format, chat template and system turn, and scoring
     _, (row,) = evaluate_records(
@@ -272,6 +273,8 @@ def analyse(args) -> None:
     given = {key: getattr(args, key) for key in analysis.flags if getattr(args, key) is not None}
     values = {**section, **given}
     task = rows = None
+    prompting = prompting_of(args, config)
+    oneshot_example = prompting.pop("oneshot_example")  # the rows carry their prompts: it renders them
     for flag, file in (("--reference", args.reference), ("--checkpoint", args.model)) if analysis.reads_samples else ():
         if not os.path.isfile(file):
             raise ValueError(f"{flag}: no such file: {file} (the {name} analysis compares eval/<task>.samples.jsonl)")
@@ -280,11 +283,11 @@ def analyse(args) -> None:
             raise ValueError(f"the {name} analysis reads a task's items: give --task")
         task = command_task(args, config, path, args.task)
         records = read_jsonl(args.samples) if args.samples else task.build("test")
-        rows = analysis_rows(task, records, args.format, values.get("n", len(records)))
+        rows = analysis_rows(task, records, args.format, values.get("n", len(records)), oneshot_example)
         if name == "concepts":
             values = {**values, "task": args.task, "n_answers": len(rows)}
     set_threads(args)
-    prompting, device = prompting_of(args, config), device_of(args, config)
+    device = device_of(args, config)
     result = run_analysis(name, args.reference, args.model, values, task, rows, args.format, **prompting, device=device)
     write_json({"analysis": name, "reference": args.reference, **result}, args.out)
     emit(result["summary"])

@@ -53,7 +53,7 @@ def kl_sampling(config: dict) -> dict:
     kl, evaluate = config["evaluate"]["kl"], config["evaluate"]
     return dict(n=kl["n"], max_new_tokens=kl["max_new_tokens"], seed=kl["seed"], source=kl["source"],
                 style=evaluate["format"], chat=evaluate["chat"], system_prompt=evaluate["system_prompt"],
-                device=config["device"])  # fmt: skip
+                oneshot_example=evaluate["oneshot_example"], device=config["device"])  # fmt: skip
 
 
 def kl_inputs(model: str, checkpoint: str, divergence: str) -> dict[str, str]:

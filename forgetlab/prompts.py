@@ -2,13 +2,16 @@
 
   answer   the question, then: write only the final answer between <answer> tags (short; the CPU default)
   think    zero-shot: reason between <think> tags, then the answer between <answer> tags
-  oneshot  a worked example in the think/answer format first, then the question
+  oneshot  a worked example in the think/answer format first, then the question; ``oneshot_example`` says where the
+           example goes: in the user message (user), or a user and an assistant turn of its own (turns)
   boxed    the question, then math RL papers' instruction: reason step by step, the final answer within \\boxed{};
            the answer is read from the last \\boxed{}
   natural  the question alone; the answer is read from the text (last valid expression or number)
 
 ``chat`` (separately) chooses the model's chat template, with a system turn when ``system_prompt`` is set, or a plain
-completion prompt; :func:`as_prompt` builds either, for training and evaluation alike.
+completion prompt; :func:`as_prompt` builds either, for training and evaluation alike. A prompt as
+:func:`render_prompt` writes it is the user message, or (a one-shot prompt with its example in turns) the chat turns
+before the answer.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import random
 from .options import OptionError
 
 __all__ = [
-    "CURRICULA", "FORMATS", "INSTRUCTIONS", "SYSTEM_PROMPT_HELP", "as_prompt", "check_system_prompt",
-    "curriculum_formats", "next_try", "plain_prompt", "reference_completion", "render_prompt",
+    "CURRICULA", "FORMATS", "INSTRUCTIONS", "ONESHOT_EXAMPLES", "ONESHOT_EXAMPLE_HELP", "SYSTEM_PROMPT_HELP",
+    "as_prompt", "check_oneshot_example", "check_system_prompt", "curriculum_formats", "next_try", "plain_prompt",
+    "reference_completion", "render_prompt",
 ]  # fmt: skip
 
 FORMATS = ("answer", "think", "oneshot", "boxed", "natural")
@@ -38,19 +42,38 @@ SYSTEM_PROMPT_HELP = (
     "template's own default system turn where it has one"
 )
 
+# Where a one-shot prompt puts its worked example: the option of training stages and of the evaluation.
+ONESHOT_EXAMPLES = ("user", "turns")
+ONESHOT_EXAMPLE_HELP = (
+    "where a one-shot prompt (format oneshot; mix_oneshot's one-shot prompts) puts its worked example: user, in the "
+    "user message before the question; turns, in chat turns of its own before the question's user turn: a user turn "
+    "asking the example as the question is asked and an assistant turn answering it in the think format, as the "
+    "countdown seed does (needs chat: true)"
+)
+
 
 def _check(style: str) -> None:
     if style not in FORMATS:
         raise ValueError(f"unknown prompt format {style!r}; known: {list(FORMATS)}")
 
 
-def render_prompt(task, record: dict, style: str) -> str:
-    """The user message for ``record`` of ``task`` in ``style``."""
+def render_prompt(task, record: dict, style: str, oneshot_example: str = "user") -> str | list[dict]:
+    """The user message for ``record`` of ``task`` in ``style``; a one-shot prompt with ``oneshot_example`` 'turns'
+    is instead the chat turns before the answer: the task's example asked and answered (think format), then
+    ``record`` asked as the think format asks it."""
     _check(style)
+    if oneshot_example not in ONESHOT_EXAMPLES:
+        raise ValueError(f"unknown oneshot_example {oneshot_example!r}; known: {list(ONESHOT_EXAMPLES)}")
     question = task.question(record)
     if style == "oneshot":
         example = task.example()
         shown = reference_completion(task, example, "think")
+        if oneshot_example == "turns":
+            return [
+                {"role": "user", "content": render_prompt(task, example, "think")},
+                {"role": "assistant", "content": shown},
+                {"role": "user", "content": render_prompt(task, record, "think")},
+            ]
         return (
             f"Example:\n{task.question(example)}\n{INSTRUCTIONS['think']}\n{shown}\n\n"
             f"Now solve this one:\n{question}\n{INSTRUCTIONS['think']}"
@@ -83,14 +106,27 @@ def check_system_prompt(chat: bool, system_prompt: str | None) -> None:
         )
 
 
-def as_prompt(text: str, chat: bool = True, system_prompt: str | None = None):
-    """What the model is given for the user message ``text``: chat turns for its template (the system turn first
-    where there is one), as training datasets hold them and evaluation renders them, or a plain completion prompt."""
+def check_oneshot_example(chat: bool, oneshot_example: str) -> None:
+    """An example in turns of its own needs the chat template: without one it is refused, naming both options."""
+    if oneshot_example == "turns" and not chat:
+        raise OptionError(
+            "oneshot_example",
+            "oneshot_example: turns needs chat: true (chat: false is a plain 'Question: ... Answer:' prompt, without "
+            "chat turns: oneshot_example: user puts the example in it)",
+        )
+
+
+def as_prompt(prompt: str | list[dict], chat: bool = True, system_prompt: str | None = None):
+    """What the model is given for ``prompt`` (``render_prompt``'s: the user message, or the turns before the answer):
+    chat turns for its template (the system turn first where there is one), as training datasets hold them and
+    evaluation renders them, or a plain completion prompt."""
     check_system_prompt(chat, system_prompt)
     if not chat:
-        return plain_prompt(text)
+        if isinstance(prompt, list):  # an example in turns of its own
+            check_oneshot_example(chat, "turns")
+        return plain_prompt(prompt)
     system = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
-    return [*system, {"role": "user", "content": text}]
+    return [*system, *(prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}])]
 
 
 def next_try(prompt, completion: str, feedback: str):

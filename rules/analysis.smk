@@ -22,6 +22,7 @@ rule analysis_checkpoint:
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
         system_prompt=config["evaluate"]["system_prompt"],
+        oneshot_example=config["evaluate"]["oneshot_example"],
         device=config["device"],
     script:
         "../workflow_scripts/analysis_checkpoint.py"
@@ -101,6 +102,7 @@ rule analysis_realign_data:
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
         system_prompt=config["evaluate"]["system_prompt"],
+        oneshot_example=config["evaluate"]["oneshot_example"],
         max_new_tokens=config["evaluate"]["max_new_tokens"],
         device=config["device"],
     script:
@@ -129,6 +131,7 @@ rule analysis_realign:
         style=config["evaluate"]["format"],
         chat=config["evaluate"]["chat"],
         system_prompt=config["evaluate"]["system_prompt"],
+        oneshot_example=config["evaluate"]["oneshot_example"],
         device=config["device"],
         fast_paths=config["fast_paths"],
     script:

@@ -24,6 +24,7 @@ rule evaluate_generation:
         backend=config["evaluate"]["backend"],
         chat=config["evaluate"]["chat"],
         system_prompt=config["evaluate"]["system_prompt"],
+        oneshot_example=config["evaluate"]["oneshot_example"],
         samples=config["evaluate"]["samples"],
         temperature=config["evaluate"]["temperature"],
         loglik_format=config["evaluate"]["loglik_format"],

@@ -260,16 +260,22 @@ def test_restore_reads_a_layer_range_or_says_how_to_write_one(here, capsys, tiny
     assert code == 0 and json.loads(out)["layers"] == [1], err
 
 
-def test_no_chat_alone_drops_the_configs_system_prompt_and_with_a_system_prompt_is_refused():
+def test_no_chat_alone_drops_the_configs_system_prompt_and_example_turns_and_with_either_flag_is_refused():
     from forgetlab.arguments import prompting_of
 
-    config = {"evaluate": {"chat": True, "system_prompt": "you're a helpful assistant."}}
+    config = {"evaluate": {"chat": True, "system_prompt": "you're a helpful assistant.", "oneshot_example": "turns"}}
 
     def given(**flags):
-        return argparse.Namespace(**{"chat": None, "system_prompt": None, **flags})
+        return argparse.Namespace(**{"chat": None, "system_prompt": None, "oneshot_example": None, **flags})
 
     assert prompting_of(given(), config) == config["evaluate"]
-    assert prompting_of(given(chat=False), config) == {"chat": False, "system_prompt": None}
-    assert prompting_of(given(system_prompt="Be brief."), None) == {"chat": True, "system_prompt": "Be brief."}
+    plain = {"chat": False, "system_prompt": None, "oneshot_example": "user"}
+    assert prompting_of(given(chat=False), config) == plain
+    assert prompting_of(given(system_prompt="Be brief."), None) == {
+        "chat": True, "system_prompt": "Be brief.", "oneshot_example": "user"
+    }  # fmt: skip
+    assert prompting_of(given(oneshot_example="turns"), None)["oneshot_example"] == "turns"
     with pytest.raises(ValueError, match="system_prompt needs chat: true"):
         prompting_of(given(chat=False, system_prompt="Be brief."), config)
+    with pytest.raises(ValueError, match="oneshot_example: turns needs chat: true"):
+        prompting_of(given(chat=False, oneshot_example="turns"), config)

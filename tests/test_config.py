@@ -192,6 +192,15 @@ BAD = [
         r"stages.grpo-countdown.system_prompt: system_prompt needs chat: true",
     ),
     (lambda c: c["evaluate"].update(system_prompt=""), r"evaluate.system_prompt: '' should be non-empty"),
+    (
+        lambda c: c["evaluate"].update(chat=False, oneshot_example="turns"),
+        r"evaluate.oneshot_example: oneshot_example: turns needs chat: true \(chat: false is a plain",
+    ),
+    (
+        lambda c: c["stages"]["sft-countdown"].update(chat=False, format="oneshot", oneshot_example="turns"),
+        r"stages.sft-countdown.oneshot_example: oneshot_example: turns needs chat: true",
+    ),
+    (lambda c: c["stages"]["sft-countdown"].update(oneshot_example="system"), r"oneshot_example: 'system' is not one"),
     (lambda c: c["stages"]["sft-countdown"].update(curriculum="per_batch"), r"curriculum: 'per_batch' is not one of"),
     (lambda c: c["evaluate"].update(formats=["chatty"]), r"evaluate.formats\[0\]: 'chatty' is not one of"),
     (lambda c: c["figures"].update(prior_task="aritmetic"), r"figures.prior_task: task 'aritmetic' is not defined"),

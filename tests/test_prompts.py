@@ -1,10 +1,11 @@
 """Prompt formats: every format renders and its reference scores; the chat turns of a prompt, with or without a
-system turn; the one-shot curriculum, per prompt and per step."""
+system turn, and a one-shot example in the user message or in turns of its own; the one-shot curriculum, per prompt
+and per step."""
 
 import pytest
 
 from forgetlab.options import OptionError
-from forgetlab.prompts import as_prompt, curriculum_formats, render_prompt
+from forgetlab.prompts import as_prompt, check_oneshot_example, curriculum_formats, render_prompt
 from forgetlab.tasks import make_task
 
 TAGGED = ("answer", "think", "oneshot")
@@ -57,6 +58,66 @@ def test_chat_turns_put_the_system_turn_first_and_a_plain_prompt_has_none():
     with pytest.raises(OptionError, match=r"system_prompt needs chat: true") as error:
         as_prompt("2 + 2?", chat=False, system_prompt="you're a helpful assistant.")
     assert error.value.field == "system_prompt"
+
+
+SYSTEM = "You are a mathematical puzzle solver."
+THINK = "Think step by step between <think> and </think>, then write only the final answer between"
+
+
+@pytest.mark.parametrize("name, spec", [("countdown", {"kind": "countdown"}), ("gsm8k", {"kind": "gsm8k"})])
+def test_a_one_shot_example_in_turns_is_asked_and_answered_before_the_question(name, spec):
+    task = make_task(name, spec)
+    record = (
+        task.build("test", 1, seed=0)[0]
+        if name == "countdown"
+        else {"question": "Ann has 2 cats and 3 dogs. How many pets?", "answer": "5"}
+    )
+    example = task.example()
+    turns = as_prompt(render_prompt(task, record, "oneshot", "turns"), system_prompt=SYSTEM)
+    assert [turn["role"] for turn in turns] == ["system", "user", "assistant", "user"]
+    system, asked, answered, question = (turn["content"] for turn in turns)
+    assert system == SYSTEM
+    # the example is asked as the question is (the think format's instruction) and answered in the think format
+    assert asked == render_prompt(task, example, "think") and asked.startswith(task.question(example))
+    assert THINK in asked and task.question(record) not in asked
+    assert answered == task.reference(example, "think") and answered.endswith(
+        f"<answer>{task.answer_text(example)}</answer>"
+    )
+    assert task.score(example, answered).correct == 1.0 and task.score(example, answered).formatted == 1.0
+    assert question == render_prompt(task, record, "think") and task.question(example) not in question
+    # without a system prompt the turns open with the example; in the user message it is one turn, as before
+    assert [turn["role"] for turn in as_prompt(render_prompt(task, record, "oneshot", "turns"))] == [
+        "user", "assistant", "user"
+    ]  # fmt: skip
+    (user,) = as_prompt(render_prompt(task, record, "oneshot"))
+    assert user["role"] == "user" and user["content"].index(answered) < user["content"].index(task.question(record))
+    # other formats have no example to place
+    assert render_prompt(task, record, "think", "turns") == render_prompt(task, record, "think")
+
+
+def test_the_countdown_example_is_the_seeds_worked_example():
+    task = make_task("countdown", {"kind": "countdown"})
+    example = task.example()
+    assert (example["numbers"], example["target"], example["answer"]) == ([3, 5, 2], 13, "5 * 2 + 3")
+    assert task.reference(example, "think") == (  # RL_GRPO grpo/prompts.py EXAMPLE_A
+        "<think>\nI need to reach 13 using [3, 5, 2].\nTry 3 + 5 + 2 = 10. Too small, need multiplication.\n"
+        "Try 3 * 5 + 2 = 17. Too large.\nTry 5 * 2 + 3 = 13. Yes!\n</think>\n<answer>5 * 2 + 3</answer>"
+    )
+
+
+def test_example_turns_need_the_chat_template_and_a_known_place():
+    task = make_task("countdown", {"kind": "countdown"})
+    record = task.build("test", 1, seed=0)[0]
+    with pytest.raises(OptionError, match=r"oneshot_example: turns needs chat: true \(chat: false is a plain") as error:
+        as_prompt(render_prompt(task, record, "oneshot", "turns"), chat=False)
+    assert error.value.field == "oneshot_example"
+    with pytest.raises(OptionError, match="oneshot_example: turns needs chat: true"):
+        check_oneshot_example(False, "turns")
+    check_oneshot_example(False, "user")
+    check_oneshot_example(True, "turns")
+    assert as_prompt(render_prompt(task, record, "oneshot"), chat=False).startswith("Question: Example:\n")
+    with pytest.raises(ValueError, match=r"unknown oneshot_example 'system'; known: \['user', 'turns'\]"):
+        render_prompt(task, record, "oneshot", "system")
 
 
 def test_one_shot_curriculum_per_prompt_decays_linearly():

@@ -251,7 +251,7 @@ def test_a_jobs_inputs_from_its_wildcards_values(tiny, analysed):
     assert jobs.evaluation_format("countdown", ["countdown"]) is None
     assert jobs.kl_sampling(tiny) == {
         "n": 2, "max_new_tokens": 4, "seed": 0, "source": "samples", "style": None, "chat": True, "system_prompt": None,
-        "device": "auto",
+        "oneshot_example": "user", "device": "auto",
     }  # fmt: skip
 
 

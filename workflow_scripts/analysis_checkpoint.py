@@ -18,7 +18,7 @@ task = make_task(params.task_name, params.task) if params.task_name else None
 rows = None
 if hasattr(inputs, "samples"):  # the checkpoint's own evaluation items: prompts as shown, and which it got right
     count = params.settings.get("n_answers") or params.settings["n"]
-    rows = analysis_rows(task, read_jsonl(inputs.samples), params.style, count)
+    rows = analysis_rows(task, read_jsonl(inputs.samples), params.style, count, params.oneshot_example)
 spectra = (inputs.reference_spectrum, inputs.model_spectrum) if hasattr(inputs, "model_spectrum") else (None, None)
 result = run_analysis(
     name, inputs.reference, inputs.model, params.settings, task, rows, params.style, params.chat, params.system_prompt,

@@ -12,7 +12,7 @@ limit_threads(snakemake.threads)
 
 params, task = snakemake.params, snakemake.wildcards.task
 options = RealignConfig.from_dict(params.options, "analysis.realign")
-stage = realign_stage(options, task, params.style, params.chat, params.system_prompt)
+stage = realign_stage(options, task, params.style, params.chat, params.system_prompt, params.oneshot_example)
 run_stage(
     stage, task, params.task, snakemake.input.data,
     model_dir=snakemake.input.model, out_dir=snakemake.output.model, log_path=snakemake.output.train_log,

@@ -17,7 +17,8 @@ task = make_task(snakemake.wildcards.task, params.task)
 options = RealignConfig.from_dict(params.options, "analysis.realign")
 records = demonstrations(
     snakemake.input.model, task, read_records(task, snakemake.input.data), options, style=params.style,
-    chat=params.chat, system_prompt=params.system_prompt, max_new_tokens=params.max_new_tokens, device=params.device,
+    chat=params.chat, system_prompt=params.system_prompt, oneshot_example=params.oneshot_example,
+    max_new_tokens=params.max_new_tokens, device=params.device,
 )  # fmt: skip
 print(f"{len(records)} examples: {[record['demonstration'] for record in records]}")
 write_jsonl(records, snakemake.output[0])

@@ -18,8 +18,8 @@ task = make_task(params.task_name, params.task)
 metrics, samples = evaluate_checkpoint(
     snakemake.input.model, task, read_records(task, snakemake.input.data), max_new_tokens=params.max_new_tokens,
     batch_size=params.batch_size, style=params.style, chat=params.chat, system_prompt=params.system_prompt,
-    samples=params.samples, temperature=params.temperature, loglik_format=params.loglik_format, backend=params.backend,
-    device=params.device,
+    oneshot_example=params.oneshot_example, samples=params.samples, temperature=params.temperature,
+    loglik_format=params.loglik_format, backend=params.backend, device=params.device,
 )  # fmt: skip
 write_jsonl(samples, snakemake.output.samples)
 write_json(metrics, snakemake.output.metrics)

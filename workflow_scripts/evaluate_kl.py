@@ -19,7 +19,7 @@ task = make_task(params.task_name, params.task)
 metrics = checkpoint_kl(
     snakemake.input.base, snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
     max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat,
-    system_prompt=params.system_prompt, source=params.source,
+    system_prompt=params.system_prompt, oneshot_example=params.oneshot_example, source=params.source,
     reverse=params.direction == "reverse", device=params.device,
     samples=PolicySamples.load(samples) if (samples := snakemake.input.get("samples")) else None,
 )  # fmt: skip

@@ -17,7 +17,8 @@ task = make_task(snakemake.wildcards.task, params.task)
 samples = policy_samples(
     snakemake.input.model, task, read_records(task, snakemake.input.data)[: params.n],
     max_new_tokens=params.max_new_tokens, seed=params.seed, style=params.style, chat=params.chat,
-    system_prompt=params.system_prompt, source=params.source, device=params.device,
+    system_prompt=params.system_prompt, oneshot_example=params.oneshot_example, source=params.source,
+    device=params.device,
 )  # fmt: skip
 with atomic_path(snakemake.output[0]) as tmp:
     samples.save(tmp)

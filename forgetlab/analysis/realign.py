@@ -32,6 +32,7 @@ def demonstrations(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     max_new_tokens: int = EvaluateConfig.max_new_tokens,
     device: str = "auto",
 ) -> list[dict]:
@@ -48,7 +49,7 @@ def demonstrations(
     tokenizer = load_tokenizer(reference_dir)
     engine = open_engine("hf", reference_dir, tokenizer, device=resolve_device(device))
     _, rows = evaluate_records(
-        engine, tokenizer, task, candidates, max_new_tokens, style, chat, system_prompt, progress=True
+        engine, tokenizer, task, candidates, max_new_tokens, style, chat, system_prompt, oneshot_example, progress=True
     )
     engine.close()
     right = [{**record, DEMONSTRATION: row["completion"]} for record, row in zip(candidates, rows) if row["correct"]]
@@ -66,10 +67,11 @@ def realign_stage(
     style: str | None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
 ) -> dict:
     """The SFT stage the test runs (a stage config, as ``stages.<label>``): prompts as the evaluation shows them."""
     return {
         "method": "sft", "task": task, "lr": options.lr, "steps": options.steps, "batch_size": options.batch_size,
         "seed": options.seed, "save_every": 0, "resume_every": 0, "format": style, "chat": chat,
-        "system_prompt": system_prompt,
+        "system_prompt": system_prompt, "oneshot_example": oneshot_example,
     }  # fmt: skip

@@ -12,13 +12,18 @@ from .registry import analysis_named
 __all__ = ["analysis_rows", "run_analysis"]
 
 
-def analysis_rows(task: Task, records: list[dict], style: str | None, n: int) -> list[dict]:
+def analysis_rows(
+    task: Task, records: list[dict], style: str | None, n: int, oneshot_example: str = "user"
+) -> list[dict]:
     """The first ``n`` items as an evaluation shows them: each record with its rendered ``prompt`` (evaluation
     samples already carry theirs, and whether the checkpoint got it ``correct``); one row per item."""
     rows = [row for row in records if row.get("sample", 0) == 0][:n]
     if not rows:
         raise ValueError(f"no items of task {task.name!r} to analyse")
-    return [{**row, "prompt": row.get("prompt") or render_prompt(task, row, style or task.format)} for row in rows]
+    return [
+        {**row, "prompt": row.get("prompt") or render_prompt(task, row, style or task.format, oneshot_example)}
+        for row in rows
+    ]
 
 
 def run_analysis(

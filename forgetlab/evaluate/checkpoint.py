@@ -24,6 +24,7 @@ def evaluate_checkpoint(
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     samples: int = EvaluateConfig.samples,
     temperature: float = EvaluateConfig.temperature,
     loglik_format: str | None = EvaluateConfig.loglik_format,
@@ -37,14 +38,14 @@ def evaluate_checkpoint(
     tokenizer = load_tokenizer(model_dir)
     engine = open_engine(backend, model_dir, tokenizer, batch_size, device=device)
     metrics, rows = evaluate_records(
-        engine, tokenizer, task, records, max_new_tokens, style, chat, system_prompt, samples=samples,
+        engine, tokenizer, task, records, max_new_tokens, style, chat, system_prompt, oneshot_example, samples=samples,
         temperature=temperature, progress=True,
     )  # fmt: skip
     engine.close()
     # Reference log-likelihood moves long before accuracy does: cheap, and always through HF (exact log-probs).
     model = engine.model if isinstance(engine, HFEngine) else load_model(model_dir, device)
     logliks = reference_logliks(
-        model, tokenizer, task, records, loglik_format or style, chat, system_prompt, progress=True
+        model, tokenizer, task, records, loglik_format or style, chat, system_prompt, oneshot_example, progress=True
     )
     metrics.update(loglik_summary(logliks))
     for index, row in enumerate(rows):  # rows come in record order, ``samples`` per record
@@ -64,6 +65,7 @@ def policy_samples(
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     source: str = KLConfig.source,
     device: str = "auto",
 ) -> PolicySamples:
@@ -72,7 +74,8 @@ def policy_samples(
     device = resolve_device(device)
     return sample_policy(
         load_model(model_dir, device), load_tokenizer(model_dir), task, records, max_new_tokens=max_new_tokens,
-        seed=seed, style=style, chat=chat, system_prompt=system_prompt, progress=True, source=source,
+        seed=seed, style=style, chat=chat, system_prompt=system_prompt, oneshot_example=oneshot_example,
+        progress=True, source=source,
     )  # fmt: skip
 
 
@@ -87,6 +90,7 @@ def checkpoint_kl(
     style: str | None = EvaluateConfig.format,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     reverse: bool = False,
     source: str = KLConfig.source,
     device: str = "auto",
@@ -104,7 +108,8 @@ def checkpoint_kl(
         sampler, other = (model, base) if reverse else (base, model)
         metrics = policy_kl(
             sampler, other, load_tokenizer(base_dir), task, records, max_new_tokens=max_new_tokens, seed=seed,
-            style=style, chat=chat, system_prompt=system_prompt, progress=True, source=source,
+            style=style, chat=chat, system_prompt=system_prompt, oneshot_example=oneshot_example, progress=True,
+            source=source,
         )  # fmt: skip
     if reverse:
         metrics = {f"reverse_{k}" if k.startswith(("kl_", "log_ratio_")) else k: v for k, v in metrics.items()}

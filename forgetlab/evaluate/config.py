@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..options import OptionError, Options, option, summary
-from ..prompts import FORMATS, SYSTEM_PROMPT_HELP, check_system_prompt
+from ..prompts import (
+    FORMATS,
+    ONESHOT_EXAMPLE_HELP,
+    ONESHOT_EXAMPLES,
+    SYSTEM_PROMPT_HELP,
+    check_oneshot_example,
+    check_system_prompt,
+)
 
 __all__ = ["BACKENDS", "MAX_NEW_TOKENS", "EvalscopeConfig", "EvaluateConfig", "HarnessConfig", "KLConfig"]
 
@@ -112,6 +119,7 @@ class EvaluateConfig(Options):
     )
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
     system_prompt: str | None = option(None, SYSTEM_PROMPT_HELP, minLength=1)
+    oneshot_example: str = option("user", ONESHOT_EXAMPLE_HELP, enum=list(ONESHOT_EXAMPLES))
     loglik_format: str | None = option(
         "natural",
         "prompt format the reference answers' log-likelihood is read in (null: the evaluation's). "
@@ -127,6 +135,7 @@ class EvaluateConfig(Options):
 
     def __post_init__(self):
         check_system_prompt(self.chat, self.system_prompt)
+        check_oneshot_example(self.chat, self.oneshot_example)
         if self.samples > 1 and self.temperature <= 0:
             raise OptionError(
                 "samples", f"{self.samples} samples per prompt need temperature > 0 (it is {self.temperature})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..progress import progress_of
-from ..prompts import as_prompt, render_prompt
+from ..prompts import as_prompt, check_oneshot_example, render_prompt
 from ..stats import bootstrap_ci
 from ..tasks import Task
 from .config import EvaluateConfig
@@ -14,10 +14,14 @@ __all__ = ["evaluate_records", "generate", "prompt_text", "score_rows", "summari
 
 
 def prompt_text(
-    tokenizer, text: str, chat: bool = EvaluateConfig.chat, system_prompt: str | None = EvaluateConfig.system_prompt
+    tokenizer,
+    text: str | list[dict],
+    chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
 ) -> str:
-    """What the model reads for the user message ``text``: the turns training gives TRL (``as_prompt``: the system
-    turn, then the user's) in the model's chat template, ready for the reply; or a plain prompt."""
+    """What the model reads for ``text`` (``render_prompt``'s: the user message, or the turns before the answer): the
+    turns training gives TRL (``as_prompt``: the system turn, then the user's) in the model's chat template, ready
+    for the reply; or a plain prompt."""
     prompt = as_prompt(text, chat, system_prompt)
     return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True) if chat else prompt
 
@@ -47,12 +51,14 @@ def evaluate_records(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     samples: int = EvaluateConfig.samples,
     temperature: float = EvaluateConfig.temperature,
     progress: bool = False,
 ) -> tuple[dict, list[dict]]:
     """Accuracy of the model behind ``engine`` (see ``engines``) on ``records`` in prompt format ``style``
-    (default: the task's), in the chat template with ``system_prompt`` as its system turn unless ``chat`` is false.
+    (default: the task's), in the chat template with ``system_prompt`` as its system turn unless ``chat`` is false;
+    a one-shot prompt's example where ``oneshot_example`` puts it.
 
     Greedy by default; with ``samples`` = k > 1 at ``temperature`` > 0 it reports mean@k (``accuracy``, the
     mean over all samples) and pass@k (a prompt counts when any sample is right). Intervals resample prompts.
@@ -65,8 +71,9 @@ def evaluate_records(
         raise ValueError(f"no evaluation records for task {task.name!r}")
     if samples > 1 and temperature <= 0:
         raise ValueError("several samples per prompt need temperature > 0")
+    check_oneshot_example(chat, oneshot_example)
     style = style or task.format
-    prompts = [render_prompt(task, record, style) for record in records]
+    prompts = [render_prompt(task, record, style, oneshot_example) for record in records]
     tracker = progress_of(progress, f"eval {task.name}", len(prompts) * samples)
     scorer = task.for_format(style)
     if task.verify_iter > 1:
@@ -101,7 +108,7 @@ def evaluate_records(
             solved_first_try=sum(row["solved_first_try"] for row in rows) / len(rows),
             mean_tries=sum(row["tries"] for row in rows) / len(rows),
         )
-    shown = {"format": style, "chat": chat, "system_prompt": system_prompt}
+    shown = {"format": style, "chat": chat, "system_prompt": system_prompt, "oneshot_example": oneshot_example}
     return {**metrics, **shown, "samples": samples, "temperature": temperature}, rows
 
 

@@ -27,7 +27,10 @@ __all__ = [
 
 
 def encode_prompt(
-    tokenizer, text: str, chat: bool = EvaluateConfig.chat, system_prompt: str | None = EvaluateConfig.system_prompt
+    tokenizer,
+    text: str | list[dict],
+    chat: bool = EvaluateConfig.chat,
+    system_prompt: str | None = EvaluateConfig.system_prompt,
 ) -> list[int]:
     """Token ids of the prompt exactly as ``generate`` feeds it (special tokens only for plain prompts)."""
     return tokenizer(prompt_text(tokenizer, text, chat, system_prompt), add_special_tokens=not chat)["input_ids"]
@@ -129,6 +132,7 @@ def sample_policy(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     batch_size: int = 8,
     progress: bool = False,
     source: str = KLConfig.source,
@@ -139,7 +143,9 @@ def sample_policy(
     if not records:
         raise ValueError(f"no records for task {task.name!r}")
     prompts = [
-        encode_prompt(tokenizer, render_prompt(task, record, style or task.format), chat, system_prompt)
+        encode_prompt(
+            tokenizer, render_prompt(task, record, style or task.format, oneshot_example), chat, system_prompt
+        )
         for record in records
     ]
     if source == "reference":
@@ -197,6 +203,7 @@ def policy_kl(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     batch_size: int = 8,
     progress: bool = False,
     source: str = KLConfig.source,
@@ -205,8 +212,8 @@ def policy_kl(
     ``sample_model`` at temperature 1 (no top-k/top-p), or along the reference completions (``source``): forward KL
     to the base when the base samples. ``progress``: lines on stderr as batches are sampled and scored."""
     samples = sample_policy(
-        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, system_prompt, batch_size, progress,
-        source,
+        sample_model, tokenizer, task, records, max_new_tokens, seed, style, chat, system_prompt, oneshot_example,
+        batch_size, progress, source,
     )  # fmt: skip
     return samples_kl(samples, sample_model, other_model, chunk, batch_size, progress)
 
@@ -233,6 +240,7 @@ def reference_logliks(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     chunk: int = 64,
     progress: bool = False,
 ) -> list[tuple[float, int]]:
@@ -248,7 +256,7 @@ def reference_logliks(
         answer = task.answer_text(record)
         cut = reference.rfind(answer)
         prefix = reference[:cut] if cut >= 0 else reference + " "
-        prompt = encode_prompt(tokenizer, render_prompt(task, record, style), chat, system_prompt)
+        prompt = encode_prompt(tokenizer, render_prompt(task, record, style, oneshot_example), chat, system_prompt)
         contexts.append(prompt + _tokens(tokenizer, prefix))
         answers.append(_tokens(tokenizer, answer))
     sequences = [torch.tensor(context + answer) for context, answer in zip(contexts, answers)]
@@ -275,10 +283,11 @@ def reference_loglik(
     style: str | None = None,
     chat: bool = EvaluateConfig.chat,
     system_prompt: str | None = EvaluateConfig.system_prompt,
+    oneshot_example: str = EvaluateConfig.oneshot_example,
     chunk: int = 64,
 ) -> dict:
     """Mean log-likelihood of the records' reference answers (see ``reference_logliks``)."""
-    logliks = reference_logliks(model, tokenizer, task, records, style, chat, system_prompt, chunk)
+    logliks = reference_logliks(model, tokenizer, task, records, style, chat, system_prompt, oneshot_example, chunk)
     return {"n": len(records), **loglik_summary(logliks)}
 
 

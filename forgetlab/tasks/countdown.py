@@ -120,4 +120,12 @@ class CountdownTask(ExpressionPuzzle):
         return record.get("question") or self.describe(record["numbers"], record["target"])
 
     def example(self) -> dict:
-        return {"numbers": [2, 3, 4], "target": 14, "answer": "2 + 3 * 4"}
+        """The countdown seed's worked example (RL_GRPO grpo/prompts.py:5-18): its numbers, target, expression and
+        reasoning, the think block on lines of its own as the seed writes it."""
+        return {
+            "numbers": [3, 5, 2],
+            "target": 13,
+            "answer": "5 * 2 + 3",
+            "reasoning": "\nI need to reach 13 using [3, 5, 2].\nTry 3 + 5 + 2 = 10. Too small, need multiplication.\n"
+            "Try 3 * 5 + 2 = 17. Too large.\nTry 5 * 2 + 3 = 13. Yes!\n",
+        }

@@ -102,10 +102,13 @@ class GSM8KTask(FileTask):
         return f"{self.reasoning(record)}\nThe answer is {record['answer']}."
 
     def example(self) -> dict:
+        """The first of Memory-R's exemplars (utils_gsm8k.py:7-12, the chain-of-thought GSM8K exemplars' first)."""
         return {
-            "question": "Tom has 3 boxes with 4 apples each. He eats 2 apples. How many apples are left?",
-            "answer": "10",
-            "solution": "3 boxes * 4 apples = 12 apples. 12 - 2 = 10.",
+            "question": "There are 15 trees in the grove. Grove workers will plant trees in the grove today. After "
+            "they are done, there will be 21 trees. How many trees did the grove workers plant today?",
+            "answer": "6",
+            "solution": "There are 15 trees originally. Then there were 21 trees after some more were planted. So "
+            "there must have been 21 - 15 = 6. So the answer is 6.",
         }
 
     def score(self, record: dict, completion: str) -> Score:

@@ -48,7 +48,8 @@ class ExpressionPuzzle(GeneratedTask):
         return Score(correct=float(correct), formatted=float(formatted))
 
     def reasoning(self, record: dict) -> str:
-        return f"{record['answer']} = {record['target']}"
+        """A record's worked ``reasoning`` where it has one (a task's example), else its solution = the target."""
+        return record.get("reasoning") or f"{record['answer']} = {record['target']}"
 
     def natural_answer(self, record: dict) -> str:
         return self.reasoning(record)

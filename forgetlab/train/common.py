@@ -26,8 +26,9 @@ __all__ = [
 
 
 def training_prompts(stage: StageConfig, tasks: dict[str, Task], records: list[dict]) -> list[tuple]:
-    """(record, prompt text, format, task) in training order; each record is prompted as its own task (its
-    ``task`` field: replayed records are another task's), in the stage's format or that task's.
+    """(record, prompt, format, task) in training order; each record is prompted as its own task (its ``task``
+    field: replayed records are another task's), in the stage's format or that task's, a one-shot prompt's example
+    where the stage's ``oneshot_example`` puts it (the prompt: ``render_prompt``'s).
 
     With ``mix_oneshot`` the records are cycled to the number of prompts the stage consumes (``batch_size`` per
     step, in order) and prompts get the one-shot format with a probability that decays linearly over training
@@ -42,7 +43,10 @@ def training_prompts(stage: StageConfig, tasks: dict[str, Task], records: list[d
             len(records), None, stage.mix_oneshot, stage.seed, stage.curriculum, stage.batch_size
         )
         styles = ["oneshot" if c == "oneshot" else style for c, style in zip(curriculum, styles)]
-    return [(record, render_prompt(task, record, s), s, task) for record, s, task in zip(records, styles, own)]
+    return [
+        (record, render_prompt(task, record, s, stage.oneshot_example), s, task)
+        for record, s, task in zip(records, styles, own)
+    ]
 
 
 def as_completion(text: str, chat: bool):

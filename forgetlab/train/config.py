@@ -15,7 +15,15 @@ from typing import ClassVar
 from ..evaluate.config import MAX_NEW_TOKENS
 from ..lineages import checkpoint_steps
 from ..options import OptionError, Options, option
-from ..prompts import CURRICULA, FORMATS, SYSTEM_PROMPT_HELP, check_system_prompt
+from ..prompts import (
+    CURRICULA,
+    FORMATS,
+    ONESHOT_EXAMPLE_HELP,
+    ONESHOT_EXAMPLES,
+    SYSTEM_PROMPT_HELP,
+    check_oneshot_example,
+    check_system_prompt,
+)
 from ..resources import ResourceRequest
 from ..rewards import REWARD_KINDS
 from ..verl.names import LOSS_AGGREGATION, SCHEDULERS
@@ -117,6 +125,7 @@ class StageConfig(Options):
     format: str | None = option(None, "prompt format of the training prompts (null: the task's)", enum=list(FORMATS))
     chat: bool = option(True, "true: the model's chat template; false: a plain 'Question: ... Answer:' prompt")
     system_prompt: str | None = option(None, SYSTEM_PROMPT_HELP, minLength=1)
+    oneshot_example: str = option("user", ONESHOT_EXAMPLE_HELP, enum=list(ONESHOT_EXAMPLES))
     mix_oneshot: float = option(
         0.0, "m of the one-shot -> zero-shot curriculum (laid out as curriculum says); 0: none", minimum=0, maximum=1
     )
@@ -154,6 +163,7 @@ class StageConfig(Options):
         if self.replay is not None and self.replay.task == self.task:
             raise OptionError("replay.task", f"{self.task!r} is the stage's own task; replay names a prior task")
         check_system_prompt(self.chat, self.system_prompt)
+        check_oneshot_example(self.chat, self.oneshot_example)
         # steps at its default reads as not given: a config cannot say more, once its defaults are filled in
         if self.epochs is not None and self.steps != StageConfig.steps:
             raise OptionError(

@@ -61,6 +61,37 @@ def test_the_system_prompt_opens_what_the_model_reads_and_the_metrics_say_so(mod
         evaluate_records(engine, tokenizer, TASK, RECORDS[:2], chat=False, system_prompt=system)
 
 
+def test_a_one_shot_example_in_turns_is_what_the_model_reads_and_the_samples_and_metrics_say_so(model):
+    from forgetlab.prompts import reference_completion
+
+    _, tokenizer = model
+    system, read = "you're a helpful assistant.", []
+
+    def engine(texts, *_):
+        read.extend(texts)
+        return ["<answer>1</answer>"] * len(texts)
+
+    metrics, rows = evaluate_records(
+        engine, tokenizer, TASK, RECORDS[:2], style="oneshot", system_prompt=system, oneshot_example="turns"
+    )
+    assert metrics["oneshot_example"] == "turns" and metrics["format"] == "oneshot"
+    example = TASK.example()
+    answer = reference_completion(TASK, example, "think")
+    for text, row, record in zip(read, rows, RECORDS):
+        assert [turn["role"] for turn in row["prompt"]] == ["user", "assistant", "user"]  # the turns shown
+        assert row["prompt"][1]["content"] == answer and TASK.question(record) in row["prompt"][2]["content"]
+        # in the template: the system turn, the example asked, its answer as the assistant's, then the question
+        assert text == tokenizer.apply_chat_template(
+            [{"role": "system", "content": system}, *row["prompt"]], tokenize=False, add_generation_prompt=True
+        )
+        places = [text.index(part) for part in (system, TASK.question(example), answer, TASK.question(record))]
+        assert places == sorted(places) and text.count(answer) == 1
+    user, rows = evaluate_records(engine, tokenizer, TASK, RECORDS[:2], style="oneshot", system_prompt=system)
+    assert user["oneshot_example"] == "user" and answer in rows[0]["prompt"]  # one user message, the example in it
+    with pytest.raises(ValueError, match="oneshot_example: turns needs chat: true"):
+        evaluate_records(engine, tokenizer, TASK, RECORDS[:2], style="oneshot", chat=False, oneshot_example="turns")
+
+
 def _fixed(completions):
     """An engine that answers prompt i with completions[i] (cycled over several samples per prompt)."""
     return lambda texts, *_: [completions[i % len(completions)] for i in range(len(texts))]

@@ -107,6 +107,29 @@ def test_kl_samples_and_analyses_read_the_prompt_with_the_system_turn_evaluation
     assert inputs.prompts(rows) == shown
 
 
+def test_kl_samples_and_analyses_read_a_one_shot_example_in_turns_as_evaluation_shows_it(models, tiny_model):
+    from forgetlab.analysis.base import AnalysisInputs
+    from forgetlab.analysis.run import analysis_rows
+    from forgetlab.analysis.svd import SVDConfig
+    from forgetlab.evaluate.generation import prompt_text
+    from forgetlab.evaluate.likelihood import sample_policy
+    from forgetlab.prompts import render_prompt
+
+    tokenizer, task = load_tokenizer(tiny_model), make_task("arithmetic", {"kind": "arithmetic"})
+    records, system = [{k: v for k, v in r.items() if k != "prompt"} for r in task.build("test", 2)], "Be brief."
+    turns = [render_prompt(task, record, "oneshot", "turns") for record in records]
+    shown = [tokenizer(prompt_text(tokenizer, t, True, system), add_special_tokens=False)["input_ids"] for t in turns]
+    samples = sample_policy(
+        models[0], tokenizer, task, records, max_new_tokens=2, style="oneshot", system_prompt=system,
+        oneshot_example="turns",
+    )  # fmt: skip
+    assert [ids[:start].tolist() for ids, start in zip(samples.sequences, samples.starts)] == shown
+    rows = analysis_rows(task, records, "oneshot", 2, "turns")
+    assert [row["prompt"] for row in rows] == turns
+    inputs = AnalysisInputs(tiny_model, tiny_model, SVDConfig(), task, rows, chat=True, system_prompt=system)
+    assert inputs.prompts(rows) == shown
+
+
 MEMORY_PROBE = """
 import resource, sys, torch
 from forgetlab.evaluate.likelihood import sequence_kl

@@ -242,7 +242,8 @@ def test_a_per_step_curriculum_reaches_the_trainer_one_whole_step_at_a_time(meth
     from forgetlab.train.common import trainer_defaults, training_prompts
     from forgetlab.train.stage import trainer_builder
 
-    extra = {"num_generations": 2} if method == "grpo" else {}
+    # a one-shot countdown example (the seed's worked example) is ~260 tokens: past SFT's default max_length
+    extra = {"num_generations": 2} if method == "grpo" else {"max_length": 512}
     stage = StageConfig.from_dict({"method": method, "task": "countdown", "steps": 6, "batch_size": 2,
                                    "mix_oneshot": 1.0, "curriculum": "per_step", "seed": 3, **extra})  # fmt: skip
     tokenizer = load_tokenizer(tiny_model, padding_side="left")
@@ -282,6 +283,40 @@ def test_the_trainer_reads_a_prompt_in_the_tokens_evaluation_shows_with_the_syst
     assert list(trained) == shown
     text = tokenizer.decode(shown)
     assert system in text and "SmolLM" not in text  # the template's own default system turn is replaced
+
+
+@pytest.mark.parametrize("method", ["sft", "grpo"])
+def test_a_one_shot_example_in_turns_is_trained_on_as_evaluation_shows_it(method, tiny_model, tmp_path):
+    from forgetlab.compat.trl import tokenize_prompts
+    from forgetlab.evaluate.likelihood import encode_prompt
+    from forgetlab.models import load_model, load_tokenizer
+    from forgetlab.prompts import render_prompt
+    from forgetlab.train.common import trainer_defaults
+    from forgetlab.train.stage import trainer_builder
+
+    system = "You are a mathematical puzzle solver."
+    extra = {"num_generations": 2} if method == "grpo" else {"max_length": 512}  # one-shot: ~260 prompt tokens
+    stage = StageConfig.from_dict(
+        {"method": method, "task": "countdown", "format": "oneshot", "system_prompt": system,
+         "oneshot_example": "turns", **extra}
+    )  # fmt: skip
+    tokenizer = load_tokenizer(tiny_model, padding_side="left")
+    model = load_model(tiny_model, device="cpu", dtype="float32")
+    arguments = trainer_defaults(stage, str(tmp_path), "cpu")
+    trainer = trainer_builder(method)(stage, {"countdown": TASK}, RECORDS[:2], model, tokenizer, arguments)
+    first = trainer.train_dataset[0]
+    turns = render_prompt(TASK, RECORDS[0], "oneshot", "turns")
+    if method == "grpo":  # the dataset's prompt: the system turn, the example asked and answered, the question
+        assert first["prompt"] == [{"role": "system", "content": system}, *turns]
+        trained = tokenize_prompts(trainer, [first["prompt"]])[0]
+    else:  # the example's tokens before the first one its loss is on: the example's answer is context, not a target
+        trained = first["input_ids"][: next(i for i, label in enumerate(first["labels"]) if label != -100)]
+    shown = encode_prompt(tokenizer, turns, True, system)
+    assert list(trained) == shown
+    text = tokenizer.decode(shown)
+    example = TASK.reference(TASK.example(), "think")
+    places = [text.index(part) for part in (system, TASK.question(TASK.example()), example, TASK.question(RECORDS[0]))]
+    assert places == sorted(places) and "Example:" not in text
 
 
 @pytest.mark.parametrize("chat", [True, False])
