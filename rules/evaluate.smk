@@ -108,7 +108,8 @@ rule evaluate_harness:
 
 
 rule evaluate_evalscope:
-    # evalscope as an alternative benchmark backend, in an environment of its own (--sdm conda)
+    # evalscope as an alternative benchmark backend, in an environment of its own (--sdm conda, or Snakemake under
+    # .venvs/evalscope's python: docs/analyses.md)
     input:
         model="results/{model}/{checkpoint}/model",
     output:

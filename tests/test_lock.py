@@ -42,3 +42,26 @@ def test_the_readme_and_ci_install_from_the_lock():
 
 def test_the_lock_carries_no_cuda_packages():
     assert not [name for name in LOCK if name.startswith(("nvidia-", "triton"))]
+
+
+def test_evalscopes_environment_is_locked_and_made_and_tested_as_the_readme_says():
+    """requirements/evalscope.lock pins what requirements/evalscope.txt asks for beyond the core lock, evalscope at
+    the version whose names forgetlab checks configs against; envs/evalscope.yaml installs the same with the core
+    lock's torch and accelerate; the README and CI make the environment and run its tests."""
+    from forgetlab.evaluate.evalscope_benchmarks import EVALSCOPE_VERSION
+
+    lines = (ROOT / "requirements" / "evalscope.txt").read_text().splitlines()
+    wanted = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
+    pins = locked_versions((ROOT / "requirements" / "evalscope.lock").read_text())
+    versions = {**LOCK, **pins}  # the environment's own, else the core's
+    wrong = [str(r) for r in wanted if not r.specifier.contains(versions.get(r.name.lower(), "0"), prereleases=True)]
+    assert not wrong, f"requirements/evalscope.lock disagrees with evalscope.txt (run: {REFRESH} evalscope): {wrong}"
+    assert pins["evalscope"] == EVALSCOPE_VERSION
+    conda = (ROOT / "envs" / "evalscope.yaml").read_text()
+    assert "-c ../requirements/evalscope.lock" in conda and "-r ../requirements/evalscope.txt" in conda
+    for name in ("torch", "accelerate"):
+        assert f"{name}=={LOCK[name]}" in conda, name
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    for text in (readme, ci):
+        assert "bash requirements/venv.sh evalscope" in text
+        assert ".venvs/evalscope/bin/python -m pytest tests/evalscope" in text

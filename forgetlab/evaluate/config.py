@@ -67,27 +67,36 @@ class HarnessConfig(Options):
 
 @dataclass(kw_only=True)
 class EvalscopeConfig(Options):
-    """Benchmarks through evalscope instead, on every checkpoint; needs --sdm conda (envs/evalscope.yaml)."""
+    """Benchmarks through evalscope instead, on every checkpoint; in an environment of its own (--sdm conda, or
+    Snakemake under .venvs/evalscope's python)."""
 
     tasks: list[str] = option(help="evalscope dataset names (mmlu, gsm8k, ...)", factory=list)
-    limit: int | None = option(None, "items per task (null: all)", minimum=1)
+    limit: int | None = option(
+        None, "items per subset of each task, as evalscope counts (MMLU: per subject; null: all)", minimum=1
+    )
     batch_size: int = option(8, "evalscope's evaluation batch size", minimum=1)
     few_shot: int | None = option(None, "few-shot examples of every task (null: each dataset's default)", minimum=0)
     dataset_dir: str | None = option(
         None, "a folder holding each task's data as <dir>/<task> (offline; null: evalscope downloads it)"
     )
     generation_config: dict | None = option(
-        None, "evalscope's generation settings (e.g. {max_new_tokens: 512, do_sample: false}; null: its defaults)"
+        None, "evalscope's generation settings (e.g. {max_tokens: 512, do_sample: false}; null: its defaults)"
     )
 
     def __post_init__(self):
         from ..validation import did_you_mean
-        from .evalscope_benchmarks import EVALSCOPE_BENCHMARKS, EVALSCOPE_VERSION
+        from .evalscope_benchmarks import EVALSCOPE_BENCHMARKS, EVALSCOPE_GENERATION_SETTINGS, EVALSCOPE_VERSION
 
         for i, name in enumerate(self.tasks):
             if name not in EVALSCOPE_BENCHMARKS:
                 message = f"{name!r} is not a benchmark of evalscope {EVALSCOPE_VERSION}"
                 raise OptionError(f"tasks[{i}]", message + did_you_mean(name, EVALSCOPE_BENCHMARKS))
+        # evalscope would keep an unknown key and ignore it: its default would run instead of the setting
+        for name in self.generation_config or {}:
+            if name not in EVALSCOPE_GENERATION_SETTINGS:
+                message = f"{name!r} is not a generation setting of evalscope {EVALSCOPE_VERSION}"
+                message += did_you_mean(name, EVALSCOPE_GENERATION_SETTINGS)
+                raise OptionError(f"generation_config.{name}", message)
 
 
 @dataclass(kw_only=True)

@@ -1,6 +1,7 @@
-"""The benchmark names evalscope 1.10.0 registers (its ``register_benchmark(name=...)`` calls), so a
-config naming another stops before any job: evalscope itself lives in an environment of its own
-(envs/evalscope.yaml pins this version), where the core install cannot ask it."""
+"""The benchmark names evalscope 1.10.0 registers (its ``register_benchmark(name=...)`` calls) and the settings its
+``generation_config`` takes, so a config naming another stops before any job: evalscope itself lives in an
+environment of its own (envs/evalscope.yaml and requirements/evalscope.txt pin this version), where the core install
+cannot ask it. tests/evalscope checks both lists against evalscope itself."""
 
 EVALSCOPE_VERSION = "1.10.0"
 
@@ -34,4 +35,14 @@ EVALSCOPE_BENCHMARKS = frozenset({
     "tool_bench", "toolathlon", "torgo", "trivia_qa", "truthful_qa", "tvbench", "tweebank_ner", "tweet_ner_7",
     "videomme_v2", "visulogic", "vqav2", "vstar_bench", "wenet_speech", "wide_search", "winogrande", "wmt24pp",
     "wnut2017", "world_vqa", "zebralogicbench", "zerobench",
+})  # fmt: skip
+
+# The fields of evalscope 1.10.0's GenerateConfig. It takes any other key too and ignores it, so a name of another
+# library (transformers' max_new_tokens for evalscope's max_tokens) would leave evalscope's default in place.
+EVALSCOPE_GENERATION_SETTINGS = frozenset({
+    "anthropic_cache_control", "anthropic_cache_strategy", "batch_size", "do_sample", "extra_body", "extra_headers",
+    "extra_query", "frequency_penalty", "guidance_scale", "height", "logit_bias", "logprobs", "max_tokens", "n",
+    "num_inference_steps", "parallel_tool_calls", "presence_penalty", "reasoning_effort", "reasoning_history",
+    "reasoning_summary", "reasoning_tokens", "repetition_penalty", "response_schema", "retries", "retry_interval",
+    "seed", "stop_seqs", "stream", "temperature", "timeout", "top_k", "top_logprobs", "top_p", "width",
 })  # fmt: skip
