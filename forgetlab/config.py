@@ -159,8 +159,9 @@ class WorkflowConfig(Options):
 
 
 def _check_tries(name: str, stage: StageConfig, task) -> None:
-    """Episodes of tries train with GRPO in forgetlab's HF rollouts (train/episodes.py); SFT ignores them."""
-    if task.verify_iter == 1 or not hasattr(stage, "rollouts"):
+    """Episodes of tries train with GRPO in forgetlab's HF rollouts (train/episodes.py), or with any method in
+    verl's (verl/tries.py); SFT ignores them."""
+    if task.verify_iter == 1 or not hasattr(stage, "rollouts") or stage.engine == "verl":
         return
     why = f"task {stage.task!r} takes {task.verify_iter} tries (verify_iter), which train"
     if stage.tag != "grpo":

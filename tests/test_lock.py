@@ -65,3 +65,25 @@ def test_evalscopes_environment_is_locked_and_made_and_tested_as_the_readme_says
     for text in (readme, ci):
         assert "bash requirements/venv.sh evalscope" in text
         assert ".venvs/evalscope/bin/python -m pytest tests/evalscope" in text
+
+
+def test_verls_environment_is_locked_and_made_and_tested_as_the_readme_says():
+    """requirements/verl.lock pins verl at the release forgetlab.compat.verl was written against, and what
+    requirements/verl.txt asks for; envs/verl.yaml installs the same; the README and CI make it and run its tests."""
+    from forgetlab.compat.verl import WRITTEN_AGAINST
+
+    lines = (ROOT / "requirements" / "verl.txt").read_text().splitlines()
+    wanted = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
+    pins = locked_versions((ROOT / "requirements" / "verl.lock").read_text())
+    versions = {**LOCK, **pins}
+    wrong = [str(r) for r in wanted if not r.specifier.contains(versions.get(r.name.lower(), "0"), prereleases=True)]
+    assert not wrong, f"requirements/verl.lock disagrees with verl.txt (run: {REFRESH} verl): {wrong}"
+    assert pins["verl"] == WRITTEN_AGAINST
+    conda = (ROOT / "envs" / "verl.yaml").read_text()
+    assert "-c ../requirements/verl.lock" in conda and "-r ../requirements/verl.txt" in conda
+    for name in ("torch", "math-verify", "jsonschema"):
+        assert f"{name}=={LOCK[name]}" in conda, name
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    for text in (readme, ci):
+        assert "bash requirements/venv.sh verl" in text
+        assert ".venvs/verl/bin/python -m pytest tests/verl" in text

@@ -1,5 +1,6 @@
 """Every reach into another library's private, experimental or version-specific names, in one place, one module
-per library (``compat.trl``, ``compat.transformers``, ``compat.gguf``, ``compat.snakemake``, ``compat.torch``).
+per library (``compat.trl``, ``compat.transformers``, ``compat.gguf``, ``compat.snakemake``, ``compat.torch``,
+``compat.verl``).
 Each function says which versions it was written against; the lock (requirements/cpu.lock) holds the versions
 the suite passed with.
 

@@ -5,8 +5,5 @@ forgetlab writes what verl reads and reads what verl writes; verl trains. The mo
 is the custom reward function verl's reward manager calls, ``log`` turns verl's metrics into forgetlab's step log,
 ``cluster`` starts Ray across a SLURM allocation and ``launch`` runs a stage from end to end. verl lives in an
 environment of its own (requirements/verl.txt: it pins transformers below the core's range), so nothing here is
-imported by the core install.
+imported by the core install; forgetlab.compat.verl names the verl release they were written against.
 """
-
-# The verl release these modules were written against (requirements/verl.lock pins it; compat.verl checks it).
-VERL_VERSION = "0.9.1"

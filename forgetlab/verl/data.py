@@ -12,15 +12,19 @@ from ..prompts import as_prompt
 from ..tasks import Task
 from ..train.common import training_prompts
 from ..train.config import RLStageConfig
+from .names import AGENT_NAME
 
 __all__ = ["record_of", "verl_rows", "write_rows"]
 
 
 def verl_rows(stage: RLStageConfig, tasks: dict[str, Task], records: list[dict]) -> list[dict]:
-    """One row per prompt in training order, each prompted as its own task in the stage's format (or the task's)."""
+    """One row per prompt in training order, each prompted as its own task in the stage's format (or the task's);
+    a task of several tries names the agent loop of episodes (tries.py)."""
     rows = []
     for index, (record, prompt, style, task) in enumerate(training_prompts(stage, tasks, records)):
+        tries = {"agent_name": AGENT_NAME} if task.verify_iter > 1 else {}
         rows.append({
+            **tries,
             "data_source": task.name,
             "prompt": as_prompt(prompt, True, stage.system_prompt),
             "ability": task.tag,

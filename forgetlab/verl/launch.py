@@ -13,6 +13,7 @@ from pathlib import Path
 
 import forgetlab
 
+from ..compat.verl import check_version
 from ..data import read_records
 from ..io import atomic_dir, read_json, write_json
 from ..lineages import checkpoint_steps
@@ -90,19 +91,26 @@ def run_verl_stage(
     """Train ``stage_spec`` (a verl stage) on the task records in ``data`` from ``model_dir``; ``task_specs``:
     every task it scores (name -> spec). verl's saves live in ``work_dir``, where a rerun resumes; the outputs
     are the merged final model, the kept steps (``checkpoint_dir/<step>``) and the step log."""
+    check_version()
     stage = StageConfig.from_dict(stage_spec, "stage")
     tasks = {name: make_task(name, spec) for name, spec in task_specs.items()}
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     rows = verl_rows(stage, tasks, read_records(tasks[task_name], data))
+    tries = max(task.verify_iter for task in tasks.values())
     files = StageFiles(
         model=str(Path(model_dir).resolve()), train=str(work / "train.parquet"), reward_spec=str(work / "reward.json"),
         work=str(work / "checkpoints"), experiment=experiment,
+        agent_loops=str(work / "agent_loops.yaml") if tries > 1 else None,
     )  # fmt: skip
     write_rows(rows, files.train)
     write_spec(stage_spec, task_specs, files.model, files.reward_spec)
+    if files.agent_loops:
+        from .tries import write_agent_loops  # verl's agent loop classes: verl's environment only
+
+        write_agent_loops(files.agent_loops)
     settings = verl_settings(stage, files, rows=len(rows), max_prompt_length=longest_prompt(rows, model_dir),
-                             gpus=gpus, nodes=nodes)  # fmt: skip
+                             gpus=gpus, nodes=nodes, tries=tries)  # fmt: skip
     overrides = hydra_overrides(settings)
     write_json({"verl": settings, "overrides": overrides}, work / "settings.json")
     attempt = len(list(work.glob("metrics-*.jsonl")))

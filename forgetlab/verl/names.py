@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# the agent loop of episodes of tries (tries.TriesAgentLoop), as the rows of a task with verify_iter > 1 name it
+AGENT_NAME = "forgetlab_tries"
+
 # method -> verl's algorithm.adv_estimator
 ADVANTAGE_ESTIMATORS = {"ppo": "gae", "grpo": "grpo", "rloo": "rloo"}
 

@@ -17,7 +17,11 @@ from forgetlab.tasks import make_task
 from forgetlab.train.config import StageConfig
 from forgetlab.verl.data import record_of
 
-__all__ = ["compute_score", "write_spec"]
+__all__ = ["FINAL", "compute_score", "read_spec", "write_spec"]
+
+# An episode's last try (tries.TriesAgentLoop puts it in the sample's fields), which the rewards score in place of
+# the whole episode, as forgetlab's TRL rollouts do.
+FINAL = "final_completion"
 
 
 def write_spec(stage: dict, tasks: dict[str, dict], tokenizer: str, path) -> None:
@@ -27,13 +31,20 @@ def write_spec(stage: dict, tasks: dict[str, dict], tokenizer: str, path) -> Non
 
 
 @functools.cache
-def _scorer(spec_path: str):
-    """(reward functions, weights, tokenizer or None) of a spec file, built once per reward worker."""
+def read_spec(spec_path: str) -> tuple:
+    """(stage, its tasks by name as scored in the stage's format, tokenizer folder) of a spec file."""
     with open(spec_path) as handle:
         spec = json.load(handle)
     stage = StageConfig.from_dict(spec["stage"], "stage")
     tasks = {name: make_task(name, task) for name, task in spec["tasks"].items()}
-    tasks = {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
+    return stage, {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}, spec["tokenizer"]
+
+
+@functools.cache
+def _scorer(spec_path: str):
+    """(reward functions, weights, tokenizer or None) of a spec file, built once per reward worker."""
+    stage, tasks, tokenizer_dir = read_spec(spec_path)
+    tasks = dict(tasks)
     own = tasks.pop(stage.task)
     weights = {name: weight for name, weight in stage.rewards.items() if weight}
     functions, values = task_rewards(own, weights, stage.max_completion_length, tasks)
@@ -41,15 +52,16 @@ def _scorer(spec_path: str):
     if "length" in weights:
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(spec["tokenizer"])
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     return functions, values, tokenizer
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, spec=None, **_) -> dict:
     """The completion's weighted reward as ``score``, and each reward function's value under its own name (verl
-    keeps them as the sample's reward_extra_info)."""
+    keeps them as the sample's reward_extra_info); an episode of tries is scored on its last."""
     functions, weights, tokenizer = _scorer(spec)
     record = record_of(extra_info)
+    solution_str = extra_info.get(FINAL) or solution_str
     columns = {key: [value] for key, value in record.items()}
     ids = None if tokenizer is None else [tokenizer(solution_str, add_special_tokens=False)["input_ids"]]
     scores = {}

@@ -14,9 +14,11 @@ from pathlib import Path
 from ..train.config import RLStageConfig
 from .names import ADVANTAGE_ESTIMATORS, LOSS_AGGREGATION, OPTIMIZERS, SCHEDULERS
 
-__all__ = ["StageFiles", "batches", "hydra_overrides", "save_frequency", "verl_settings"]
+__all__ = ["StageFiles", "batches", "hydra_overrides", "response_length", "save_frequency", "verl_settings"]
 
 ACTOR, ROLLOUT, CRITIC = "actor_rollout_ref.actor", "actor_rollout_ref.rollout", "critic"
+# room for the chat template's and the verifier's tokens between two tries of an episode
+FEEDBACK_TOKENS = 128
 # Keys verl's config does not declare, which Hydra adds with a leading '+'.
 ADDED = ("reward.custom_reward_function.reward_kwargs",)
 
@@ -30,11 +32,17 @@ class StageFiles:
     reward_spec: str  # the stage and its tasks as JSON, for the reward function (reward.write_spec)
     work: str  # verl's checkpoints (FSDP shards per saved batch), kept outside the outputs: a rerun resumes
     experiment: str  # the run's name in verl's loggers
+    agent_loops: str | None = None  # verl's agent loop file (tries.write_agent_loops), for tasks of several tries
 
 
 def batches(stage: RLStageConfig) -> int:
     """verl's training steps: batches of batch_size prompts, each trained on for num_iterations optimizer steps."""
     return stage.steps // stage.num_iterations
+
+
+def response_length(stage: RLStageConfig, tries: int = 1) -> int:
+    """verl's response length: an episode of ``tries`` tries of max_completion_length each, feedback between."""
+    return stage.max_completion_length * tries + FEEDBACK_TOKENS * (tries - 1)
 
 
 def save_frequency(stage: RLStageConfig) -> int:
@@ -60,10 +68,11 @@ def _optimizer(stage: RLStageConfig, lr: float) -> dict:
 
 
 def verl_settings(
-    stage: RLStageConfig, files: StageFiles, *, rows: int, max_prompt_length: int, gpus: int, nodes: int = 1
+    stage: RLStageConfig, files: StageFiles, *, rows: int, max_prompt_length: int, gpus: int, nodes: int = 1,
+    tries: int = 1,
 ) -> dict[str, object]:
     """verl's settings (dotted key -> value) for ``stage`` on ``nodes`` x ``gpus``; ``rows``: prompts in the
-    training file, ``max_prompt_length``: its longest prompt in tokens."""
+    training file, ``max_prompt_length``: its longest prompt in tokens, ``tries``: the most tries of its tasks."""
     if stage.engine != "verl":
         raise ValueError(f"stage trains with engine {stage.engine!r}, not verl")
     total = batches(stage)
@@ -76,7 +85,7 @@ def verl_settings(
         "data.val_files": files.train,
         "data.train_batch_size": stage.batch_size,
         "data.max_prompt_length": max_prompt_length,
-        "data.max_response_length": stage.max_completion_length,
+        "data.max_response_length": response_length(stage, tries),
         "data.shuffle": True,
         "data.seed": stage.seed,
         "actor_rollout_ref.model.path": files.model,
@@ -106,6 +115,7 @@ def verl_settings(
         f"{ROLLOUT}.seed": stage.seed,
         f"{ROLLOUT}.gpu_memory_utilization": stage.vllm_gpu_memory_utilization,
         f"{ROLLOUT}.tensor_model_parallel_size": 1,
+        f"{ROLLOUT}.agent.agent_loop_config_path": files.agent_loops,
         "reward.reward_manager.name": "naive",
         "reward.custom_reward_function.path": str(Path(__file__).with_name("reward.py")),
         "reward.custom_reward_function.name": "compute_score",

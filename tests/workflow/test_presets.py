@@ -49,9 +49,16 @@ PRESETS = {
         },
         "train": {"gpu": 1, "mem_mb": 64000, "runtime": 1440, "slurm_partition": "gpu"},
     },
-    # two 7-8B models x (SFT, SFT -> RL); checkpoints every 100 SFT steps (7) and 50 RL steps (5); ID + OOD
+    # two 7-8B models x (SFT, SFT -> PPO in verl); checkpoints every 100 SFT steps (7) and 50 RL steps (5); ID + OOD
     "paper-ood-recovery.yaml": {
-        "counts": {"model_base": 2, "model_train": 4, "model_step": 24, "evaluate_generation": 60, "evaluate_kl": 28},
+        "counts": {
+            "model_base": 2,
+            "model_train": 2,
+            "model_train_verl": 2,
+            "model_step": 24,
+            "evaluate_generation": 60,
+            "evaluate_kl": 28,
+        },
         "train": {"gpu": 4, "mem_mb": 400000, "runtime": 1440, "slurm_partition": "gpu"},
     },
     # one-shot (1,200 steps), zero-shot (200), the curriculum (1,200) and zero-shot after one-shot: 11 + 1 + 11 + 1
@@ -87,7 +94,8 @@ def test_preset_expands_to_the_study_with_sized_gpu_jobs(preset, tmp_path):
     assert {rule: counts[rule] for rule in expected["counts"]} == expected["counts"]
     assert counts["report_table"] == counts["report_figures"] == 1
     train = expected["train"]
-    assert len(_resources(jobs, "model_train", **train)) == expected["counts"]["model_train"]
+    trained = expected["counts"]["model_train"] + expected["counts"].get("model_train_verl", 0)
+    assert sum(len(_resources(jobs, rule, **train)) for rule in ("model_train", "model_train_verl")) == trained
     for rule in ("evaluate_generation", "evaluate_kl", "evaluate_harness"):
         assert all(r["gpu"] == "1" and r["slurm_partition"] == "gpu" for r in _resources(jobs, rule))
     assert all(r["gpu"] == "0" and r["slurm_partition"] == "main" for r in _resources(jobs, "model_base"))
@@ -110,3 +118,30 @@ def test_evalscope_runs_apart_from_the_core_install(tmp_path):
     assert result.returncode != 0 and not (tmp_path / target).exists()
     log = (tmp_path / "logs/evaluate_evalscope/tiny/base/mmlu.log").read_text()
     assert "evalscope is not installed in this environment: run with --sdm conda (envs/evalscope.yaml)" in log
+
+
+def test_a_verl_stage_has_its_rule_its_nodes_and_stops_without_verls_environment(tmp_path):
+    """An engine: verl stage is trained by model_train_verl on nodes x GPUs (GPUs per node as gres), every other
+    stage by model_train; without verl's environment its job stops naming verl_python, leaving no model."""
+    configs = [TEST_CONFIG, SCENARIOS / "verl.yaml"]
+    counts, jobs = dry_run(configs, tmp_path)
+    assert counts["model_train_verl"] == 1 and counts["model_train"] == 1  # sft-countdown once, shared
+    (verl,) = _resources(jobs, "model_train_verl")
+    assert (verl["nodes"], verl["gres"], verl["gpu"], verl["slurm_partition"]) == ("2", "gpu:4", "0", "gpu")
+    target = "results/tiny/base/sft-countdown/ppo-countdown/model"
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+               "--cores", "1", target, "--configfile", *map(str, configs)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and not (tmp_path / target).exists()
+    log = (tmp_path / "logs/model_train_verl/tiny/base/sft-countdown/ppo-countdown.log").read_text()
+    assert "verl_python (no-such-env/bin/python) does not exist: make it with `bash requirements/venv.sh verl`" in log
+
+
+def test_only_a_verl_stage_asks_for_several_nodes(tmp_path):
+    overlay = tmp_path / "nodes.yaml"
+    overlay.write_text("stages:\n  sft-countdown: {resources: {nodes: 2}}\n")
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+               "--dry-run", "--cores", "1", "all", "--configfile", str(TEST_CONFIG), str(overlay)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "model 'tiny' asks for 2 nodes, but stage 'sft-countdown' trains with sft in TRL" in result.stdout

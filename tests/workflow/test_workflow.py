@@ -276,6 +276,7 @@ def test_figures_only_mode_plots_what_exists_without_training(tmp_path):
             "stages.sft-countdown.beta: not an option of method 'sft' (an option of grpo, ppo, rloo)",
         ),
         ("bad-lineage", "lineages[3][1]: stage 'rl-countdown' is not defined"),
+        ("bad-ppo-engine", "stages.ppo-countdown.engine: method ppo trains in verl (TRL 1.x has no PPO trainer)"),
     ],
 )
 def test_a_bad_config_fails_a_dry_run_naming_the_field(tmp_path, scenario, message):
