@@ -37,7 +37,8 @@ def read_spec(spec_path: str) -> tuple:
         spec = json.load(handle)
     stage = StageConfig.from_dict(spec["stage"], "stage")
     tasks = {name: make_task(name, task) for name, task in spec["tasks"].items()}
-    return stage, {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}, spec["tokenizer"]
+    formatted = {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
+    return stage, formatted, spec["tokenizer"]
 
 
 @functools.cache

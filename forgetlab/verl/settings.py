@@ -68,7 +68,13 @@ def _optimizer(stage: RLStageConfig, lr: float) -> dict:
 
 
 def verl_settings(
-    stage: RLStageConfig, files: StageFiles, *, rows: int, max_prompt_length: int, gpus: int, nodes: int = 1,
+    stage: RLStageConfig,
+    files: StageFiles,
+    *,
+    rows: int,
+    max_prompt_length: int,
+    gpus: int,
+    nodes: int = 1,
     tries: int = 1,
 ) -> dict[str, object]:
     """verl's settings (dotted key -> value) for ``stage`` on ``nodes`` x ``gpus``; ``rows``: prompts in the

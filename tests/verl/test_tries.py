@@ -77,11 +77,12 @@ def test_a_wrong_try_gets_the_verifiers_feedback_and_another(episode, tiny_model
     assert [params["max_tokens"] for _, params in server.requests] == [48, 48]
     # the reward scores the episode's last try, as forgetlab's TRL rollouts do
     info = {**row["extra_info"], **output.extra_fields}
-    assert compute_score("gp", tokenizer.decode(output.response_ids), "", info, spec=files.reward_spec)["correct"] == 1.0
+    score = compute_score("gp", tokenizer.decode(output.response_ids), "", info, spec=files.reward_spec)
+    assert score["correct"] == 1.0
 
 
 def test_an_episode_stops_at_the_tasks_tries(episode, tiny_model):
-    task, record, row, config, _ = episode
+    task, _, row, config, _ = episode
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     server = WrittenReplies(tokenizer, ["<answer>1</answer>"] * 5)
     loop = _loop(config, tokenizer, server)
