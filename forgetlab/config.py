@@ -22,6 +22,7 @@ from .resources import FAMILIES, Resources, request_of
 from .tasks import Task
 from .tracking.config import TrackingConfig
 from .train.config import SWEEP_EXCLUDED, StageConfig
+from .verl.settings import check_parallel
 
 __all__ = [
     "RESERVED_LABELS",
@@ -241,13 +242,20 @@ def _resolve_stage(spec: dict, label: str, tasks: dict[str, Task]) -> dict:
 
 
 def _check_nodes(config: dict) -> None:
-    """Only a verl stage trains on several nodes (it starts Ray across them); every other job runs on one."""
+    """Only a verl stage trains on several nodes (it starts Ray across them); every other job runs on one. A verl
+    stage's batch splits evenly over the GPUs it asks for."""
     for model in config["models"]:
         for family in FAMILIES:
             stages = config["stages"] if family == "train" else {None: None}
             for label, stage in stages.items():
-                nodes = request_of(config, family, model, label)["nodes"]
-                if nodes > 1 and not (stage and stage.get("engine") == "verl"):
+                request = request_of(config, family, model, label)
+                nodes = request["nodes"]
+                if stage and stage.get("engine") == "verl":
+                    try:
+                        check_parallel(StageConfig.from_dict(stage, f"stages.{label}"), nodes, request["gpu"])
+                    except ValueError as error:
+                        raise ConfigError(f"stages.{label}: model {model!r}: {error}") from None
+                elif nodes > 1:
                     what = f"stage {label!r} trains with {stage['method']} in TRL" if stage else f"{family} jobs"
                     raise ConfigError(
                         f"resources: model {model!r} asks for {nodes} nodes, but {what}, on one node: only "

@@ -403,7 +403,10 @@ def test_an_evalscope_generation_setting_it_would_ignore_is_named_before_any_job
     ],
 )
 def test_episodes_of_tries_train_with_grpo_in_hf_rollouts_only(change, message):
+    """In TRL, that is: in verl any RL method trains them (forgetlab's agent loop for verl)."""
     config = yaml.safe_load((ROOT / "config" / "paper-ood-recovery.yaml").read_text())
-    config["stages"]["rl-gp"].update(change)
+    config["stages"]["rl-gp"] = {"method": "grpo", "task": "gp", "steps": 10, "rewards": {"graded": 1.0}, **change}
     with pytest.raises(ConfigError, match=message):
         resolve_config(config)
+    config["stages"]["rl-gp"] |= {"engine": "verl", "rollouts": "vllm"}
+    resolve_config(config)

@@ -9,7 +9,7 @@ import sys
 
 from . import version
 
-__all__ = ["WRITTEN_AGAINST", "check_version"]
+__all__ = ["WRITTEN_AGAINST", "agent_loop_classes", "check_version"]
 
 WRITTEN_AGAINST = "0.9.1"
 
@@ -22,3 +22,11 @@ def check_version() -> str:
         print(f"warning: verl {installed} is installed; forgetlab's verl engine was written against verl "
               f"{WRITTEN_AGAINST} (requirements/verl.lock)", file=sys.stderr, flush=True)  # fmt: skip
     return installed
+
+
+def agent_loop_classes() -> tuple[type, type]:
+    """verl's agent loop base class and its output (verl.experimental.agent_loop in 0.9.1: the extension point for
+    rollouts of one's own, experimental in name)."""
+    from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutput
+
+    return AgentLoopBase, AgentLoopOutput

@@ -5,7 +5,6 @@ that cluster through RAY_ADDRESS. One node needs none of it: verl's trainer star
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,11 +31,15 @@ def _ray() -> str:
     return str(Path(sys.executable).with_name("ray"))
 
 
-def ray_start_commands(nodes: list[str], head_ip: str, gpus: int, cpus: int, on_node=None) -> list[list[str]]:
-    """``ray start`` for the head (``nodes[0]``) and each worker, each run on its node by ``on_node(node)`` (a
-    command prefix; SLURM's by default)."""
-    on_node = on_node or (lambda node: ["srun", "--overlap", "--nodes=1", "--ntasks=1", "-w", node])
-    resources = [f"--num-cpus={cpus}", f"--num-gpus={gpus}", "--block"]
+def on_slurm_node(node: str) -> list[str]:
+    """The prefix that runs a command on ``node`` of the job's allocation, beside the running step."""
+    return ["srun", "--overlap", "--nodes=1", "--ntasks=1", "-w", node]
+
+
+def ray_start_commands(nodes: list[str], head_ip: str, gpus: int, cpus: int, on_node=on_slurm_node) -> list[list[str]]:
+    """``ray start`` for the head (``nodes[0]``) and each worker, each run on its node by ``on_node(node)``. Ray
+    is offered at least 3 CPUs per GPU: verl's trainer places 3 per GPU and waits for them without end."""
+    resources = [f"--num-cpus={max(cpus, 3 * gpus + 2)}", f"--num-gpus={gpus}", "--block"]
     head = [*on_node(nodes[0]), _ray(), "start", "--head", f"--node-ip-address={head_ip}", f"--port={PORT}"]
     workers = [[*on_node(node), _ray(), "start", f"--address={head_ip}:{PORT}"] for node in nodes[1:]]
     return [head + resources] + [worker + resources for worker in workers]
@@ -46,10 +49,14 @@ class RayCluster:
     """The Ray cluster of ``nodes`` while the block runs: started, waited for until every node has joined, and
     stopped (its processes ended) after."""
 
-    def __init__(self, nodes: list[str], gpus: int, cpus: int, env: dict, timeout: float = 300, on_node=None):
+    def __init__(self, nodes: list[str], gpus: int, cpus: int, env: dict, timeout: float = 300, on_node=on_slurm_node):
         self.nodes, self.env, self.timeout = nodes, env, timeout
-        self.address = f"{socket.gethostbyname(socket.gethostname())}:{PORT}"
-        self.commands = ray_start_commands(nodes, self.address.split(":")[0], gpus, cpus, on_node)
+        # the head's address as its own node resolves it (the recipe's `hostname --ip-address` there)
+        found = subprocess.run([*on_node(nodes[0]), "hostname", "--ip-address"], capture_output=True, text=True,
+                               check=True, env=env)  # fmt: skip
+        head_ip = found.stdout.split()[0]
+        self.address = f"{head_ip}:{PORT}"
+        self.commands = ray_start_commands(nodes, head_ip, gpus, cpus, on_node)
         self.processes: list[subprocess.Popen] = []
 
     def __enter__(self) -> RayCluster:

@@ -22,9 +22,8 @@ def verl_rows(stage: RLStageConfig, tasks: dict[str, Task], records: list[dict])
     a task of several tries names the agent loop of episodes (tries.py)."""
     rows = []
     for index, (record, prompt, style, task) in enumerate(training_prompts(stage, tasks, records)):
-        tries = {"agent_name": AGENT_NAME} if task.verify_iter > 1 else {}
         rows.append({
-            **tries,
+            "agent_name": AGENT_NAME if task.verify_iter > 1 else "single_turn_agent",
             "data_source": task.name,
             "prompt": as_prompt(prompt, True, stage.system_prompt),
             "ability": task.tag,

@@ -4,6 +4,7 @@ model merger, and verl's metrics turned into the step log."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -94,8 +95,9 @@ def run_verl_stage(
     check_version()
     stage = StageConfig.from_dict(stage_spec, "stage")
     tasks = {name: make_task(name, spec) for name, spec in task_specs.items()}
-    work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
+    # absolute paths: verl's workers run elsewhere (on several nodes, work_dir must be on a shared filesystem)
+    work = Path(work_dir).resolve()
+    _discard_saves_of_another_job(work, _fingerprint(stage_spec, task_specs, data, model_dir))
     rows = verl_rows(stage, tasks, read_records(tasks[task_name], data))
     tries = max(task.verify_iter for task in tasks.values())
     files = StageFiles(
@@ -115,7 +117,7 @@ def run_verl_stage(
     write_json({"verl": settings, "overrides": overrides}, work / "settings.json")
     attempt = len(list(work.glob("metrics-*.jsonl")))
     env = _environment(work / f"metrics-{attempt:03d}.jsonl")
-    trainer = [sys.executable, "-m", "verl.trainer.main_ppo", *overrides]
+    trainer = [sys.executable, "-m", "verl.trainer.main_ppo", *overrides, f"hydra.run.dir={work / 'hydra'}"]
     if nodes > 1:
         with RayCluster(allocation_nodes(), gpus, cpus, env) as cluster:
             subprocess.run(trainer, env={**env, "RAY_ADDRESS": cluster.address}, check=True)
@@ -128,7 +130,31 @@ def run_verl_stage(
     Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
     _merge(saves / f"global_step_{batches(stage)}" / "actor", Path(out_dir), Path(model_dir))
     write_step_log_from(work, log_path, stage.num_iterations)
+    # the stage is done: its FSDP saves (weights and optimizer states of actor and critic, per save) go
+    shutil.rmtree(saves, ignore_errors=True)
     return Path(out_dir)
+
+
+def _fingerprint(stage_spec: dict, task_specs: dict, data: str, model_dir: str) -> str:
+    """What the saves in a work folder were trained from: the stage, its tasks, its records and its parent."""
+    parent = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(model_dir).iterdir())
+    what = {"stage": stage_spec, "tasks": task_specs, "data": hashlib.sha256(Path(data).read_bytes()).hexdigest(),
+            "parent": parent}  # fmt: skip
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _discard_saves_of_another_job(work: Path, fingerprint: str) -> None:
+    """verl resumes from the newest save in the work folder: saves of another configuration, parent or data are
+    removed first, saying so, and the folder is marked as this job's."""
+    marker = work / "fingerprint"
+    if marker.exists() and marker.read_text() != fingerprint:
+        print(f"discarding verl's saves in {work}: they are of another stage configuration, parent or data",
+              flush=True)  # fmt: skip
+        shutil.rmtree(work / "checkpoints", ignore_errors=True)
+        for log in work.glob("metrics*.jsonl"):
+            log.unlink()
+    work.mkdir(parents=True, exist_ok=True)
+    marker.write_text(fingerprint)
 
 
 def write_step_log_from(work: Path, log_path: str, num_iterations: int) -> None:

@@ -14,7 +14,9 @@ from pathlib import Path
 from ..train.config import RLStageConfig
 from .names import ADVANTAGE_ESTIMATORS, LOSS_AGGREGATION, OPTIMIZERS, SCHEDULERS
 
-__all__ = ["StageFiles", "batches", "hydra_overrides", "response_length", "save_frequency", "verl_settings"]
+__all__ = [
+    "StageFiles", "batches", "check_parallel", "hydra_overrides", "response_length", "save_frequency", "verl_settings",
+]  # fmt: skip
 
 ACTOR, ROLLOUT, CRITIC = "actor_rollout_ref.actor", "actor_rollout_ref.rollout", "critic"
 # room for the chat template's and the verifier's tokens between two tries of an episode
@@ -38,6 +40,16 @@ class StageFiles:
 def batches(stage: RLStageConfig) -> int:
     """verl's training steps: batches of batch_size prompts, each trained on for num_iterations optimizer steps."""
     return stage.steps // stage.num_iterations
+
+
+def check_parallel(stage: RLStageConfig, nodes: int, gpus: int) -> None:
+    """verl splits each batch's batch_size x num_generations rollouts evenly over every GPU of the job."""
+    rollouts, devices = stage.batch_size * stage.num_generations, nodes * max(gpus, 1)
+    if rollouts % devices:
+        raise ValueError(
+            f"engine: verl splits a batch's {rollouts} rollouts (batch_size {stage.batch_size} x num_generations "
+            f"{stage.num_generations}) over {devices} GPUs ({nodes} nodes x {gpus}): make them a multiple"
+        )
 
 
 def response_length(stage: RLStageConfig, tries: int = 1) -> int:
@@ -81,6 +93,10 @@ def verl_settings(
     training file, ``max_prompt_length``: its longest prompt in tokens, ``tries``: the most tries of its tasks."""
     if stage.engine != "verl":
         raise ValueError(f"stage trains with engine {stage.engine!r}, not verl")
+    check_parallel(stage, nodes, gpus)
+    per_epoch = rows // stage.batch_size  # verl drops the last, incomplete batch of each pass
+    if not per_epoch:
+        raise ValueError(f"{rows} training prompts make no batch of batch_size {stage.batch_size}")
     total = batches(stage)
     settings = {
         "algorithm.adv_estimator": ADVANTAGE_ESTIMATORS[stage.tag],
@@ -107,6 +123,10 @@ def verl_settings(
         f"{ACTOR}.clip_ratio_low": stage.epsilon,
         f"{ACTOR}.clip_ratio_high": stage.epsilon,
         f"{ACTOR}.loss_agg_mode": LOSS_AGGREGATION[getattr(stage, "loss_type", "dapo")],
+        # dr_grpo's token sums over a constant, as TRL's (verl's default is each micro-batch's padded width)
+        f"{ACTOR}.loss_scale_factor": response_length(stage, tries)
+        if getattr(stage, "loss_type", "") == "dr_grpo"
+        else None,
         # the KL to the parent in the loss with the k3 estimator, as TRL's beta (no reference model at 0)
         f"{ACTOR}.use_kl_loss": stage.beta > 0,
         f"{ACTOR}.kl_loss_coef": stage.beta,
@@ -127,8 +147,8 @@ def verl_settings(
         "reward.custom_reward_function.name": "compute_score",
         "reward.custom_reward_function.reward_kwargs": {"spec": files.reward_spec},
         "trainer.total_training_steps": total,
-        # enough passes over the file for every batch (total_training_steps stops it)
-        "trainer.total_epochs": max(1, math.ceil(total * stage.batch_size / rows)),
+        # enough passes over the file for every batch (total_training_steps stops it at the last, which is saved)
+        "trainer.total_epochs": math.ceil(total / per_epoch),
         "trainer.nnodes": nodes,
         "trainer.n_gpus_per_node": gpus,
         "trainer.save_freq": save_frequency(stage),
@@ -151,7 +171,8 @@ def verl_settings(
             "critic.ppo_epochs": stage.num_iterations,
             "critic.cliprange_value": stage.value_clip,
             "critic.grad_clip": stage.max_grad_norm,
-            "trainer.critic_warmup": stage.critic_warmup,
+            # verl moves the policy from the batch numbered critic_warmup on, counting from 1
+            "trainer.critic_warmup": stage.critic_warmup + 1,
             **{f"{CRITIC}.optim.{key}": value for key, value in _optimizer(stage, stage.critic_lr).items()},
         }
     return settings

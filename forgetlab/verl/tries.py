@@ -13,13 +13,15 @@ import os
 from uuid import uuid4
 
 import yaml
-from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutput
 
+from forgetlab.compat.verl import agent_loop_classes
 from forgetlab.verl.data import record_of
 from forgetlab.verl.names import AGENT_NAME
 from forgetlab.verl.reward import FINAL, read_spec
 
 __all__ = ["TriesAgentLoop", "write_agent_loops"]
+
+AgentLoopBase, AgentLoopOutput = agent_loop_classes()
 
 
 def write_agent_loops(path: str | os.PathLike) -> None:
@@ -43,15 +45,22 @@ class TriesAgentLoop(AgentLoopBase):
         task = self.tasks.get(record.get("task") or self.stage.task, self.tasks[self.stage.task])
         ids = await self.ct_build_initial_tokens(messages)
         mask: list[int] = []
-        final, tries = "", 0
+        logprobs: list[float] = []  # the sampled tokens' log-probabilities, when the server gives them (0: not sampled)
+        server_fields: dict = {}  # what verl's server adds to a result (the policy's step), as its tool loop keeps it
+        final, tries, request = "", 0, uuid4().hex  # one request id: the episode's tries share the server's cache
         while True:
             tries += 1
             # each try as long as a completion may be, the episode as long as the response
             room = min(self.stage.max_completion_length, self.response_length - len(mask))
             output = await self.server_manager.generate(
-                request_id=uuid4().hex, prompt_ids=ids, sampling_params={**sampling_params, "max_tokens": room}
+                request_id=request, prompt_ids=ids, sampling_params={**sampling_params, "max_tokens": room}
             )
-            merged, mask, _ = await self.ct_merge_assistant_token(ids, output.token_ids, mask)
+            server_fields = _merge_server_fields(server_fields, output.extra_fields)
+            merged, mask, aligned = await self.ct_merge_assistant_token(
+                ids, output.token_ids, mask, logprobs if (logprobs or output.log_probs) else None,
+                assistant_logprobs=output.log_probs or None,
+            )  # fmt: skip
+            logprobs = aligned or []
             ids = merged.token_ids
             final = self.tokenizer.decode(output.token_ids, skip_special_tokens=True)
             message = task.feedback(record, final) if tries < task.verify_iter else None
@@ -60,13 +69,23 @@ class TriesAgentLoop(AgentLoopBase):
             messages.append({"role": "assistant", "content": final})
             before = list(messages)
             messages.append({"role": "user", "content": message})
-            merged, with_feedback, _ = await self.ct_merge_context_msg(before, messages, ids, mask)
+            merged, with_feedback, with_logprobs = await self.ct_merge_context_msg(before, messages, ids, mask,
+                                                                                   logprobs or None)  # fmt: skip
             if len(with_feedback) >= self.response_length:  # no room for another try: the episode ends here
                 break
-            ids, mask = merged.token_ids, with_feedback
+            ids, mask, logprobs = merged.token_ids, with_feedback, with_logprobs or []
         prompt = ids[: len(ids) - len(mask)]
         return AgentLoopOutput(
             prompt_ids=prompt, response_ids=ids[len(prompt) :][: self.response_length],
-            response_mask=mask[: self.response_length], num_turns=2 * tries, metrics={},
-            extra_fields={FINAL: final, "tries": tries},
+            response_mask=mask[: self.response_length],
+            response_logprobs=logprobs[: self.response_length] if logprobs else None,
+            num_turns=2 * tries, metrics={}, extra_fields={**server_fields, FINAL: final, "tries": tries},
         )  # fmt: skip
+
+
+def _merge_server_fields(kept: dict, new: dict) -> dict:
+    """The first try's server fields, the policy's latest step (max_global_steps) from each later one."""
+    if not kept:
+        return dict(new)
+    latest = new.get("max_global_steps")
+    return {**kept, "max_global_steps": latest} if latest else kept

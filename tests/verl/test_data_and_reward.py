@@ -58,7 +58,7 @@ def test_verls_reward_manager_scores_with_forgetlabs_rewards(task, files, tiny_m
     records = task.build("train", 2, seed=0)
     rows = verl_rows(stage, {"countdown": task}, records)
     write_spec(stage.to_dict(), {"countdown": TASK_SPEC}, str(tiny_model), files.reward_spec)
-    config = compose_verl(verl_settings(stage, files, rows=2, max_prompt_length=256, gpus=1))
+    config = compose_verl(verl_settings(stage, files, rows=8, max_prompt_length=256, gpus=1))
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     manager = load_reward_manager(config, tokenizer)  # as verl's reward loop worker builds it
     right = f"<answer>{task.answer_text(records[0])}</answer>"

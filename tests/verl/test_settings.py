@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import omega_conf_to_dataclass, validate_config
 
-from forgetlab.verl.settings import hydra_overrides, save_frequency, verl_settings
+from forgetlab.verl.settings import hydra_overrides, response_length, save_frequency, verl_settings
 
 from .conftest import verl_stage
 
@@ -33,7 +33,7 @@ PPO = dict(gamma=0.9, gae_lambda=0.95, epsilon=0.1, num_iterations=4, entropy_co
 )  # fmt: skip
 def test_every_setting_lands_on_its_field_of_verls_config(method, options, files):
     stage = verl_stage(method, **options)
-    settings = verl_settings(stage, files, rows=8, max_prompt_length=96, gpus=2, nodes=3)
+    settings = verl_settings(stage, files, rows=8, max_prompt_length=96, gpus=2, nodes=2)
     config = compose_verl(settings)
     for key, value in settings.items():
         got = OmegaConf.select(config, key)
@@ -58,7 +58,8 @@ def test_ppo_reads_as_the_seeds_ppo(files):
     assert actor.optim.override_optimizer_config == {"eps": 1e-7} and list(actor.optim.betas) == [0.9, 0.98]
     # 8 optimizer steps of 4 iterations: 2 batches, each saved (save_every 4 = every batch)
     assert (config.trainer.total_training_steps, config.trainer.save_freq) == (2, 1)
-    assert config.actor_rollout_ref.rollout.top_k == 50 and config.trainer.critic_warmup == 2
+    # verl moves the policy from batch critic_warmup on, counting from 1: 2 batches of the critic alone
+    assert config.actor_rollout_ref.rollout.top_k == 50 and config.trainer.critic_warmup == 3
 
 
 def test_a_misspelled_or_removed_verl_field_fails_the_composition(files):
@@ -71,3 +72,27 @@ def test_saves_fall_on_every_kept_step_and_resume_point():
     stage = verl_stage("grpo", steps=12, num_iterations=2, save_every=4, resume_every=6)
     assert save_frequency(stage) == 1  # batches of 2 steps: kept every 2 batches, resumed every 3
     assert save_frequency(verl_stage("grpo", steps=12, num_iterations=2)) == 6  # the last batch alone
+
+
+def test_every_batch_is_trained_and_the_last_saved_whatever_the_rows(files):
+    """verl drops each pass's incomplete batch: enough passes for every batch, so the last (merged) is reached."""
+    stage = verl_stage("grpo", steps=311, batch_size=32)
+    settings = verl_settings(stage, files, rows=1000, max_prompt_length=96, gpus=1)
+    assert settings["trainer.total_epochs"] * (1000 // 32) >= settings["trainer.total_training_steps"] == 311
+    with pytest.raises(ValueError, match="3 training prompts make no batch of batch_size 32"):
+        verl_settings(stage, files, rows=3, max_prompt_length=96, gpus=1)
+
+
+def test_a_batch_that_does_not_split_over_the_gpus_is_refused(files):
+    stage = verl_stage("grpo", batch_size=6, num_generations=2)
+    verl_settings(stage, files, rows=12, max_prompt_length=96, gpus=4, nodes=3)  # 12 rollouts on 12 GPUs
+    with pytest.raises(ValueError, match=r"12 rollouts \(batch_size 6 x num_generations 2\) over 8 GPUs"):
+        verl_settings(stage, files, rows=12, max_prompt_length=96, gpus=4, nodes=2)
+
+
+def test_dr_grpo_sums_tokens_over_a_constant_as_trl(files):
+    stage = verl_stage("grpo", loss_type="dr_grpo", max_completion_length=64)
+    config = compose_verl(verl_settings(stage, files, rows=8, max_prompt_length=96, gpus=1))
+    actor = config.actor_rollout_ref.actor
+    assert response_length(stage) == 64
+    assert (actor.loss_agg_mode, actor.loss_scale_factor) == ("seq-mean-token-sum-norm", 64)

@@ -27,15 +27,19 @@ GP = {"kind": "generalpoints", "format": "think", "verify_iter": 3}
 
 
 class WrittenReplies:
-    """verl's LLM server client, answering with the given texts in turn and keeping what it was asked."""
+    """verl's LLM server client, answering with the given texts in turn, with what its servers add to a result:
+    each token's log-probability (-0.5 here) and the policy's step (one more per reply); it keeps what it was
+    asked."""
 
     def __init__(self, tokenizer, texts):
         self.tokenizer, self.texts, self.requests = tokenizer, list(texts), []
 
     async def generate(self, request_id, prompt_ids, sampling_params, **_):
-        self.requests.append((list(prompt_ids), dict(sampling_params)))
-        text = self.texts.pop(0)
-        return TokenOutput(token_ids=self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        self.requests.append((request_id, list(prompt_ids), dict(sampling_params)))
+        ids = self.tokenizer(self.texts.pop(0), add_special_tokens=False)["input_ids"]
+        step = len(self.requests)
+        fields = {"min_global_steps": step, "max_global_steps": step}
+        return TokenOutput(token_ids=ids, log_probs=[-0.5] * len(ids), extra_fields=fields)
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ def episode(tiny_model, files, tmp_path):
     write_spec(stage.to_dict(), {"gp": GP}, str(tiny_model), files.reward_spec)
     files = files.__class__(**{**files.__dict__, "agent_loops": str(tmp_path / "loops.yaml")})
     write_agent_loops(files.agent_loops)
-    config = compose_verl(verl_settings(stage, files, rows=1, max_prompt_length=512, gpus=1, tries=3))
+    config = compose_verl(verl_settings(stage, files, rows=4, max_prompt_length=512, gpus=1, tries=3))
     return task, record, row, config, files
 
 
@@ -73,8 +77,14 @@ def test_a_wrong_try_gets_the_verifiers_feedback_and_another(episode, tiny_model
     assert task.feedback(record, wrong) in between
     # the second try sees the first, its end of turn and the feedback turn: the episode so far
     second = output.response_mask.index(1, output.response_mask.index(0))
-    assert server.requests[1][0] == output.prompt_ids + output.response_ids[:second]
-    assert [params["max_tokens"] for _, params in server.requests] == [48, 48]
+    assert server.requests[1][1] == output.prompt_ids + output.response_ids[:second]
+    assert server.requests[0][0] == server.requests[1][0]  # one request id: the server keeps the episode's cache
+    # the sampled tokens' log-probabilities line up with the response (0 where the model did not sample), and the
+    # server's fields are kept as verl's own loops keep them: the first try's, the latest policy step
+    assert [p for p, m in zip(output.response_logprobs, output.response_mask) if m] == [-0.5] * len(trained)
+    assert len(output.response_logprobs) == len(output.response_ids)
+    assert (output.extra_fields["min_global_steps"], output.extra_fields["max_global_steps"]) == (1, 2)
+    assert [params["max_tokens"] for *_, params in server.requests] == [48, 48]
     # the reward scores the episode's last try, as forgetlab's TRL rollouts do
     info = {**row["extra_info"], **output.extra_fields}
     score = compute_score("gp", tokenizer.decode(output.response_ids), "", info, spec=files.reward_spec)

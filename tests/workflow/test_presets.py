@@ -145,3 +145,14 @@ def test_only_a_verl_stage_asks_for_several_nodes(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "model 'tiny' asks for 2 nodes, but stage 'sft-countdown' trains with sft in TRL" in result.stdout
+
+
+def test_a_verl_batch_that_does_not_split_over_its_gpus_stops_before_any_job(tmp_path):
+    overlay = tmp_path / "split.yaml"
+    overlay.write_text("stages:\n  ppo-countdown: {batch_size: 3}\n")
+    configs = [TEST_CONFIG, SCENARIOS / "verl.yaml", overlay]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+               "--dry-run", "--cores", "1", "all", "--configfile", *map(str, configs)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and not (tmp_path / "results").exists()
+    assert "stages.ppo-countdown: model 'tiny': engine: verl splits a batch's 3 rollouts" in result.stdout

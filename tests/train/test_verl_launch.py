@@ -1,0 +1,39 @@
+"""The parts of a verl stage's job that need no verl: its saves kept for a resume of the same job only, and the
+step log of every attempt."""
+
+import json
+
+from forgetlab.verl.launch import _discard_saves_of_another_job, _fingerprint, write_step_log_from
+
+
+def _job(tmp_path, lr):
+    data, model = tmp_path / "train.jsonl", tmp_path / "parent"
+    if not model.exists():  # the same parent and records for every call
+        data.write_text('{"question": "1 + 1"}\n')
+        model.mkdir()
+        (model / "config.json").write_text("{}")
+    return _fingerprint({"method": "ppo", "lr": lr}, {"t": {"kind": "arithmetic"}}, str(data), str(model))
+
+
+def test_saves_of_the_same_job_are_kept_for_its_resume_and_of_another_discarded(tmp_path, capsys):
+    work = tmp_path / "verl"
+    _discard_saves_of_another_job(work, _job(tmp_path, 1e-6))
+    (work / "checkpoints" / "global_step_1").mkdir(parents=True)
+    (work / "metrics-000.jsonl").write_text("{}\n")
+    _discard_saves_of_another_job(work, _job(tmp_path, 1e-6))  # a rerun of the same job resumes
+    assert (work / "checkpoints" / "global_step_1").is_dir() and (work / "metrics-000.jsonl").exists()
+    _discard_saves_of_another_job(work, _job(tmp_path, 2e-6))  # another learning rate starts afresh
+    assert not (work / "checkpoints").exists() and not list(work.glob("metrics*"))
+    assert "discarding verl's saves" in capsys.readouterr().out
+
+
+def test_the_step_log_takes_each_step_from_the_latest_attempt(tmp_path):
+    work = tmp_path / "verl"
+    work.mkdir()
+    first = [{"step": 1, "data": {"actor/pg_loss": 1.0}}, {"step": 2, "data": {"actor/pg_loss": 2.0}}]
+    again = [{"step": 2, "data": {"actor/pg_loss": 2.5}}, {"step": 3, "data": {"actor/pg_loss": 3.0}}]
+    for index, rows in enumerate((first, again)):  # a kill after step 2's log, before its save: step 2 again
+        (work / f"metrics-{index:03d}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    write_step_log_from(work, tmp_path / "train_log.jsonl", num_iterations=2)
+    rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert [(row["step"], row["loss"]) for row in rows] == [(2, 1.0), (4, 2.5), (6, 3.0)]
