@@ -17,9 +17,10 @@ class ResourceRequest(Options):
     """One job's SLURM request; an omitted key keeps the family's value."""
 
     gpu: int | None = option(
-        None, "GPUs on each node; more than one trains under accelerate + DeepSpeed ZeRO-3 (TRL), or FSDP (verl)",
+        None,
+        "GPUs on each node; more than one trains under accelerate + DeepSpeed ZeRO-3 (TRL), or FSDP (verl)",
         minimum=0,
-    )  # fmt: skip
+    )
     nodes: int | None = option(None, "nodes; more than one needs a verl stage, which starts Ray across them", minimum=1)
     mem_mb: int | None = option(None, "memory in MB (doubled on the retry)", minimum=100)
     runtime: int | None = option(None, "wall time in minutes (doubled on the retry)", minimum=1)

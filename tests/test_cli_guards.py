@@ -272,8 +272,10 @@ def test_no_chat_alone_drops_the_configs_system_prompt_and_example_turns_and_wit
     plain = {"chat": False, "system_prompt": None, "oneshot_example": "user"}
     assert prompting_of(given(chat=False), config) == plain
     assert prompting_of(given(system_prompt="Be brief."), None) == {
-        "chat": True, "system_prompt": "Be brief.", "oneshot_example": "user"
-    }  # fmt: skip
+        "chat": True,
+        "system_prompt": "Be brief.",
+        "oneshot_example": "user",
+    }
     assert prompting_of(given(oneshot_example="turns"), None)["oneshot_example"] == "turns"
     with pytest.raises(ValueError, match="system_prompt needs chat: true"):
         prompting_of(given(chat=False, system_prompt="Be brief."), config)

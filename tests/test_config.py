@@ -387,8 +387,10 @@ def test_an_evalscope_generation_setting_it_would_ignore_is_named_before_any_job
     default length would run instead)."""
     raw = yaml.safe_load(TEST_CONFIG.read_text())
     raw["evaluate"]["evalscope"] = {"tasks": ["mmlu"], "generation_config": {"max_new_tokens": 512}}
-    message = (r"evaluate\.evalscope\.generation_config\.max_new_tokens: 'max_new_tokens' is not a generation setting "
-               r"of evalscope 1\.10\.0; did you mean 'max_tokens'\?")  # fmt: skip
+    message = (
+        r"evaluate\.evalscope\.generation_config\.max_new_tokens: 'max_new_tokens' is not a generation setting "
+        r"of evalscope 1\.10\.0; did you mean 'max_tokens'\?"
+    )
     with pytest.raises(ConfigError, match=message):
         resolve_config(raw)
     raw["evaluate"]["evalscope"]["generation_config"] = {"max_tokens": 512, "do_sample": False}

@@ -87,8 +87,10 @@ def test_a_one_shot_example_in_turns_is_asked_and_answered_before_the_question(n
     assert question == render_prompt(task, record, "think") and task.question(example) not in question
     # without a system prompt the turns open with the example; in the user message it is one turn, as before
     assert [turn["role"] for turn in as_prompt(render_prompt(task, record, "oneshot", "turns"))] == [
-        "user", "assistant", "user"
-    ]  # fmt: skip
+        "user",
+        "assistant",
+        "user",
+    ]
     (user,) = as_prompt(render_prompt(task, record, "oneshot"))
     assert user["role"] == "user" and user["content"].index(answered) < user["content"].index(task.question(record))
     # other formats have no example to place

@@ -32,6 +32,8 @@ job = {
     "log_path": outputs.train_log, "checkpoint_dir": outputs.checkpoints, "work_dir": params.work_dir,
     "gpus": node_gpus(resources), "nodes": int(resources.get("nodes") or 1), "cpus": snakemake.threads,
     "experiment": run_name(wildcards.model, f"{wildcards.parent}/{wildcards.stage}"),
+    # the trackers from the config, not params: a tracker setting must not make a checkpoint stale
+    "tracking": snakemake.config["tracking"],
 }  # fmt: skip
 write_json(job, Path(params.work_dir) / "job.json")
 subprocess.run([python, "-m", "forgetlab.verl.launch", str(Path(params.work_dir) / "job.json")], stdout=log,

@@ -52,8 +52,9 @@ class RayCluster:
     def __init__(self, nodes: list[str], gpus: int, cpus: int, env: dict, timeout: float = 300, on_node=on_slurm_node):
         self.nodes, self.env, self.timeout = nodes, env, timeout
         # the head's address as its own node resolves it (the recipe's `hostname --ip-address` there)
-        found = subprocess.run([*on_node(nodes[0]), "hostname", "--ip-address"], capture_output=True, text=True,
-                               check=True, env=env)  # fmt: skip
+        found = subprocess.run(
+            [*on_node(nodes[0]), "hostname", "--ip-address"], capture_output=True, text=True, check=True, env=env
+        )
         head_ip = found.stdout.split()[0]
         self.address = f"{head_ip}:{PORT}"
         self.commands = ray_start_commands(nodes, head_ip, gpus, cpus, on_node)

@@ -22,16 +22,18 @@ def verl_rows(stage: RLStageConfig, tasks: dict[str, Task], records: list[dict])
     a task of several tries names the agent loop of episodes (tries.py)."""
     rows = []
     for index, (record, prompt, style, task) in enumerate(training_prompts(stage, tasks, records)):
-        rows.append({
-            "agent_name": AGENT_NAME if task.verify_iter > 1 else "single_turn_agent",
-            "data_source": task.name,
-            "prompt": as_prompt(prompt, True, stage.system_prompt),
-            "ability": task.tag,
-            "reward_model": {"style": "rule", "ground_truth": task.answer_text(record)},
-            # a JSON string: records of several tasks hold fields of different types, which parquet's one
-            # schema per column would not
-            "extra_info": {"index": index, "format": style, "record": json_text(record)},
-        })  # fmt: skip
+        rows.append(
+            {
+                "agent_name": AGENT_NAME if task.verify_iter > 1 else "single_turn_agent",
+                "data_source": task.name,
+                "prompt": as_prompt(prompt, True, stage.system_prompt),
+                "ability": task.tag,
+                "reward_model": {"style": "rule", "ground_truth": task.answer_text(record)},
+                # a JSON string: records of several tasks hold fields of different types, which parquet's one
+                # schema per column would not
+                "extra_info": {"index": index, "format": style, "record": json_text(record)},
+            }
+        )
     return rows
 
 

@@ -19,6 +19,8 @@ from ..data import read_records
 from ..io import atomic_dir, read_json, write_json
 from ..lineages import checkpoint_steps
 from ..tasks import make_task
+from ..tracking.config import TrackingConfig
+from ..tracking.runs import environment as tracker_variables
 from ..train.config import StageConfig
 from .cluster import RayCluster, allocation_nodes
 from .data import verl_rows, write_rows
@@ -57,12 +59,19 @@ def _merge(actor_dir: Path, target: Path, parent: Path) -> None:
                 shutil.copy2(path, tmp / path.name)
 
 
-def _environment(log: Path) -> dict:
-    """The trainer's environment: forgetlab importable by verl's reward workers (it loads reward.py by path), and
-    this attempt's metrics in a file of their own (verl's file logger truncates the file it opens)."""
+def _environment(log: Path, trackers: TrackingConfig, run: str) -> dict:
+    """The trainer's environment: forgetlab importable by verl's reward workers (it loads reward.py by path), this
+    attempt's metrics in a file of their own (verl's file logger truncates the file it opens), and the trackers'
+    folders and run ids as forgetlab's TRL stages and evaluations use them (so a lineage is one run)."""
     root = str(Path(forgetlab.__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "VERL_FILE_LOGGER_PATH": str(log)}
+    env = {**os.environ, "PYTHONPATH": path, "VERL_FILE_LOGGER_PATH": str(log)}
+    if trackers.report_to:
+        Path(trackers.dir).mkdir(parents=True, exist_ok=True)
+        env |= tracker_variables(trackers, run)
+        if "TENSORBOARD_LOGGING_DIR" in env:  # verl's TensorBoard writer reads a variable of its own
+            env["TENSORBOARD_DIR"] = env["TENSORBOARD_LOGGING_DIR"]
+    return env
 
 
 def _attempt_logs(work: Path) -> list[str]:
@@ -88,10 +97,12 @@ def run_verl_stage(
     nodes: int = 1,
     cpus: int = 8,
     experiment: str = "stage",
+    tracking: dict | None = None,
 ) -> Path:
     """Train ``stage_spec`` (a verl stage) on the task records in ``data`` from ``model_dir``; ``task_specs``:
     every task it scores (name -> spec). verl's saves live in ``work_dir``, where a rerun resumes; the outputs
-    are the merged final model, the kept steps (``checkpoint_dir/<step>``) and the step log."""
+    are the merged final model, the kept steps (``checkpoint_dir/<step>``) and the step log. ``tracking`` (the
+    config's section) names trackers that also receive verl's metrics, as run ``experiment``."""
     check_version()
     stage = StageConfig.from_dict(stage_spec, "stage")
     tasks = {name: make_task(name, spec) for name, spec in task_specs.items()}
@@ -111,12 +122,14 @@ def run_verl_stage(
         from .tries import write_agent_loops  # verl's agent loop classes: verl's environment only
 
         write_agent_loops(files.agent_loops)
+    trackers = TrackingConfig.from_dict(tracking or {}, "tracking")
     settings = verl_settings(stage, files, rows=len(rows), max_prompt_length=longest_prompt(rows, model_dir),
-                             gpus=gpus, nodes=nodes, tries=tries)  # fmt: skip
+                             gpus=gpus, nodes=nodes, tries=tries, trackers=tuple(trackers.report_to),
+                             project=trackers.project)  # fmt: skip
     overrides = hydra_overrides(settings)
     write_json({"verl": settings, "overrides": overrides}, work / "settings.json")
     attempt = len(list(work.glob("metrics-*.jsonl")))
-    env = _environment(work / f"metrics-{attempt:03d}.jsonl")
+    env = _environment(work / f"metrics-{attempt:03d}.jsonl", trackers, experiment)
     trainer = [sys.executable, "-m", "verl.trainer.main_ppo", *overrides, f"hydra.run.dir={work / 'hydra'}"]
     if nodes > 1:
         with RayCluster(allocation_nodes(), gpus, cpus, env) as cluster:
@@ -148,8 +161,7 @@ def _discard_saves_of_another_job(work: Path, fingerprint: str) -> None:
     removed first, saying so, and the folder is marked as this job's."""
     marker = work / "fingerprint"
     if marker.exists() and marker.read_text() != fingerprint:
-        print(f"discarding verl's saves in {work}: they are of another stage configuration, parent or data",
-              flush=True)  # fmt: skip
+        print(f"discarding verl's saves in {work}: they are of another stage configuration, parent or data", flush=True)
         shutil.rmtree(work / "checkpoints", ignore_errors=True)
         for log in work.glob("metrics*.jsonl"):
             log.unlink()

@@ -88,9 +88,12 @@ def verl_settings(
     gpus: int,
     nodes: int = 1,
     tries: int = 1,
+    trackers: tuple[str, ...] = (),
+    project: str = "forgetlab",
 ) -> dict[str, object]:
     """verl's settings (dotted key -> value) for ``stage`` on ``nodes`` x ``gpus``; ``rows``: prompts in the
-    training file, ``max_prompt_length``: its longest prompt in tokens, ``tries``: the most tries of its tasks."""
+    training file, ``max_prompt_length``: its longest prompt in tokens, ``tries``: the most tries of its tasks;
+    ``trackers`` (tracking.report_to's names, which are verl's too) also receive verl's metrics, in ``project``."""
     if stage.engine != "verl":
         raise ValueError(f"stage trains with engine {stage.engine!r}, not verl")
     check_parallel(stage, nodes, gpus)
@@ -155,8 +158,8 @@ def verl_settings(
         "trainer.max_actor_ckpt_to_keep": None,  # the kept steps are merged from their saves
         "trainer.test_freq": -1,
         "trainer.val_before_train": False,
-        "trainer.logger": ["console", "file"],
-        "trainer.project_name": "forgetlab",
+        "trainer.logger": ["console", "file", *trackers],
+        "trainer.project_name": project,
         "trainer.experiment_name": files.experiment,
         "trainer.default_local_dir": files.work,
         "trainer.resume_mode": "auto",

@@ -69,8 +69,9 @@ class TriesAgentLoop(AgentLoopBase):
             messages.append({"role": "assistant", "content": final})
             before = list(messages)
             messages.append({"role": "user", "content": message})
-            merged, with_feedback, with_logprobs = await self.ct_merge_context_msg(before, messages, ids, mask,
-                                                                                   logprobs or None)  # fmt: skip
+            merged, with_feedback, with_logprobs = await self.ct_merge_context_msg(
+                before, messages, ids, mask, logprobs or None
+            )
             if len(with_feedback) >= self.response_length:  # no room for another try: the episode ends here
                 break
             ids, mask, logprobs = merged.token_ids, with_feedback, with_logprobs or []

@@ -3,7 +3,9 @@ step log of every attempt."""
 
 import json
 
-from forgetlab.verl.launch import _discard_saves_of_another_job, _fingerprint, write_step_log_from
+from forgetlab.tracking.config import TrackingConfig
+from forgetlab.tracking.runs import run_id
+from forgetlab.verl.launch import _discard_saves_of_another_job, _environment, _fingerprint, write_step_log_from
 
 
 def _job(tmp_path, lr):
@@ -37,3 +39,16 @@ def test_the_step_log_takes_each_step_from_the_latest_attempt(tmp_path):
     write_step_log_from(work, tmp_path / "train_log.jsonl", num_iterations=2)
     rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert [(row["step"], row["loss"]) for row in rows] == [(2, 1.0), (4, 2.5), (6, 3.0)]
+
+
+def test_verls_trackers_log_to_the_lineages_runs(tmp_path, monkeypatch):
+    """verl's trackers get the folders and run ids forgetlab's TRL stages and evaluations use: one run a lineage."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    trackers = TrackingConfig.from_dict({"report_to": ["tensorboard", "wandb"]}, "tracking")
+    env = _environment(tmp_path / "metrics-000.jsonl", trackers, "tiny/base/ppo")
+    assert env["TENSORBOARD_DIR"] == str(tmp_path / "tracking" / "tensorboard" / "tiny" / "base" / "ppo")
+    assert (env["WANDB_RUN_ID"], env["WANDB_MODE"]) == (run_id("tiny/base/ppo"), "offline")
+    assert env["VERL_FILE_LOGGER_PATH"] == str(tmp_path / "metrics-000.jsonl") and (tmp_path / "tracking").is_dir()
+    untracked = _environment(tmp_path / "m.jsonl", TrackingConfig.from_dict({}, "tracking"), "tiny/base/ppo")
+    assert "WANDB_RUN_ID" not in untracked and "TENSORBOARD_DIR" not in untracked

@@ -28,8 +28,9 @@ def test_the_merge_command_is_one_verls_merger_takes(monkeypatch, tmp_path):
 
 def test_ray_start_puts_the_head_on_the_first_node_and_a_worker_on_each_other():
     commands = ray_start_commands(["n1", "n2", "n3"], "10.0.0.1", gpus=8, cpus=32)
-    assert [c[:7] for c in commands] == [["srun", "--overlap", "--nodes=1", "--ntasks=1", "-w", node, commands[0][6]]
-                                          for node in ("n1", "n2", "n3")]  # fmt: skip
+    assert [c[:7] for c in commands] == [
+        ["srun", "--overlap", "--nodes=1", "--ntasks=1", "-w", node, commands[0][6]] for node in ("n1", "n2", "n3")
+    ]
     assert "--head" in commands[0] and "--port=6379" in commands[0]
     assert all("--address=10.0.0.1:6379" in c and "--num-gpus=8" in c for c in commands[1:])
 

@@ -96,3 +96,18 @@ def test_dr_grpo_sums_tokens_over_a_constant_as_trl(files):
     actor = config.actor_rollout_ref.actor
     assert response_length(stage) == 64
     assert (actor.loss_agg_mode, actor.loss_scale_factor) == ("seq-mean-token-sum-norm", 64)
+
+
+def test_forgetlabs_trackers_are_verls_tracking_backends(files):
+    from verl.utils.tracking import Tracking
+
+    from forgetlab.tracking.config import TRACKERS
+
+    assert set(TRACKERS) <= set(Tracking.supported_backend)
+    settings = verl_settings(verl_stage("grpo"), files, rows=8, max_prompt_length=96, gpus=1,
+                             trackers=("tensorboard", "wandb"), project="study")  # fmt: skip
+    config = compose_verl(settings)
+    assert (list(config.trainer.logger), config.trainer.project_name) == (
+        ["console", "file", "tensorboard", "wandb"],
+        "study",
+    )

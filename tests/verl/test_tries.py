@@ -67,8 +67,9 @@ def test_a_wrong_try_gets_the_verifiers_feedback_and_another(episode, tiny_model
     wrong, right = "<think>guess</think>\n<answer>1 + 1</answer>", reference_completion(task, record, "think")
     server = WrittenReplies(tokenizer, [wrong, right])
     loop = _loop(config, tokenizer, server)
-    output = loop.loop.run_until_complete(loop.run({"temperature": 1.0}, raw_prompt=row["prompt"],
-                                                   extra_info=row["extra_info"]))  # fmt: skip
+    output = loop.loop.run_until_complete(
+        loop.run({"temperature": 1.0}, raw_prompt=row["prompt"], extra_info=row["extra_info"])
+    )
     assert output.extra_fields["tries"] == 2 and output.extra_fields["final_completion"] == right
     # the model's tokens are trained (mask 1), the template's and the verifier's between the tries are not
     trained = [t for t, m in zip(output.response_ids, output.response_mask) if m]
