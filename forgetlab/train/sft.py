@@ -24,6 +24,7 @@ def build_trainer(
             for record, prompt, style, task in training_prompts(stage, tasks, records)
         ]
     )
+    refuse_cut_completions(dataset["prompt"], tokenizer, stage.max_length)
     args = SFTConfig(
         **arguments,
         per_device_train_batch_size=split_batch(stage.batch_size, "batch_size"),
@@ -33,3 +34,19 @@ def build_trainer(
     return SFTTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
     )
+
+
+def refuse_cut_completions(prompts: list, tokenizer, max_length: int) -> None:
+    """Stop before training when a prompt alone fills max_length: truncation would leave its example no completion
+    token, and TRL drops such examples without a word."""
+    sizes = [
+        len(tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=False))
+        if isinstance(p, list) else len(tokenizer(p)["input_ids"])
+        for p in prompts
+    ]  # fmt: skip
+    cut = [size for size in sizes if size >= max_length]
+    if cut:
+        raise ValueError(
+            f"max_length {max_length}: {len(cut)} of {len(sizes)} training prompts fill it alone (the longest "
+            f"{max(cut)} tokens), so their completions would be cut off entirely: raise the stage's max_length"
+        )

@@ -170,6 +170,14 @@ def test_8bit_adam_on_the_cpu_is_refused_before_training(tiny_model, tmp_path):
     assert not (tmp_path / "sft").exists()
 
 
+def test_sft_prompts_that_fill_max_length_alone_are_refused_before_training(tiny_model, tmp_path):
+    """A one-shot countdown prompt (~260 tokens) fills SFT's default max_length 256: TRL would drop its examples."""
+    stage = StageConfig.from_dict({"method": "sft", "task": "countdown", "steps": 1, "format": "oneshot"})
+    with pytest.raises(ValueError, match=r"max_length 256: 16 of 16 training prompts fill it alone \(the longest"):
+        train_stage(stage, TASK, RECORDS, tiny_model, tmp_path / "sft", tmp_path / "log.jsonl", device="cpu")
+    assert not (tmp_path / "sft").exists()
+
+
 def test_replay_mixes_an_exact_share_of_the_prior_task():
     from forgetlab.train.common import training_prompts
     from forgetlab.train.replay import mix_replay
