@@ -41,9 +41,10 @@ def refuse_cut_completions(prompts: list, tokenizer, max_length: int) -> None:
     token, and TRL drops such examples without a word."""
     sizes = [
         len(tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=False))
-        if isinstance(p, list) else len(tokenizer(p)["input_ids"])
+        if isinstance(p, list)
+        else len(tokenizer(p)["input_ids"])
         for p in prompts
-    ]  # fmt: skip
+    ]
     cut = [size for size in sizes if size >= max_length]
     if cut:
         raise ValueError(
