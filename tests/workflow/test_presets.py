@@ -12,13 +12,16 @@ from ..conftest import ROOT, TEST_CONFIG
 from .test_workflow import SCENARIOS
 
 
+def snakemake(configs, workdir, *arguments):
+    """Snakemake on the workflow with ``configs``, in ``workdir``, on one core."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--cores", "1", *arguments, "--configfile", *map(str, configs)]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
 def dry_run(configs, workdir):
     """(jobs per rule, resources of every job as (rule, {key: value}))."""
-    command = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-        "--dry-run", "--cores", "1", "all", "--configfile", *map(str, configs),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = snakemake(configs, workdir, "--dry-run", "all")
     assert result.returncode == 0, result.stderr[-3000:]
     jobs, rule = [], None
     for line in result.stdout.splitlines():
@@ -112,9 +115,7 @@ def test_evalscope_runs_apart_from_the_core_install(tmp_path):
     counts, _ = dry_run(configs, tmp_path)
     assert counts["evaluate_evalscope"] == 5  # every checkpoint: base, sft's step 1, three trained
     target = "results/tiny/base/evalscope/mmlu.json"
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-               "--cores", "1", target, "--configfile", *map(str, configs)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = snakemake(configs, tmp_path, target)
     assert result.returncode != 0 and not (tmp_path / target).exists()
     log = (tmp_path / "logs/evaluate_evalscope/tiny/base/mmlu.log").read_text()
     assert "evalscope is not installed in this environment: run with --sdm conda (envs/evalscope.yaml)" in log
@@ -129,9 +130,7 @@ def test_a_verl_stage_has_its_rule_its_nodes_and_stops_without_verls_environment
     (verl,) = _resources(jobs, "model_train_verl")
     assert (verl["nodes"], verl["gres"], verl["gpu"], verl["slurm_partition"]) == ("2", "gpu:4", "0", "gpu")
     target = "results/tiny/base/sft-countdown/ppo-countdown/model"
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-               "--cores", "1", target, "--configfile", *map(str, configs)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = snakemake(configs, tmp_path, target)
     assert result.returncode != 0 and not (tmp_path / target).exists()
     log = (tmp_path / "logs/model_train_verl/tiny/base/sft-countdown/ppo-countdown.log").read_text()
     assert "verl_python (no-such-env/bin/python) does not exist: make it with `bash requirements/venv.sh verl`" in log
@@ -140,9 +139,7 @@ def test_a_verl_stage_has_its_rule_its_nodes_and_stops_without_verls_environment
 def test_only_a_verl_stage_asks_for_several_nodes(tmp_path):
     overlay = tmp_path / "nodes.yaml"
     overlay.write_text("stages:\n  sft-countdown: {resources: {nodes: 2}}\n")
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-               "--dry-run", "--cores", "1", "all", "--configfile", str(TEST_CONFIG), str(overlay)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = snakemake([TEST_CONFIG, overlay], tmp_path, "--dry-run", "all")
     assert result.returncode != 0
     assert "model 'tiny' asks for 2 nodes, but stage 'sft-countdown' trains with sft in TRL" in result.stdout
 
@@ -151,8 +148,6 @@ def test_a_verl_batch_that_does_not_split_over_its_gpus_stops_before_any_job(tmp
     overlay = tmp_path / "split.yaml"
     overlay.write_text("stages:\n  ppo-countdown: {batch_size: 3}\n")
     configs = [TEST_CONFIG, SCENARIOS / "verl.yaml", overlay]
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-               "--dry-run", "--cores", "1", "all", "--configfile", *map(str, configs)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = snakemake(configs, tmp_path, "--dry-run", "all")
     assert result.returncode != 0 and not (tmp_path / "results").exists()
     assert "stages.ppo-countdown: model 'tiny': engine: verl splits a batch's 3 rollouts" in result.stdout
