@@ -19,6 +19,13 @@ def snakemake(configs, workdir, *arguments):
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
+def failed_job_log(configs, workdir, target, log):
+    """The log of the one job that fails to make ``target``, which must then not exist."""
+    result = snakemake(configs, workdir, target)
+    assert result.returncode != 0 and not (workdir / target).exists()
+    return (workdir / log).read_text()
+
+
 def dry_run(configs, workdir):
     """(jobs per rule, resources of every job as (rule, {key: value}))."""
     result = snakemake(configs, workdir, "--dry-run", "all")
@@ -115,9 +122,7 @@ def test_evalscope_runs_apart_from_the_core_install(tmp_path):
     counts, _ = dry_run(configs, tmp_path)
     assert counts["evaluate_evalscope"] == 5  # every checkpoint: base, sft's step 1, three trained
     target = "results/tiny/base/evalscope/mmlu.json"
-    result = snakemake(configs, tmp_path, target)
-    assert result.returncode != 0 and not (tmp_path / target).exists()
-    log = (tmp_path / "logs/evaluate_evalscope/tiny/base/mmlu.log").read_text()
+    log = failed_job_log(configs, tmp_path, target, "logs/evaluate_evalscope/tiny/base/mmlu.log")
     assert "evalscope is not installed in this environment: run with --sdm conda (envs/evalscope.yaml)" in log
 
 
@@ -130,9 +135,7 @@ def test_a_verl_stage_has_its_rule_its_nodes_and_stops_without_verls_environment
     (verl,) = _resources(jobs, "model_train_verl")
     assert (verl["nodes"], verl["gres"], verl["gpu"], verl["slurm_partition"]) == ("2", "gpu:4", "0", "gpu")
     target = "results/tiny/base/sft-countdown/ppo-countdown/model"
-    result = snakemake(configs, tmp_path, target)
-    assert result.returncode != 0 and not (tmp_path / target).exists()
-    log = (tmp_path / "logs/model_train_verl/tiny/base/sft-countdown/ppo-countdown.log").read_text()
+    log = failed_job_log(configs, tmp_path, target, "logs/model_train_verl/tiny/base/sft-countdown/ppo-countdown.log")
     assert "verl_python (no-such-env/bin/python) does not exist: make it with `bash requirements/venv.sh verl`" in log
 
 
