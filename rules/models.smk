@@ -28,10 +28,10 @@ rule model_train:
         checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
     log:
         "logs/model_train/{model}/{parent}/{stage}.log",
-    wildcard_constraints:
-        stage=targets.stages_on(config, "trl"),
     benchmark:
         "results/benchmarks/model_train/{model}/{parent}/{stage}.tsv"
+    wildcard_constraints:
+        stage=targets.stages_on(config, "trl"),
     conda:
         "../envs/training.yaml"
     threads: train_threads
@@ -61,10 +61,10 @@ rule model_train_verl:
         checkpoints=directory("results/{model}/{parent}/{stage}/checkpoints"),
     log:
         "logs/model_train_verl/{model}/{parent}/{stage}.log",
-    wildcard_constraints:
-        stage=targets.stages_on(config, "verl"),
     benchmark:
         "results/benchmarks/model_train_verl/{model}/{parent}/{stage}.tsv"
+    wildcard_constraints:
+        stage=targets.stages_on(config, "verl"),
     conda:
         "../envs/verl.yaml"
     threads: train_threads

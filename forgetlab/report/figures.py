@@ -230,6 +230,8 @@ TRAINING_METRICS = {
     "frac_reward_zero_std": "groups with all-equal rewards (share)",
     "mean_token_accuracy": "token accuracy (SFT)",
     "learning_rate": "learning rate",
+    "value_loss": "critic's value loss (PPO)",
+    "value_explained_variance": "variance of returns the critic explains (PPO)",
 }
 
 
