@@ -102,9 +102,9 @@ def train_stage(
         replay_task, replayed = replay
         tasks[stage.replay.task] = replay_task
         records = mix_replay(records, replayed, stage.replay.ratio, stage.examples, stage.seed)
-    build = trainer_builder(stage.tag)
     device = resolve_device(device)
     refuse_what_cannot_run(stage, device)
+    build = trainer_builder(stage.tag)
     reporting = trainer_arguments(tracking, run_name)  # a tracked run without a name stops here
     compat.reset()
     trl_compat.labelled_positions_only(fast_paths)

@@ -178,6 +178,13 @@ def test_sft_prompts_that_fill_max_length_alone_are_refused_before_training(tiny
     assert not (tmp_path / "sft").exists()
 
 
+def test_a_verl_stage_is_refused_by_a_trl_job_naming_where_it_runs(tiny_model, tmp_path):
+    spec = {"method": "ppo", "engine": "verl", "task": "countdown", "steps": 1, "num_generations": 1}
+    with pytest.raises(ValueError, match="engine: verl: ppo trains in verl's environment, through the workflow's "):
+        train_stage(StageConfig.from_dict(spec), TASK, RECORDS, tiny_model, tmp_path / "ppo", tmp_path / "log.jsonl")
+    assert not (tmp_path / "ppo").exists()
+
+
 def test_replay_mixes_an_exact_share_of_the_prior_task():
     from forgetlab.train.common import training_prompts
     from forgetlab.train.replay import mix_replay
