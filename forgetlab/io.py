@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -15,6 +16,7 @@ __all__ = [
     "atomic_dir",
     "atomic_path",
     "check_writable",
+    "claim_folder",
     "json_text",
     "link_tree",
     "partial_path",
@@ -189,3 +191,20 @@ def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
             with contextlib.suppress(OSError):
                 folder.rmdir()
     return path
+
+
+def claim_folder(folder: str | os.PathLike, job: dict, what: str = "saved training state") -> None:
+    """Make ``folder`` the saved work of ``job`` (a JSON-able description of what is being trained), so that a
+    rerun of the same job resumes from it: work there of another job, or of none that says which, is removed first,
+    saying so. The job's fingerprint is kept in ``folder/job.json``."""
+    folder = Path(folder)
+    fingerprint = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
+    marker = folder / "job.json"
+    if folder.exists() and any(folder.iterdir()):
+        known = json.loads(marker.read_text())["fingerprint"] if marker.exists() else None
+        if known != fingerprint:
+            print(f"discarding the {what} in {folder}: it is of another stage configuration, parent or data",
+                  flush=True)  # fmt: skip
+            shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json({"fingerprint": fingerprint}, marker)

@@ -9,6 +9,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # forgetlab's source: verl's environment lacks its deps
@@ -35,6 +36,7 @@ job = {
     # the trackers from the config, not params: a tracker setting must not make a checkpoint stale
     "tracking": snakemake.config["tracking"],
 }  # fmt: skip
-write_json(job, Path(params.work_dir) / "job.json")
-subprocess.run([python, "-m", "forgetlab.verl.launch", str(Path(params.work_dir) / "job.json")], stdout=log,
-               stderr=log, cwd=os.getcwd(), check=True)  # fmt: skip
+with tempfile.TemporaryDirectory() as folder:  # not in work_dir: that is verl's saves, kept for this job alone
+    write_json(job, Path(folder, "job.json"))
+    launch = [python, "-m", "forgetlab.verl.launch", str(Path(folder, "job.json"))]
+    subprocess.run(launch, stdout=log, stderr=log, cwd=os.getcwd(), check=True)

@@ -6,7 +6,6 @@ checkpoint beside the trainer's state and restored with it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from transformers import TrainerCallback
 
-from ..io import json_text, write_json
+from ..io import claim_folder, json_text
 
 __all__ = ["RewardStateCallback", "TimedSaveCallback", "WorkFolder", "restore_rewards", "stateful_rewards"]
 
@@ -93,23 +92,14 @@ class WorkFolder:
     that can be watched while the job runs, e.g. the ``partial_path`` of the step log's target."""
 
     def __init__(self, folder: str | os.PathLike, job: dict, log: str | os.PathLike | None = None):
-        self.folder = Path(folder)
-        self.fingerprint = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
+        self.folder, self.job = Path(folder), job
         self.trainer, self.steps = self.folder / "trainer", self.folder / "steps"
         self.log = Path(log) if log is not None else self.folder / "train_log.jsonl"
 
     def prepare(self) -> int | None:
         """Make the folder ready; the step of the state to resume from, or None to start afresh (a state of
         another job is removed first, saying why)."""
-        marker = self.folder / "job.json"
-        if self.folder.exists() and any(self.folder.iterdir()):
-            known = json.loads(marker.read_text())["fingerprint"] if marker.exists() else None
-            if known != self.fingerprint:
-                print(f"discarding the saved training state in {self.folder}: it is of another stage configuration, "
-                      "parent or data", flush=True)  # fmt: skip
-                shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json({"fingerprint": self.fingerprint}, marker)
+        claim_folder(self.folder, self.job)
         return self.last_step()
 
     def last_step(self) -> int | None:

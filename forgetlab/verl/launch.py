@@ -5,7 +5,6 @@ model merger, and verl's metrics turned into the step log."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import forgetlab
 
 from ..compat.verl import check_version
 from ..data import read_records
-from ..io import atomic_dir, read_json, write_json
+from ..io import atomic_dir, claim_folder, read_json, read_jsonl, write_json
 from ..lineages import checkpoint_steps
 from ..tasks import make_task
 from ..tracking.config import TrackingConfig
@@ -74,14 +73,6 @@ def _environment(log: Path, trackers: TrackingConfig, run: str) -> dict:
     return env
 
 
-def _attempt_logs(work: Path) -> list[str]:
-    """Every attempt's metric lines, oldest attempt first: a resumed run logs the steps after its save again."""
-    lines = []
-    for path in sorted(work.glob("metrics-*.jsonl")):
-        lines += path.read_text().splitlines()
-    return lines
-
-
 def run_verl_stage(
     stage_spec: dict,
     task_name: str,
@@ -108,7 +99,7 @@ def run_verl_stage(
     tasks = {name: make_task(name, spec) for name, spec in task_specs.items()}
     # absolute paths: verl's workers run elsewhere (on several nodes, work_dir must be on a shared filesystem)
     work = Path(work_dir).resolve()
-    _discard_saves_of_another_job(work, _fingerprint(stage_spec, task_specs, data, model_dir))
+    claim_folder(work, trained_from(stage_spec, task_specs, data, model_dir), "saves of verl")
     rows = verl_rows(stage, tasks, read_records(tasks[task_name], data))
     tries = max(task.verify_iter for task in tasks.values())
     files = StageFiles(
@@ -148,36 +139,19 @@ def run_verl_stage(
     return Path(out_dir)
 
 
-def _fingerprint(stage_spec: dict, task_specs: dict, data: str, model_dir: str) -> str:
-    """What the saves in a work folder were trained from: the stage, its tasks, its records and its parent."""
+def trained_from(stage_spec: dict, task_specs: dict, data: str, model_dir: str) -> dict:
+    """What verl's saves in a work folder were trained from (verl resumes from the newest): the stage, its tasks,
+    its records and its parent, whose files are named by size and time."""
     parent = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(model_dir).iterdir())
-    what = {"stage": stage_spec, "tasks": task_specs, "data": hashlib.sha256(Path(data).read_bytes()).hexdigest(),
-            "parent": parent}  # fmt: skip
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _discard_saves_of_another_job(work: Path, fingerprint: str) -> None:
-    """verl resumes from the newest save in the work folder: saves of another configuration, parent or data are
-    removed first, saying so, and the folder is marked as this job's."""
-    marker = work / "fingerprint"
-    if marker.exists() and marker.read_text() != fingerprint:
-        print(f"discarding verl's saves in {work}: they are of another stage configuration, parent or data", flush=True)
-        shutil.rmtree(work / "checkpoints", ignore_errors=True)
-        for log in work.glob("metrics*.jsonl"):
-            log.unlink()
-    work.mkdir(parents=True, exist_ok=True)
-    marker.write_text(fingerprint)
+    records = hashlib.sha256(Path(data).read_bytes()).hexdigest()
+    return {"stage": stage_spec, "tasks": task_specs, "data": records, "parent": parent}
 
 
 def write_step_log_from(work: Path, log_path: str, num_iterations: int) -> None:
-    """The step log of every attempt in ``work``, a later attempt's row replacing an earlier one's of its step."""
-    merged = work / "metrics.jsonl"
-    by_step = {}
-    for line in _attempt_logs(work):
-        if line.strip():
-            by_step[json.loads(line)["step"]] = line
-    merged.write_text("".join(by_step[step] + "\n" for step in sorted(by_step)))
-    write_step_log(merged, log_path, num_iterations)
+    """The step log of every attempt in ``work``, oldest attempt first (a resumed run logs the steps after its save
+    again)."""
+    entries = [entry for path in sorted(work.glob("metrics-*.jsonl")) for entry in read_jsonl(path)]
+    write_step_log(entries, log_path, num_iterations)
 
 
 if __name__ == "__main__":  # python -m forgetlab.verl.launch JOB.json: the job in verl's environment

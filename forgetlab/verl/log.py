@@ -3,26 +3,24 @@ training, curves and report figures read a verl stage as any other), verl's own 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 
-from ..io import atomic_path, json_text
+from ..io import write_jsonl
 from .names import LOG_NAMES
 
 __all__ = ["step_rows", "write_step_log"]
 
 
-def step_rows(verl_lines: list[str], num_iterations: int) -> list[dict]:
-    """The rows of verl's file logger (``{"step": batch, "data": {metric: value}}`` per line) as forgetlab's step
-    log; a verl step is a batch, trained on for ``num_iterations`` optimizer steps, and forgetlab counts those."""
+def step_rows(entries: list[dict], num_iterations: int) -> list[dict]:
+    """The entries of verl's file logger (``{"step": batch, "data": {metric: value}}``) as forgetlab's step log, by
+    step; a step logged again (a resumed attempt redoes the batches after its save) keeps its latest entry. A verl
+    step is a batch, trained on for ``num_iterations`` optimizer steps, and forgetlab counts those."""
+    latest = {entry["step"]: entry for entry in entries}
     rows = []
-    for line in verl_lines:
-        if not line.strip():
-            continue
-        entry = json.loads(line)
+    for batch, entry in sorted(latest.items()):
         data = {key: value for key, value in entry["data"].items() if _number(value)}
-        row = {"step": entry["step"] * num_iterations}
+        row = {"step": batch * num_iterations}
         row |= {name: data[key] for key, name in LOG_NAMES.items() if key in data}
         rows.append(row | {f"verl/{key}": value for key, value in data.items()})
     return rows
@@ -32,10 +30,6 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def write_step_log(verl_log: str | os.PathLike, path: str | os.PathLike, num_iterations: int) -> int:
-    """verl's log file as forgetlab's step log at ``path``, written whole; the number of rows."""
-    with open(verl_log) as handle:
-        rows = step_rows(handle.readlines(), num_iterations)
-    with atomic_path(path) as tmp:
-        tmp.write_text("".join(json_text(row) + "\n" for row in rows))
-    return len(rows)
+def write_step_log(entries: list[dict], path: str | os.PathLike, num_iterations: int) -> None:
+    """verl's logged entries as forgetlab's step log at ``path``, written whole."""
+    write_jsonl(step_rows(entries, num_iterations), path)

@@ -3,9 +3,10 @@ step log of every attempt."""
 
 import json
 
+from forgetlab.io import claim_folder
 from forgetlab.tracking.config import TrackingConfig
 from forgetlab.tracking.runs import run_id
-from forgetlab.verl.launch import _discard_saves_of_another_job, _environment, _fingerprint, write_step_log_from
+from forgetlab.verl.launch import _environment, trained_from, write_step_log_from
 
 
 def _job(tmp_path, lr):
@@ -14,19 +15,19 @@ def _job(tmp_path, lr):
         data.write_text('{"question": "1 + 1"}\n')
         model.mkdir()
         (model / "config.json").write_text("{}")
-    return _fingerprint({"method": "ppo", "lr": lr}, {"t": {"kind": "arithmetic"}}, str(data), str(model))
+    return trained_from({"method": "ppo", "lr": lr}, {"t": {"kind": "arithmetic"}}, str(data), str(model))
 
 
 def test_saves_of_the_same_job_are_kept_for_its_resume_and_of_another_discarded(tmp_path, capsys):
     work = tmp_path / "verl"
-    _discard_saves_of_another_job(work, _job(tmp_path, 1e-6))
+    claim_folder(work, _job(tmp_path, 1e-6), "saves of verl")
     (work / "checkpoints" / "global_step_1").mkdir(parents=True)
     (work / "metrics-000.jsonl").write_text("{}\n")
-    _discard_saves_of_another_job(work, _job(tmp_path, 1e-6))  # a rerun of the same job resumes
+    claim_folder(work, _job(tmp_path, 1e-6), "saves of verl")  # a rerun of the same job resumes
     assert (work / "checkpoints" / "global_step_1").is_dir() and (work / "metrics-000.jsonl").exists()
-    _discard_saves_of_another_job(work, _job(tmp_path, 2e-6))  # another learning rate starts afresh
+    claim_folder(work, _job(tmp_path, 2e-6), "saves of verl")  # another learning rate starts afresh
     assert not (work / "checkpoints").exists() and not list(work.glob("metrics*"))
-    assert "discarding verl's saves" in capsys.readouterr().out
+    assert "discarding the saves of verl in" in capsys.readouterr().out
 
 
 def test_the_step_log_takes_each_step_from_the_latest_attempt(tmp_path):

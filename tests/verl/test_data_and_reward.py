@@ -16,6 +16,7 @@ from verl.trainer.ppo.reward import load_reward_manager
 from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.utils.tracking import FileLogger
 
+from forgetlab.io import read_jsonl
 from forgetlab.prompts import as_prompt, render_prompt
 from forgetlab.verl.data import record_of, verl_rows, write_rows
 from forgetlab.verl.log import step_rows
@@ -88,7 +89,7 @@ def test_verls_file_log_becomes_forgetlabs_step_log(tmp_path, monkeypatch):
         logger.log({"actor/pg_loss": 0.5 / batch, "critic/score/mean": batch * 1.0, "critic/vf_loss": 0.1,
                     "response_length/mean": 12.0, "timing_s/gen": np.float32(1.5)}, step=batch)  # fmt: skip
     logger.finish()
-    rows = step_rows(path.read_text().splitlines(), num_iterations=4)
+    rows = step_rows(read_jsonl(path), num_iterations=4)
     assert [row["step"] for row in rows] == [4, 8]  # optimizer steps: 4 per batch
     assert (rows[1]["loss"], rows[1]["reward"], rows[1]["value_loss"]) == (0.25, 2.0, 0.1)
     assert rows[0]["completions/mean_length"] == 12.0 and rows[0]["verl/timing_s/gen"] == 1.5
