@@ -18,11 +18,11 @@ from .evaluate.config import EvaluateConfig
 from .lineages import BASE, checkpoint_steps, expand_sweeps, lineage_paths, lineage_stage, split_checkpoint
 from .models import DEVICES, ModelSpec
 from .options import ConfigError, OptionError, Options, did_you_mean, option, raise_errors, summary, validate_value
-from .resources import FAMILIES, Resources, request_of
+from .resources import Resources
 from .tasks import Task
 from .tracking.config import TrackingConfig
 from .train.config import SWEEP_EXCLUDED, StageConfig
-from .verl.settings import check_parallel
+from .verl.settings import check_nodes
 
 __all__ = [
     "RESERVED_LABELS",
@@ -231,7 +231,7 @@ def resolve_config(raw: dict) -> tuple[dict, dict[str, str]]:
     resolved.update(lineages=lineages, sweep={})
     _check_recovery(resolved)
     _check_analysis(resolved)
-    _check_nodes(resolved)
+    check_nodes(resolved)
     return resolved, groups
 
 
@@ -239,28 +239,6 @@ def _resolve_stage(spec: dict, label: str, tasks: dict[str, Task]) -> dict:
     """A stage variant's entry, its epochs turned into steps (once, here: whatever reads the config sees steps)."""
     stage = StageConfig.from_dict(spec, f"stages.{label}")
     return stage.with_epochs_as_steps(tasks[stage.task].n_train).to_dict()
-
-
-def _check_nodes(config: dict) -> None:
-    """Only a verl stage trains on several nodes (it starts Ray across them); every other job runs on one. A verl
-    stage's batch splits evenly over the GPUs it asks for."""
-    for model in config["models"]:
-        for family in FAMILIES:
-            stages = config["stages"] if family == "train" else {None: None}
-            for label, stage in stages.items():
-                request = request_of(config, family, model, label)
-                nodes = request["nodes"]
-                if stage and stage.get("engine") == "verl":
-                    try:
-                        check_parallel(StageConfig.from_dict(stage, f"stages.{label}"), nodes, request["gpu"])
-                    except ValueError as error:
-                        raise ConfigError(f"stages.{label}: model {model!r}: {error}") from None
-                elif nodes > 1:
-                    what = f"stage {label!r} trains with {stage['method']} in TRL" if stage else f"{family} jobs"
-                    raise ConfigError(
-                        f"resources: model {model!r} asks for {nodes} nodes, but {what}, on one node: only "
-                        "engine: verl stages train on several"
-                    )
 
 
 def _check_recovery(config: dict) -> None:

@@ -203,8 +203,9 @@ def claim_folder(folder: str | os.PathLike, job: dict, what: str = "saved traini
     if folder.exists() and any(folder.iterdir()):
         known = json.loads(marker.read_text())["fingerprint"] if marker.exists() else None
         if known != fingerprint:
-            print(f"discarding the {what} in {folder}: it is of another stage configuration, parent or data",
-                  flush=True)  # fmt: skip
+            print(
+                f"discarding the {what} in {folder}: it is of another stage configuration, parent or data", flush=True
+            )
             shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_json({"fingerprint": fingerprint}, marker)

@@ -23,7 +23,7 @@ from .options import OptionError
 __all__ = [
     "CURRICULA", "FORMATS", "INSTRUCTIONS", "ONESHOT_EXAMPLES", "ONESHOT_EXAMPLE_HELP", "SYSTEM_PROMPT_HELP",
     "as_prompt", "check_oneshot_example", "check_system_prompt", "curriculum_formats", "next_try", "plain_prompt",
-    "reference_completion", "render_prompt",
+    "prompt_ids", "reference_completion", "render_prompt",
 ]  # fmt: skip
 
 FORMATS = ("answer", "think", "oneshot", "boxed", "natural")
@@ -167,3 +167,11 @@ def curriculum_formats(
     steps = -(-count // batch_size)
     oneshot = [rng.random() < 1 - mix_oneshot * s / max(steps - 1, 1) for s in range(steps)]
     return ["oneshot" if oneshot[i // batch_size] else style for i in range(count)]
+
+
+def prompt_ids(tokenizer, prompt) -> list[int]:
+    """The tokens the model reads for ``prompt`` (``as_prompt``'s): chat turns through its template, ready for the
+    reply, or a plain prompt as the tokenizer encodes it."""
+    if isinstance(prompt, str):
+        return tokenizer(prompt)["input_ids"]
+    return tokenizer.apply_chat_template(list(prompt), add_generation_prompt=True, tokenize=True, return_dict=False)

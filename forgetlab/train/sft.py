@@ -6,7 +6,7 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
-from ..prompts import as_prompt
+from ..prompts import as_prompt, prompt_ids
 from .common import as_completion, split_batch, training_prompts
 from .config import SFTStageConfig
 
@@ -39,12 +39,7 @@ def build_trainer(
 def refuse_cut_completions(prompts: list, tokenizer, max_length: int) -> None:
     """Stop before training when a prompt alone fills max_length: truncation would leave its example no completion
     token, and TRL drops such examples without a word."""
-    sizes = [
-        len(tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=False))
-        if isinstance(p, list)
-        else len(tokenizer(p)["input_ids"])
-        for p in prompts
-    ]
+    sizes = [len(prompt_ids(tokenizer, prompt)) for prompt in prompts]
     cut = [size for size in sizes if size >= max_length]
     if cut:
         raise ValueError(

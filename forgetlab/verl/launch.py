@@ -17,6 +17,7 @@ from ..compat.verl import check_version
 from ..data import read_records
 from ..io import atomic_dir, claim_folder, read_json, read_jsonl, write_json
 from ..lineages import checkpoint_steps
+from ..prompts import prompt_ids
 from ..tasks import make_task
 from ..tracking.config import TrackingConfig
 from ..tracking.runs import environment as tracker_variables
@@ -35,8 +36,7 @@ def longest_prompt(rows: list[dict], model_dir: str) -> int:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    return max(len(tokenizer.apply_chat_template(list(row["prompt"]), add_generation_prompt=True, tokenize=True,
-                                                 return_dict=False)) for row in rows)  # fmt: skip
+    return max(len(prompt_ids(tokenizer, row["prompt"])) for row in rows)
 
 
 def merge_command(actor_dir: str | os.PathLike, target_dir: str | os.PathLike) -> list[str]:

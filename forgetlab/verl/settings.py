@@ -2,7 +2,8 @@
 
 Overrides rather than a config file of our own: Hydra refuses an override of a key verl's config lacks, so a
 misspelled or removed verl field stops the job (and the suite, which composes them against verl's config) instead
-of being ignored.
+of being ignored. Also the checks of a resolved config's requests that only verl stages may ask for several nodes,
+and that a verl batch splits over its GPUs (run before any job).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..train.config import RLStageConfig
+from ..options import ConfigError
+from ..resources import FAMILIES, request_of
+from ..train.config import RLStageConfig, StageConfig
 from .names import ADVANTAGE_ESTIMATORS, LOSS_AGGREGATION, OPTIMIZERS, SCHEDULERS
 
 __all__ = [
-    "StageFiles", "batches", "check_parallel", "hydra_overrides", "response_length", "save_frequency", "verl_settings",
+    "StageFiles", "batches", "check_nodes", "check_parallel", "hydra_overrides", "response_length", "save_frequency",
+    "verl_settings",
 ]  # fmt: skip
 
 ACTOR, ROLLOUT, CRITIC = "actor_rollout_ref.actor", "actor_rollout_ref.rollout", "critic"
@@ -50,6 +54,28 @@ def check_parallel(stage: RLStageConfig, nodes: int, gpus: int) -> None:
             f"engine: verl splits a batch's {rollouts} rollouts (batch_size {stage.batch_size} x num_generations "
             f"{stage.num_generations}) over {devices} GPUs ({nodes} nodes x {gpus}): make them a multiple"
         )
+
+
+def check_nodes(config: dict) -> None:
+    """Only a verl stage trains on several nodes (it starts Ray across them); every other job runs on one. A verl
+    stage's batch splits evenly over the GPUs it asks for."""
+    for model in config["models"]:
+        for family in FAMILIES:
+            stages = config["stages"] if family == "train" else {None: None}
+            for label, stage in stages.items():
+                request = request_of(config, family, model, label)
+                nodes = request["nodes"]
+                if stage and stage.get("engine") == "verl":
+                    try:
+                        check_parallel(StageConfig.from_dict(stage, f"stages.{label}"), nodes, request["gpu"])
+                    except ValueError as error:
+                        raise ConfigError(f"stages.{label}: model {model!r}: {error}") from None
+                elif nodes > 1:
+                    what = f"stage {label!r} trains with {stage['method']} in TRL" if stage else f"{family} jobs"
+                    raise ConfigError(
+                        f"resources: model {model!r} asks for {nodes} nodes, but {what}, on one node: only "
+                        "engine: verl stages train on several"
+                    )
 
 
 def response_length(stage: RLStageConfig, tries: int = 1) -> int:
