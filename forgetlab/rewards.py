@@ -15,7 +15,8 @@ FINAL = "final_completion"
 
 __all__ = [
     "FINAL", "BoxedFormatReward", "CorrectnessReward", "FormatReward", "GradedReward", "LengthReward",
-    "TagCreditReward", "XmlReward", "answers", "completion_text", "record_columns", "task_rewards",
+    "TagCreditReward", "XmlReward", "answers", "as_scored", "completion_text", "record_columns", "stage_rewards",
+    "task_rewards",
 ]  # fmt: skip
 
 # Column names TRL adds itself, and the last try of an episode (train/episodes.py); everything else is a task
@@ -204,3 +205,17 @@ def task_rewards(
         raise ValueError("at least one reward needs a non-zero weight")
     funcs, values = zip(*chosen)
     return list(funcs), list(values)
+
+
+def as_scored(stage, tasks: dict[str, Task]) -> dict[str, Task]:
+    """Each of a stage's tasks (name -> task) as the stage scores it: in the stage's prompt format, else its own."""
+    return {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
+
+
+def stage_rewards(stage, tasks: dict[str, Task]) -> tuple[list, list[float]]:
+    """The reward functions and weights of an RL stage's ``rewards`` (none when every weight is 0), its own task's
+    records scored as that task and the others' (replay) as theirs, each in the stage's format."""
+    scored = as_scored(stage, tasks)
+    own = scored.pop(stage.task)
+    chosen = {name: weight for name, weight in stage.rewards.items() if weight}
+    return task_rewards(own, chosen, stage.max_completion_length, scored) if chosen else ([], [])

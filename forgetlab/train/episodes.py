@@ -11,6 +11,7 @@ import json
 from ..compat import trl as trl_compat
 from ..evaluate.prefix import generate_ids
 from ..prompts import next_try, plain_prompt
+from ..rewards import as_scored
 from .common import world_size
 
 __all__ = ["EpisodeRollouts", "episode_rollouts", "feedback_ids"]
@@ -110,5 +111,4 @@ def episode_rollouts(stage, tasks: dict, dataset, args, trainer_class) -> Episod
     why = next((why for refuse, why in refused if refuse), None)
     if why:
         raise ValueError(f"tasks.{stage.task}.verify_iter > 1 trains episodes in forgetlab's rollouts, not with {why}")
-    formatted = {name: each.for_format(stage.format or each.format) for name, each in tasks.items()}
-    return EpisodeRollouts(formatted, {prompt_key(row["prompt"]): row for row in dataset}, stage.task)
+    return EpisodeRollouts(as_scored(stage, tasks), {prompt_key(row["prompt"]): row for row in dataset}, stage.task)

@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 from .. import compat
 from ..compat.trl import latest_advantages
 from ..prompts import as_prompt
-from ..rewards import CorrectnessReward, task_rewards
+from ..rewards import CorrectnessReward, as_scored, stage_rewards
 from .advantages import advantage_summary
 from .common import split_batch, training_prompts
 from .config import RLStageConfig
@@ -58,12 +58,10 @@ class FiniteReward:
 def rl_rewards(stage: RLStageConfig, tasks: dict, tokenizer) -> tuple[list, list[float]]:
     """(reward functions, weights) of the stage's rewards, each record scored as its own task in the stage's
     prompt format (or that task's), with the memory reward when the stage has one."""
-    formatted = {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
-    own = formatted.pop(stage.task)
-    chosen = {name: weight for name, weight in stage.rewards.items() if weight}
-    functions, weights = task_rewards(own, chosen, stage.max_completion_length, formatted) if chosen else ([], [])
+    functions, weights = stage_rewards(stage, tasks)
     if stage.memory is not None:
-        correct = CorrectnessReward(own, formatted)
+        formatted = as_scored(stage, tasks)
+        correct = CorrectnessReward(formatted.pop(stage.task), formatted)
         embed = make_embedder(stage.memory.embedder, tokenizer)
         variant = SeedMemoryReward if stage.memory.variant == "seed" else MemoryReward
         functions.append(variant(stage.memory, correct.of, stage.steps, embed))

@@ -12,7 +12,7 @@ import json
 import math
 
 from forgetlab.io import write_json
-from forgetlab.rewards import task_rewards
+from forgetlab.rewards import stage_rewards
 from forgetlab.tasks import make_task
 from forgetlab.train.config import StageConfig
 from forgetlab.verl.data import record_of
@@ -32,25 +32,21 @@ def write_spec(stage: dict, tasks: dict[str, dict], tokenizer: str, path) -> Non
 
 @functools.cache
 def read_spec(spec_path: str) -> tuple:
-    """(stage, its tasks by name as scored in the stage's format, tokenizer folder) of a spec file."""
+    """(stage, its tasks by name, tokenizer folder) of a spec file."""
     with open(spec_path) as handle:
         spec = json.load(handle)
     stage = StageConfig.from_dict(spec["stage"], "stage")
     tasks = {name: make_task(name, task) for name, task in spec["tasks"].items()}
-    formatted = {name: task.for_format(stage.format or task.format) for name, task in tasks.items()}
-    return stage, formatted, spec["tokenizer"]
+    return stage, tasks, spec["tokenizer"]
 
 
 @functools.cache
 def _scorer(spec_path: str):
     """(reward functions, weights, tokenizer or None) of a spec file, built once per reward worker."""
     stage, tasks, tokenizer_dir = read_spec(spec_path)
-    tasks = dict(tasks)
-    own = tasks.pop(stage.task)
-    weights = {name: weight for name, weight in stage.rewards.items() if weight}
-    functions, values = task_rewards(own, weights, stage.max_completion_length, tasks)
+    functions, values = stage_rewards(stage, tasks)
     tokenizer = None
-    if "length" in weights:
+    if stage.rewards.get("length"):
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)

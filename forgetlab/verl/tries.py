@@ -15,6 +15,7 @@ from uuid import uuid4
 import yaml
 
 from forgetlab.compat.verl import agent_loop_classes
+from forgetlab.rewards import as_scored
 from forgetlab.verl.data import record_of
 from forgetlab.verl.names import AGENT_NAME
 from forgetlab.verl.reward import FINAL, read_spec
@@ -37,7 +38,8 @@ class TriesAgentLoop(AgentLoopBase):
         super().__init__(*args, **kwargs)
         self.response_length = self.rollout_config.response_length
         spec = self.config.reward.custom_reward_function.reward_kwargs.spec
-        self.stage, self.tasks, _ = read_spec(spec)
+        self.stage, tasks, _ = read_spec(spec)
+        self.tasks = as_scored(self.stage, tasks)
 
     async def run(self, sampling_params: dict, **kwargs) -> AgentLoopOutput:
         messages = list(kwargs["raw_prompt"])
